@@ -1,0 +1,67 @@
+"""Typed, self-validating settings for each verb. Errors name the flag to fix."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from deskmimic.core.errors import ConfigError
+from deskmimic.core.geometry import Rect
+
+DEFAULT_STOP_HOTKEY = "<ctrl>+<alt>+<shift>+s"
+
+
+@dataclass(frozen=True)
+class RecordConfig:
+    """What `deskmimic record` captures and where it writes.
+
+    Attributes:
+        out: episode folder to create; ``None`` means ``episodes_dir/<new id>``.
+        episodes_dir: parent folder for new episodes.
+        fps: target capture rate, frames per second.
+        region: captured rectangle in virtual-desktop pixels; ``None`` = a monitor.
+        monitor: mss monitor index used when no region/window is given (1 = first).
+        window: title (substring) of a window to capture.
+        task: short task label stored in meta.json.
+        instruction: what the person was asked to do; the policy reads it.
+        max_duration: stop after this many seconds (``None`` = until stopped).
+        stop_hotkey: pynput hotkey string that ends the recording; recorded as a marker.
+        draw_cursor: draw the pointer into each frame.
+        segment_seconds: length of each video segment; bounds what a crash can lose.
+        listen_input: record keyboard and mouse events.
+    """
+
+    out: Path | None = None
+    episodes_dir: Path | None = None
+    fps: float = 30.0
+    region: Rect | None = None
+    monitor: int = 1
+    window: str | None = None
+    task: str = ""
+    instruction: str = ""
+    max_duration: float | None = None
+    stop_hotkey: str = DEFAULT_STOP_HOTKEY
+    draw_cursor: bool = True
+    segment_seconds: float = 1.0
+    listen_input: bool = True
+    extra_meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not (0 < self.fps <= 120):
+            raise ConfigError(f"--fps {self.fps}: must be in (0, 120]")
+        if self.max_duration is not None and self.max_duration <= 0:
+            raise ConfigError(f"--max-duration {self.max_duration}: must be positive")
+        if self.monitor < 0:
+            raise ConfigError(f"--monitor {self.monitor}: must be 0 (all) or a monitor number")
+        if sum(x is not None for x in (self.region, self.window)) > 1:
+            raise ConfigError("--region and --window are exclusive: give one of them")
+        if not (0.2 <= self.segment_seconds <= 10):
+            raise ConfigError(f"segment_seconds {self.segment_seconds}: must be in [0.2, 10]")
+        if not self.stop_hotkey.strip():
+            raise ConfigError("--stop-hotkey must not be empty")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for k in ("out", "episodes_dir"):
+            d[k] = str(d[k]) if d[k] is not None else None
+        return d

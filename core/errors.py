@@ -1,0 +1,49 @@
+"""The error tree every part of deskmimic raises from.
+
+Messages name the file, field or argument at fault and say what to do next;
+the CLI prints them without a traceback and exits non-zero.
+"""
+
+from __future__ import annotations
+
+
+class DeskmimicError(Exception):
+    """Base of every error deskmimic raises on purpose."""
+
+    exit_code = 2
+
+
+class ConfigError(DeskmimicError, ValueError):
+    """A setting or argument is invalid; the message names it."""
+
+
+class DisplayError(DeskmimicError):
+    """No usable display: DISPLAY unset, a Wayland session, or X refused us."""
+
+
+class CaptureError(DeskmimicError):
+    """The screen could not be captured."""
+
+
+class InputError(DeskmimicError):
+    """Input could not be listened to or injected."""
+
+
+class EpisodeError(DeskmimicError):
+    """Base for problems with an episode folder."""
+
+
+class EpisodeFormatError(EpisodeError):
+    """An episode on disk is missing, corrupt or of an unknown format version."""
+
+
+class EpisodeExistsError(EpisodeError, FileExistsError):
+    """Refusing to overwrite an existing episode folder."""
+
+
+class CheckpointError(DeskmimicError):
+    """A checkpoint is missing, corrupt or does not match the config."""
+
+
+class TaskError(DeskmimicError):
+    """A practice task could not be started or reported no result."""
