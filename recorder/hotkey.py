@@ -1,0 +1,116 @@
+"""Stop-hotkey detection that keeps the hotkey's own key presses out of the recording.
+
+Key events that could still be the start of the hotkey are held back; when the
+chord completes they are replaced by one ``marker`` event, otherwise they are
+released in their original order with their original times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from deskmimic.core.errors import ConfigError
+
+MODIFIER_FAMILIES = {
+    "ctrl": "ctrl", "ctrl_l": "ctrl", "ctrl_r": "ctrl",
+    "shift": "shift", "shift_l": "shift", "shift_r": "shift",
+    "alt": "alt", "alt_l": "alt", "alt_r": "alt", "alt_gr": "alt",
+    "cmd": "cmd", "cmd_l": "cmd", "cmd_r": "cmd", "super": "cmd",
+}
+
+
+def key_token(name: str | None) -> str | None:
+    """Canonical token of a pynput key name: modifier family, lower-case char, or name."""
+    if not name:
+        return None
+    if name in MODIFIER_FAMILIES:
+        return MODIFIER_FAMILIES[name]
+    return name.lower() if len(name) == 1 else name
+
+
+def parse_hotkey(text: str) -> frozenset[str]:
+    """Parse pynput's hotkey syntax (``<ctrl>+<alt>+<shift>+s``) into canonical tokens."""
+    tokens = []
+    for part in text.split("+"):
+        part = part.strip()
+        if part.startswith("<") and part.endswith(">") and len(part) > 2:
+            part = part[1:-1]
+        elif len(part) != 1:
+            raise ConfigError(f"--stop-hotkey {text!r}: {part!r} is neither <name> nor one character")
+        tok = key_token(part)
+        if tok is None:
+            raise ConfigError(f"--stop-hotkey {text!r}: empty key")
+        tokens.append(tok)
+    if len(tokens) < 2:
+        raise ConfigError(f"--stop-hotkey {text!r}: use a chord of at least two keys")
+    return frozenset(tokens)
+
+
+class HotkeyFilter:
+    """Sits between the listener and the event sink. Not thread-safe: call under a lock.
+
+    Args:
+        hotkey: canonical tokens from `parse_hotkey`.
+        emit: receives every event that belongs in the recording.
+        on_hotkey: called once the chord completes (after its marker was emitted).
+        marker: builds the marker event from the time the chord completed.
+    """
+
+    def __init__(self, hotkey: frozenset[str], emit: Callable[[dict], None],
+                 on_hotkey: Callable[[], None], marker: Callable[[int], dict]):
+        self.hotkey = hotkey
+        self._emit = emit
+        self._on_hotkey = on_hotkey
+        self._marker = marker
+        self._pending: list[dict] = []
+        self._held: set[str] = set()
+        self._swallow: set[str] = set()
+
+    def feed(self, event: dict) -> None:
+        kind = event["type"]
+        if kind not in ("key_down", "key_up"):
+            if self._pending:
+                self._pending.append(event)  # keep order; decided with the keys
+            else:
+                self._emit(event)
+            return
+        tok = key_token(event.get("key"))
+        if kind == "key_down":
+            if tok in self._swallow:
+                return  # auto-repeat of a hotkey key still held after the chord
+            held = self._held | {tok}
+            if tok in self.hotkey and held <= self.hotkey:
+                self._held = held
+                self._pending.append(event)
+                if held == self.hotkey:
+                    self._fire(event["t"])
+                return
+            self._held = held
+            self._flush()
+            self._emit(event)
+        else:
+            self._held.discard(tok)
+            if tok in self._swallow:
+                self._swallow.discard(tok)
+                return
+            if self._pending:
+                self._flush()
+            self._emit(event)
+
+    def _fire(self, t: int) -> None:
+        for ev in self._pending:
+            if ev["type"] not in ("key_down", "key_up"):
+                self._emit(ev)
+        self._pending.clear()
+        self._swallow = set(self._held)
+        self._emit(self._marker(t))
+        self._on_hotkey()
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for ev in pending:
+            self._emit(ev)
+
+    def close(self) -> None:
+        """Write out anything still held back (the recording ends mid-chord)."""
+        self._flush()

@@ -1,0 +1,161 @@
+"""Keyboard and mouse listening with pynput (XRecord on X11), on the episode clock.
+
+pynput is imported lazily: it loads an X backend at import time and fails
+without DISPLAY, and recorder must stay importable on a headless machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from deskmimic.core.errors import InputError
+from deskmimic.core.geometry import Rect
+from deskmimic.recorder.clock import EpisodeClock
+from deskmimic.recorder.environment import require_x_display
+from deskmimic.recorder.hotkey import HotkeyFilter, parse_hotkey
+
+logger = logging.getLogger(__name__)
+
+_BUTTON_NAMES = {"left": "left", "right": "right", "middle": "middle", "button8": "x1", "button9": "x2"}
+
+
+def key_fields(key) -> dict:
+    """pynput Key/KeyCode -> the episode format's key, code and char fields."""
+    from pynput.keyboard import Key, KeyCode
+
+    if isinstance(key, Key):
+        vk = getattr(key.value, "vk", None)
+        return {"key": key.name, "code": vk, "char": None}
+    if isinstance(key, KeyCode):
+        char = key.char
+        if char is not None and not char.isprintable():
+            char = None
+        name = key.char if key.char else (f"vk{key.vk}" if key.vk is not None else "unknown")
+        return {"key": name, "code": key.vk, "char": char}
+    return {"key": str(key), "code": None, "char": None}
+
+
+class InputListener:
+    """Listens to all pointer and key input; hands episode-format dicts to ``sink``.
+
+    Args:
+        clock: the episode clock.
+        region: captured area; coordinates are made relative to it.
+        sink: receives events in order (called from listener threads, serialized).
+        stop_hotkey: pynput hotkey string; when pressed, a marker is emitted and
+            ``on_stop`` is called instead of recording the keys.
+    """
+
+    def __init__(self, clock: EpisodeClock, region: Rect, sink: Callable[[dict], None],
+                 stop_hotkey: str | None = None, on_stop: Callable[[], None] | None = None):
+        self._clock = clock
+        self._region = region
+        self._sink = sink
+        self._lock = threading.Lock()
+        self._last_xy: tuple[int, int] | None = None
+        self._on_stop = on_stop or (lambda: None)
+        self._filter = None
+        if stop_hotkey:
+            self._filter = HotkeyFilter(
+                parse_hotkey(stop_hotkey), self._sink, self._on_stop,
+                lambda t: {"t": t, "type": "marker", "name": "stop_hotkey"},
+            )
+        self._mouse = None
+        self._keyboard = None
+        self._xdisplay = None
+        self._keycodes: dict[int, int | None] = {}
+
+    def _local(self, x: float, y: float) -> tuple[int, int]:
+        return int(round(x - self._region.left)), int(round(y - self._region.top))
+
+    def _put(self, event: dict) -> None:
+        with self._lock:
+            if self._filter is not None:
+                self._filter.feed(event)
+            else:
+                self._sink(event)
+
+    # pynput >= 1.8 may pass an extra `injected` argument; accept and ignore it,
+    # since on X11 it cannot tell XTEST input from physical input anyway.
+    def _on_move(self, x, y, *_):
+        t = self._clock.now()
+        lx, ly = self._local(x, y)
+        self._last_xy = (lx, ly)
+        self._put({"t": t, "type": "move", "x": lx, "y": ly})
+
+    def _on_click(self, x, y, button, pressed, *_):
+        t = self._clock.now()
+        lx, ly = self._local(x, y)
+        self._last_xy = (lx, ly)
+        name = _BUTTON_NAMES.get(getattr(button, "name", ""), "unknown")
+        self._put({"t": t, "type": "button_down" if pressed else "button_up",
+                   "x": lx, "y": ly, "button": name})
+
+    def _on_scroll(self, x, y, dx, dy, *_):
+        t = self._clock.now()
+        lx, ly = self._local(x, y)
+        self._last_xy = (lx, ly)
+        self._put({"t": t, "type": "scroll", "x": lx, "y": ly, "dx": int(dx), "dy": int(dy)})
+
+    def _keycode(self, keysym: int | None) -> int | None:
+        # The physical key: a shifted character's down and up report different
+        # keysyms ('H' then 'h') but the same X keycode, so readers pair them by it.
+        if keysym is None or self._xdisplay is None:
+            return None
+        if keysym not in self._keycodes:
+            try:
+                self._keycodes[keysym] = self._xdisplay.keysym_to_keycode(keysym) or None
+            except Exception:
+                self._keycodes[keysym] = None
+        return self._keycodes[keysym]
+
+    def _key_event(self, kind: str, key) -> None:
+        t = self._clock.now()
+        ev = {"t": t, "type": kind, **key_fields(key)}
+        ev["keycode"] = self._keycode(ev["code"])
+        if self._last_xy is not None:
+            ev["x"], ev["y"] = self._last_xy
+        self._put(ev)
+
+    def _on_press(self, key, *_):
+        self._key_event("key_down", key)
+
+    def _on_release(self, key, *_):
+        self._key_event("key_up", key)
+
+    def start(self) -> None:
+        require_x_display()
+        try:
+            from pynput import keyboard, mouse
+        except Exception as exc:  # pynput raises ImportError subclasses with X details
+            raise InputError(f"cannot load pynput's X11 backend: {exc}") from exc
+        from Xlib import display as xdisplay
+
+        self._xdisplay = xdisplay.Display()
+        self._mouse = mouse.Listener(on_move=self._on_move, on_click=self._on_click,
+                                     on_scroll=self._on_scroll)
+        self._keyboard = keyboard.Listener(on_press=self._on_press, on_release=self._on_release)
+        self._mouse.start()
+        self._keyboard.start()
+        for listener in (self._mouse, self._keyboard):
+            listener.wait()
+            if not listener.running:
+                raise InputError("the input listener stopped at start: is the X RECORD extension enabled?")
+
+    def stop(self) -> None:
+        """Stop listening. pynput's stop() can block until the next X event arrives,
+        so it runs in a helper thread that we wait for only briefly."""
+        listeners = [x for x in (self._mouse, self._keyboard) if x is not None]
+        self._mouse = self._keyboard = None
+        for listener in listeners:
+            stopper = threading.Thread(target=listener.stop, daemon=True)
+            stopper.start()
+            stopper.join(timeout=1.0)
+        with self._lock:
+            if self._filter is not None:
+                self._filter.close()
+            if self._xdisplay is not None:
+                self._xdisplay.close()
+                self._xdisplay = None

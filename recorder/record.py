@@ -1,0 +1,322 @@
+"""The recording loop: capture thread -> bounded queue -> encoder thread; input listener
+-> event queue -> writer thread. A slow disk or encoder drops frames, never input."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from deskmimic import __version__
+from deskmimic.core.config import RecordConfig
+from deskmimic.core.errors import CaptureError, ConfigError
+from deskmimic.core.geometry import Rect
+from deskmimic.core.paths import default_episodes_dir, new_episode_id
+from deskmimic.recorder.capture import CaptureBackend, open_capture
+from deskmimic.recorder.clock import EpisodeClock
+from deskmimic.recorder.episode_format import FORMAT_VERSION, VIDEO_DIR
+from deskmimic.recorder.episode_writer import (
+    EventLog,
+    FrameWriter,
+    create_episode_folder,
+    write_meta,
+)
+from deskmimic.recorder.listener import InputListener
+from deskmimic.recorder.video import CODEC, CONTAINER
+
+logger = logging.getLogger(__name__)
+
+EVENT_FLUSH_S = 0.1
+
+
+@dataclass
+class RecordingSummary:
+    path: Path
+    status: str
+    duration_s: float
+    frames: int
+    dropped_frames: int
+    events: int
+    bytes: int
+    fps_achieved: float
+    stop_reason: str
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["path"] = str(self.path)
+        return d
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def resolve_region(cfg: RecordConfig, capture: CaptureBackend) -> tuple[Rect, str, dict | None]:
+    """The captured rectangle (clipped to the screen, even-sized), its source and window info."""
+    monitors = capture.monitors()
+    screen = monitors[0]
+    window = None
+    if cfg.window is not None:
+        from deskmimic.recorder.windows_x11 import find_window
+
+        info = find_window(cfg.window)
+        region, source = info.rect, "window"
+        window = {"id": info.window_id, "title": info.title}
+    elif cfg.region is not None:
+        region, source = cfg.region, "region"
+    else:
+        if cfg.monitor >= len(monitors):
+            raise ConfigError(f"--monitor {cfg.monitor}: this screen has monitors 1..{len(monitors) - 1}")
+        region, source = monitors[cfg.monitor], "monitor"
+    clipped = region.intersect(screen)
+    if clipped is None or clipped.width < 2 or clipped.height < 2:
+        raise ConfigError(f"--region {region}: lies outside the screen {screen}")
+    return clipped.even(), source, window
+
+
+class Recorder:
+    """One recording. ``start()`` returns once capturing; ``stop()`` always finalizes."""
+
+    def __init__(self, cfg: RecordConfig, capture: CaptureBackend | None = None):
+        self.cfg = cfg
+        self._capture = capture
+        self._own_capture = capture is None
+        self.path: Path | None = None
+        self.region: Rect | None = None
+        self._clock = EpisodeClock()
+        self._frames: queue.Queue = queue.Queue(maxsize=max(4, int(cfg.fps * 2)))
+        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._stopped = False
+        self._stop_reason = ""
+        self._threads: list[threading.Thread] = []
+        self._errors: list[BaseException] = []
+        self.frames_captured = 0
+        self.dropped_frames = 0
+        self._listener: InputListener | None = None
+        self._event_log: EventLog | None = None
+        self._frame_writer: FrameWriter | None = None
+        self._meta: dict = {}
+        self._lock = threading.Lock()
+        self._first_frame = threading.Event()
+
+    # ---- life cycle ---------------------------------------------------------------
+    def start(self) -> Recorder:
+        cfg = self.cfg
+        if self._capture is None:
+            self._capture = open_capture(draw_cursor=cfg.draw_cursor)
+        self.region, source, window = resolve_region(cfg, self._capture)
+        episode_id = cfg.out.name if cfg.out is not None else new_episode_id()
+        self.path = cfg.out if cfg.out is not None else (cfg.episodes_dir or default_episodes_dir()) / episode_id
+        create_episode_folder(self.path)
+        self._meta = self._initial_meta(episode_id, source, window)
+        write_meta(self.path, self._meta)
+        self._event_log = EventLog(self.path)
+        self._frame_writer = FrameWriter(self.path, self.region.width, self.region.height,
+                                         cfg.fps, cfg.segment_seconds)
+        self._clock = EpisodeClock()
+        self._meta["clock"] = self._clock.to_dict()
+        write_meta(self.path, self._meta)
+        self._events.put({"t": self._clock.now(), "type": "marker", "name": "start"})
+        if cfg.listen_input:
+            self._listener = InputListener(self._clock, self.region, self._events.put,
+                                           stop_hotkey=cfg.stop_hotkey,
+                                           on_stop=lambda: self.request_stop("stop_hotkey"))
+            self._listener.start()
+        for name, target in (("capture", self._capture_loop), ("encode", self._encode_loop),
+                             ("events", self._events_loop)):
+            th = threading.Thread(target=self._guard(target), name=f"deskmimic-{name}", daemon=True)
+            th.start()
+            self._threads.append(th)
+        if not self._first_frame.wait(5.0) and not self._errors:
+            logger.warning("no frame captured within 5 s of starting")
+        if self._errors:
+            self.stop()
+            raise CaptureError(f"recording failed at start: {self._errors[0]}")
+        logger.info("recording %s at %.1f fps into %s", self.region, cfg.fps, self.path)
+        return self
+
+    def _initial_meta(self, episode_id: str, source: str, window: dict | None) -> dict:
+        cfg = self.cfg
+        screen = self._capture.monitors()[0]
+        return {
+            "format_version": FORMAT_VERSION,
+            "id": episode_id,
+            "status": "recording",
+            "task": cfg.task,
+            "instruction": cfg.instruction,
+            "created": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "geometry": {"region": self.region.to_dict(), "monitor": cfg.monitor,
+                         "screen": screen.to_dict(), "device_pixel_ratio": 1.0,
+                         "source": source, "window": window},
+            "fps": cfg.fps,
+            "recorder_version": __version__,
+            "segment_seconds": cfg.segment_seconds,
+            "video": {"codec": CODEC, "crf": 0, "container": CONTAINER, "dir": VIDEO_DIR},
+            "clock": {},
+            "stop_hotkey": cfg.stop_hotkey if cfg.listen_input else None,
+            "counters": {"frames": 0, "dropped_frames": 0, "events": 0, "duration_s": 0.0, "bytes": 0},
+            "extra": dict(cfg.extra_meta),
+        }
+
+    def _guard(self, fn):
+        def run():
+            try:
+                fn()
+            except BaseException as exc:  # surfaced by stop(); never lost silently
+                logger.exception("recorder thread %s failed", threading.current_thread().name)
+                self._errors.append(exc)
+                self._stop_reason = self._stop_reason or "error"
+                self._stop.set()
+                self._first_frame.set()
+        return run
+
+    def request_stop(self, reason: str = "stop_api") -> None:
+        """Ask the recording to end (thread-safe); `stop()` finalizes."""
+        with self._lock:
+            if not self._stop_reason:
+                self._stop_reason = reason
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until a stop was requested (hotkey, duration, error); True if so."""
+        return self._stop.wait(timeout)
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def elapsed_s(self) -> float:
+        return self._clock.now() / 1e9
+
+    def stats(self) -> dict:
+        """Live counters for progress displays."""
+        el = max(self.elapsed_s(), 1e-9)
+        return {"elapsed_s": el, "frames": self.frames_captured, "dropped_frames": self.dropped_frames,
+                "events": self._event_log.count if self._event_log else 0,
+                "fps": self.frames_captured / el}
+
+    # ---- threads --------------------------------------------------------------------
+    def _capture_loop(self) -> None:
+        period_ns = int(1e9 / self.cfg.fps)
+        max_ns = int(self.cfg.max_duration * 1e9) if self.cfg.max_duration else None
+        next_t = self._clock.now()
+        while not self._stop.is_set():
+            t = self._clock.now()
+            if max_ns is not None and t >= max_ns:
+                self.request_stop("stop_duration")
+                break
+            img = self._capture.grab(self.region)
+            try:
+                self._frames.put_nowait((t, img))
+                self.frames_captured += 1
+            except queue.Full:
+                self.dropped_frames += 1
+            self._first_frame.set()
+            next_t += period_ns
+            now = self._clock.now()
+            if now > next_t + period_ns:
+                # Fell more than a frame behind: skip the missed ticks rather than burst.
+                missed = (now - next_t) // period_ns
+                self.dropped_frames += int(missed)
+                next_t += missed * period_ns
+            delay = (next_t - now) / 1e9
+            if delay > 0:
+                self._stop.wait(delay)
+        self._frames.put(None)
+
+    def _encode_loop(self) -> None:
+        while True:
+            item = self._frames.get()
+            if item is None:
+                break
+            t, img = item
+            self._frame_writer.write(t, img)
+
+    def _events_loop(self) -> None:
+        while True:
+            done = self._stop.wait(EVENT_FLUSH_S)
+            self._drain_events()
+            if done and self._listener is None:
+                break
+            if done:
+                time.sleep(EVENT_FLUSH_S)
+
+    def _drain_events(self) -> None:
+        batch = []
+        while True:
+            try:
+                batch.append(self._events.get_nowait())
+            except queue.Empty:
+                break
+        self._event_log.write(batch)
+
+    # ---- finalize -------------------------------------------------------------------
+    def stop(self, extra_meta: dict | None = None) -> RecordingSummary:
+        """Stop and finalize (idempotent). Meta gets status 'complete' and the counters."""
+        with self._lock:
+            if not self._stop_reason:
+                self._stop_reason = "stop_api"
+            reason = self._stop_reason
+            already = self._stopped
+            self._stopped = True
+        if extra_meta:
+            self._meta.setdefault("extra", {}).update(extra_meta)
+        if already:
+            if extra_meta and self.path is not None:
+                write_meta(self.path, self._meta)
+            return self._summary(reason)
+        t_end = self._clock.now()
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+        if reason not in ("stop_hotkey",):
+            self._events.put({"t": t_end, "type": "marker", "name": reason})
+        self._stop.set()
+        for th in self._threads:
+            th.join(timeout=60)
+        if self._event_log is not None:
+            self._drain_events()
+            self._event_log.close()
+        if self._frame_writer is not None:
+            self._frame_writer.close()
+        if self._own_capture and self._capture is not None:
+            self._capture.close()
+        if self.path is not None and self._meta:
+            self._meta["status"] = "complete"
+            self._meta["stop_reason"] = reason
+            self._meta["counters"] = self._counters(t_end)
+            if self._errors:
+                self._meta["errors"] = [repr(e) for e in self._errors]
+            write_meta(self.path, self._meta)
+        return self._summary(reason)
+
+    def _counters(self, t_end: int) -> dict:
+        return {
+            "frames": self._frame_writer.count if self._frame_writer else 0,
+            "dropped_frames": self.dropped_frames,
+            "events": self._event_log.count if self._event_log else 0,
+            "duration_s": round(t_end / 1e9, 3),
+            "bytes": folder_bytes(self.path),
+        }
+
+    def _summary(self, reason: str) -> RecordingSummary:
+        c = self._meta.get("counters", {})
+        dur = float(c.get("duration_s") or 0.0)
+        return RecordingSummary(
+            path=self.path, status=self._meta.get("status", "recording"), duration_s=dur,
+            frames=int(c.get("frames", 0)), dropped_frames=int(c.get("dropped_frames", 0)),
+            events=int(c.get("events", 0)), bytes=int(c.get("bytes", 0)),
+            fps_achieved=(int(c.get("frames", 0)) / dur) if dur > 0 else 0.0, stop_reason=reason,
+        )
+
+    def __enter__(self) -> Recorder:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> bool:
+        self.stop()
+        return False
