@@ -27,7 +27,8 @@ def key_fields(key) -> dict:
 
     if isinstance(key, Key):
         vk = getattr(key.value, "vk", None)
-        return {"key": key.name, "code": vk, "char": None}
+        # space is a named key in pynput but it does produce a character
+        return {"key": key.name, "code": vk, "char": " " if key.name == "space" else None}
     if isinstance(key, KeyCode):
         char = key.char
         if char is not None and not char.isprintable():
@@ -144,15 +145,40 @@ class InputListener:
             if not listener.running:
                 raise InputError("the input listener stopped at start: is the X RECORD extension enabled?")
 
+    def _nudge_pointer(self) -> None:
+        try:
+            from Xlib import X
+            from Xlib.ext import xtest
+
+            d = self._xdisplay
+            if d is None:
+                return
+            xtest.fake_input(d, X.MotionNotify, detail=True, x=1, y=0)
+            xtest.fake_input(d, X.MotionNotify, detail=True, x=-1, y=0)
+            d.sync()
+        except Exception as exc:
+            logger.debug("could not nudge the pointer to wake the listener: %s", exc)
+
     def stop(self) -> None:
         """Stop listening. pynput's stop() can block until the next X event arrives,
         so it runs in a helper thread that we wait for only briefly."""
         listeners = [x for x in (self._mouse, self._keyboard) if x is not None]
         self._mouse = self._keyboard = None
+        stoppers = []
         for listener in listeners:
             stopper = threading.Thread(target=listener.stop, daemon=True)
             stopper.start()
+            stoppers.append(stopper)
+        for stopper in stoppers:
+            stopper.join(timeout=0.3)
+        if any(s.is_alive() for s in stoppers) or any(x.is_alive() for x in listeners):
+            # XRecord only returns when input arrives: nudge the pointer by one pixel
+            # and back so the listener threads wake up and end instead of leaking.
+            self._nudge_pointer()
+        for stopper in stoppers:
             stopper.join(timeout=1.0)
+        for listener in listeners:
+            listener.join(timeout=1.0)
         with self._lock:
             if self._filter is not None:
                 self._filter.close()
