@@ -1,0 +1,237 @@
+"""What a scripted expert may do, and the worker thread that runs one.
+
+Experts read the task's own state (never the screen) and act only through the
+`deskmimic.agent.inject.Injector`, with a human-like pace: a short look before each
+action, pointer moves of 0.1-0.3 s, clicks at a jittered point inside the target.
+They run in a worker thread while the GUI thread keeps the Qt event loop going.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from deskmimic.core.errors import TaskError
+from deskmimic.core.geometry import Rect
+from deskmimic.tasks.base import TaskWindow
+from deskmimic.tasks.runner import GuiCaller
+
+logger = logging.getLogger(__name__)
+
+EXPERTS: dict[str, Callable[[Act], None]] = {}
+"""Expert functions by task name, filled by `expert`."""
+
+
+def expert(name: str) -> Callable[[Callable[[Act], None]], Callable[[Act], None]]:
+    """Decorator registering an expert function for task ``name``."""
+
+    def deco(fn: Callable[[Act], None]) -> Callable[[Act], None]:
+        EXPERTS[name] = fn
+        return fn
+
+    return deco
+
+
+class ExpertStopped(Exception):
+    """The task ended or the host asked the expert to stop."""
+
+
+class Act:
+    """The expert's view of one task (through the GUI thread) and its hands (the injector).
+
+    Args:
+        task: the task window (only touched on the GUI thread, through ``caller``).
+        injector: an open `Injector`.
+        caller: a `GuiCaller` created on the GUI thread.
+        rng: randomness for pauses and click points.
+        speed: pace factor; 2.0 halves every pause and move.
+        stop: set to make the next action raise `ExpertStopped`.
+    """
+
+    def __init__(self, task: TaskWindow, injector: Any, caller: GuiCaller, rng: random.Random,
+                 speed: float = 1.0, stop: threading.Event | None = None) -> None:
+        self.task = task
+        self.inj = injector
+        self.caller = caller
+        self.rng = rng
+        self.speed = max(0.1, float(speed))
+        self.stop = stop or threading.Event()
+        self.actions = 0
+
+    # ---- reading -------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """A fresh snapshot of the task's state."""
+        self._check()
+        return self.caller.call(self.task.state)
+
+    def box(self, name: str, state: dict[str, Any] | None = None) -> Rect:
+        """The screen box of element ``name``; raises `TaskError` when it is not visible."""
+        boxes = (state or self.state())["boxes"]
+        if name not in boxes:
+            raise TaskError(f"expert: element {name!r} is not visible; have {sorted(boxes)}")
+        return boxes[name]
+
+    def wait(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 3.0,
+             what: str = "the task to react") -> dict[str, Any]:
+        """Poll the state until ``predicate(state)`` holds; returns that state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.state()
+            if predicate(state):
+                return state
+            if time.monotonic() > deadline:
+                raise TaskError(f"expert: waited {timeout} s for {what}")
+            time.sleep(0.03)
+
+    # ---- pacing --------------------------------------------------------------------------
+    def pause(self, lo: float = 0.12, hi: float = 0.35) -> None:
+        """A human pause (seconds, divided by speed)."""
+        self._check()
+        time.sleep(self.rng.uniform(lo, hi) / self.speed)
+
+    def point_in(self, box: Rect) -> tuple[int, int]:
+        """A point near the middle of ``box`` (jittered, never near its edge)."""
+        mx, my = min(6, box.width // 4), min(5, box.height // 4)
+        x = self.rng.gauss(box.left + box.width / 2, box.width / 8)
+        y = self.rng.gauss(box.top + box.height / 2, box.height / 8)
+        x = min(max(x, box.left + mx), box.right - 1 - mx)
+        y = min(max(y, box.top + my), box.bottom - 1 - my)
+        return round(x), round(y)
+
+    def _move_duration(self, x: int, y: int) -> float:
+        px, py = self.inj.position()
+        dist = ((px - x) ** 2 + (py - y) ** 2) ** 0.5
+        base = 0.1 + min(0.2, dist / 2500)  # 0.1 s near, 0.3 s across the screen
+        return base * self.rng.uniform(0.85, 1.15) / self.speed
+
+    # ---- acting --------------------------------------------------------------------------
+    def move_to(self, box: Rect) -> tuple[int, int]:
+        """Move the pointer into ``box`` along a human-like path; returns the point."""
+        self._check()
+        x, y = self.point_in(box)
+        self.inj.move(x, y, duration=self._move_duration(x, y))
+        return x, y
+
+    def click(self, target: str | Rect, state: dict[str, Any] | None = None) -> None:
+        """Look, move to the element (name or box) and click it."""
+        box = self.box(target, state) if isinstance(target, str) else target
+        self.pause()
+        self.move_to(box)
+        time.sleep(self.rng.uniform(0.03, 0.08) / self.speed)
+        self._check()
+        self.inj.click()
+        self.actions += 1
+
+    def type_text(self, text: str) -> None:
+        """Type ``text`` at a typist's pace into whatever has the focus."""
+        self.pause(0.1, 0.25)
+        self._check()
+        self.inj.type_text(text, interval=self.rng.uniform(0.02, 0.05) / self.speed)
+        self.actions += 1
+
+    def press(self, key: str) -> None:
+        """Press one key ('enter', 'tab', ...)."""
+        self.pause(0.1, 0.25)
+        self._check()
+        self.inj.press(key)
+        self.actions += 1
+
+    def drag(self, source: Rect, target: Rect) -> None:
+        """Drag from a point in ``source`` to a point in ``target``."""
+        self.pause()
+        x1, y1 = self.move_to(source)
+        x2, y2 = self.point_in(target)
+        time.sleep(self.rng.uniform(0.05, 0.1) / self.speed)
+        self._check()
+        duration = (0.25 + min(0.25, ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 / 2000)) / self.speed
+        self.inj.drag(x1, y1, x2, y2, duration=duration, hold=0.08 / self.speed)
+        self.actions += 1
+
+    def scroll(self, box: Rect, dy: int) -> None:
+        """Point into ``box`` (if not there already) and turn the wheel ``dy`` clicks."""
+        self._check()
+        px, py = self.inj.position()
+        if not box.contains(px, py):
+            self.pause()
+            self.move_to(box)
+        self._check()
+        self.inj.scroll(dy=dy, interval=self.rng.uniform(0.03, 0.06) / self.speed)
+        self.actions += 1
+
+    def _check(self) -> None:
+        if self.stop.is_set():
+            raise ExpertStopped("stopped")
+
+
+class ExpertRunner(threading.Thread):
+    """Runs one task's expert in a worker thread.
+
+    ``error`` holds the exception the expert raised (``None`` when it finished or was
+    stopped). Create it on the GUI thread (it creates the `GuiCaller` there).
+    """
+
+    def __init__(self, task: TaskWindow, injector: Any = None, speed: float = 1.0,
+                 seed: int | None = None) -> None:
+        super().__init__(name=f"expert-{task.name}-{task.seed}", daemon=True)
+        if task.name not in EXPERTS:
+            raise TaskError(f"no expert for task {task.name!r}")
+        self.task = task
+        self.injector = injector
+        self.speed = speed
+        self.rng = random.Random(f"expert:{task.name}:{task.seed if seed is None else seed}")
+        self.caller = GuiCaller()
+        self.stop_event = threading.Event()
+        self.error: BaseException | None = None
+        self.actions = 0
+
+    def stop(self) -> None:
+        """Ask the expert to stop before its next action."""
+        self.stop_event.set()
+
+    def run(self) -> None:
+        own = self.injector is None
+        inj = self.injector
+        try:
+            if own:
+                from deskmimic.agent.inject import open_injector
+
+                inj = open_injector(seed=self.rng.randrange(2**31))
+            act = Act(self.task, inj, self.caller, self.rng, self.speed, self.stop_event)
+            try:
+                EXPERTS[self.task.name](act)
+            finally:
+                self.actions = act.actions
+        except ExpertStopped:
+            logger.debug("expert for %s stopped", self.task.name)
+        except BaseException as exc:  # reported to the host through .error
+            if not self.stop_event.is_set():
+                logger.warning("expert for %s seed %d failed: %s", self.task.name,
+                               self.task.seed, exc)
+                self.error = exc
+        finally:
+            if inj is not None:
+                try:
+                    if own:
+                        inj.close()
+                    else:
+                        inj.release_all()
+                except Exception:
+                    logger.exception("releasing the expert's input failed")
+
+
+def start_expert(task: TaskWindow, injector: Any = None, speed: float = 1.0) -> ExpertRunner:
+    """Start ``task``'s scripted expert in a worker thread (call on the GUI thread).
+
+    The expert stops by itself when the task finishes. Keep the Qt event loop running
+    until ``runner.is_alive()`` is false.
+    """
+    import deskmimic.tasks.experts  # noqa: F401 - registers the experts
+
+    runner = ExpertRunner(task, injector=injector, speed=speed)
+    task.finished.connect(lambda _result: runner.stop())
+    runner.start()
+    return runner
