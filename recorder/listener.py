@@ -175,10 +175,11 @@ class InputListener:
             # XRecord only returns when input arrives: nudge the pointer by one pixel
             # and back so the listener threads wake up and end instead of leaking.
             self._nudge_pointer()
-        for stopper in stoppers:
-            stopper.join(timeout=1.0)
+        # The keyboard listener's XRecord context wakes only on a key event. We do
+        # not fake one (it would reach the user's focused app); its thread is a
+        # daemon that ends at the next key press, and it no longer records.
         for listener in listeners:
-            listener.join(timeout=1.0)
+            listener.join(timeout=0.2)
         with self._lock:
             if self._filter is not None:
                 self._filter.close()

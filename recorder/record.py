@@ -271,12 +271,14 @@ class Recorder:
                 write_meta(self.path, self._meta)
             return self._summary(reason)
         t_end = self._clock.now()
+        self._stop.set()  # the capture thread ends within one frame period
         if self._listener is not None:
+            # Input that arrives while the listener shuts down is still recorded,
+            # so the stop marker is stamped after it.
             self._listener.stop()
             self._listener = None
         if reason not in ("stop_hotkey",):
-            self._events.put({"t": t_end, "type": "marker", "name": reason})
-        self._stop.set()
+            self._events.put({"t": self._clock.now(), "type": "marker", "name": reason})
         for th in self._threads:
             th.join(timeout=60)
         if self._event_log is not None:
