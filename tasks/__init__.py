@@ -9,8 +9,13 @@ task.instruction, task.region(), task.element_boxes(), task.state()
 See docs/tasks.md.
 """
 
-from deskmimic.tasks import click, drag, forms  # noqa: F401 - registers the tasks of each family
+from deskmimic.tasks import click, drag, forms, lists, workflow  # noqa: F401 - registers the tasks of each family
 from deskmimic.tasks.base import TASKS, TaskWindow
 from deskmimic.tasks.runner import make_task, run_task, show_task
+
+ORDER = ("click_button", "click_sequence", "checkboxes", "type_field", "drag_item", "pick_list",
+         "scroll_find", "workflow")
+for _name in sorted(TASKS, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER)):
+    TASKS[_name] = TASKS.pop(_name)  # list them simplest first
 
 __all__ = ["TASKS", "TaskWindow", "make_task", "run_task", "show_task"]

@@ -219,11 +219,11 @@ class TaskWindow(QWidget):
     # ---- public API --------------------------------------------------------------------
     def region(self) -> Rect:
         """The window's client area in screen pixels (what to record)."""
-        return _global_rect(self, self.rect())
+        return global_rect(self, self.rect())
 
     def element_boxes(self) -> dict[str, Rect]:
         """Every named, visible element as a `Rect` in screen pixels."""
-        out: dict[str, Rect] = {"instruction": _global_rect(self.banner, self.banner.rect())}
+        out: dict[str, Rect] = {"instruction": global_rect(self.banner, self.banner.rect())}
         for name, item in self.boxes().items():
             box = item if isinstance(item, Rect) or item is None else widget_box(item)
             if box is not None:
@@ -322,7 +322,7 @@ def widget_box(widget: QWidget) -> Rect | None:
     visible = widget.visibleRegion().boundingRect()
     if visible.isEmpty():
         return None
-    return _global_rect(widget, visible)
+    return global_rect(widget, visible)
 
 
 def item_box(viewport: QWidget, rect: QRect) -> Rect | None:
@@ -332,10 +332,10 @@ def item_box(viewport: QWidget, rect: QRect) -> Rect | None:
     clipped = rect.intersected(viewport.rect())
     if clipped.isEmpty():
         return None
-    return _global_rect(viewport, clipped)
+    return global_rect(viewport, clipped)
 
 
-def _global_rect(widget: QWidget, rect: QRect) -> Rect:
+def global_rect(widget: QWidget, rect: QRect) -> Rect:
     # Qt works in device-independent pixels; screen pixels differ when scaled.
     dpr = widget.devicePixelRatioF()
     top_left = widget.mapToGlobal(rect.topLeft())

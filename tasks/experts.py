@@ -57,3 +57,62 @@ def type_field(act: Act) -> None:
 def drag_item(act: Act) -> None:
     s = act.state()
     act.drag(act.box(f"item:{s['item']}", s), act.box(f"target:{s['target']}", s))
+
+
+def pick_from_combo(act: Act, combo: str, entry: str, s: dict) -> None:
+    """Open the drop-down ``combo`` (an element name) and click ``entry`` in it."""
+    act.click(combo, s)
+    s = act.wait(lambda st: entry in st["boxes"] or st["done"], what="the drop-down to open")
+    act.click(entry, s)
+
+
+@expert("pick_list")
+def pick_list(act: Act) -> None:
+    s = act.state()
+    if s["mode"] == "combo":
+        pick_from_combo(act, "combo", f"entry:{s['target']}", s)
+    else:
+        act.click(f"entry:{s['target']}", s)
+
+
+@expert("scroll_find")
+def scroll_find(act: Act) -> None:
+    s = act.state()
+    while s["target"] not in s["visible"]:
+        # Wheel clicks scroll 3 rows each; scroll in bursts, as a person looking would.
+        below = s["target_index"] > s["last_visible"]
+        rows = (s["target_index"] - s["last_visible"]) if below \
+            else (s["first_visible"] - s["target_index"])
+        clicks = min(max(1, -(-rows // 3)), act.rng.randint(2, 5))
+        first = s["first_visible"]
+        act.scroll(act.box("list", s), -clicks if below else clicks)
+        s = act.wait(lambda st, f=first: st["first_visible"] != f or st["done"],
+                     what="the list to scroll")
+        act.pause(0.1, 0.3)
+        s = act.state()
+    act.click(f"entry:{s['target']}", s)
+
+
+@expert("workflow")
+def workflow(act: Act) -> None:
+    s = act.state()
+    act.click(f"menu:{s['menu']}", s)
+    s = act.wait(lambda st: f"menuitem:{st['action']}" in st["boxes"] or st["done"],
+                 what="the menu to open")
+    act.click(f"menuitem:{s['action']}", s)
+    s = act.wait(lambda st: st["dialog_open"] or st["done"], what="the dialog to open")
+    for label in s["fields"]:
+        act.click(f"field:{label}", s)
+        s = act.wait(lambda st, lab=label: st["focus"] == lab or st["done"],
+                     what=f"{label} to take the focus")
+        act.type_text(s["values"][label])
+        s = act.wait(lambda st, lab=label: st["entered"].get(lab) == st["values"][lab]
+                     or st["done"], what=f"the text of {label} to arrive")
+    option = f"option:{s['option']}"
+    if s["option_widget"] == "combo":
+        pick_from_combo(act, "combo", option, s)
+    else:
+        act.click(option, s)
+    s = act.wait(lambda st: st["chosen"] == st["option"] or st["done"],
+                 what="the option to be chosen")
+    act.click("button:OK", s)

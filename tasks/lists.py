@@ -1,0 +1,180 @@
+"""List tasks: pick an entry from a list or a drop-down; scroll a long list to find one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QListWidget, QListWidgetItem
+
+from deskmimic.core.geometry import Rect
+from deskmimic.tasks.base import TaskWindow, item_box, register
+
+PLACEHOLDER = "Choose\u2026"
+
+
+def list_item_boxes(view: QListWidget, prefix: str) -> dict[str, Rect]:
+    """Screen boxes of a list's visible items, keyed ``prefix + text``."""
+    out: dict[str, Rect] = {}
+    for row in range(view.count()):
+        item = view.item(row)
+        box = item_box(view.viewport(), view.visualItemRect(item))
+        if box is not None:
+            out[prefix + item.text()] = box
+    return out
+
+
+def fully_visible(view: QListWidget) -> list[str]:
+    """Texts of the items shown whole in the list's viewport."""
+    area = view.viewport().rect()
+    return [view.item(r).text() for r in range(view.count())
+            if area.contains(view.visualItemRect(view.item(r)))]
+
+
+def combo_boxes(combo: QComboBox, prefix: str) -> dict[str, Rect]:
+    """Screen boxes of an open combo box's entries (empty while it is closed)."""
+    view = combo.view()
+    if not view.isVisible():
+        return {}
+    out: dict[str, Rect] = {}
+    for row in range(combo.count()):
+        box = item_box(view.viewport(), view.visualRect(combo.model().index(row, 0)))
+        if box is not None:
+            out[prefix + combo.itemText(row)] = box
+    return out
+
+
+@register
+class PickListTask(TaskWindow):
+    """Pick the named entry from a short list, or from a drop-down (combo box)."""
+
+    name = "pick_list"
+    description = "pick an entry from a list or a drop-down"
+    height_range = (340, 460)
+
+    def build(self) -> None:
+        self.mode = self.rng.choice(["list", "combo"])
+        n = self.rng.randint(5, 8)
+        self.entries = sorted(self.vocab.sample("labels", n)) if self.rng.random() < 0.5 \
+            else self.vocab.sample("labels", n)
+        self.target = self.rng.choice(self.entries)
+        area = self.area()
+        caption_text = self.vocab.sample("fields", 1)[0] + ":"
+        caption = QLabel(caption_text, self.body)
+        caption.adjustSize()
+        w = self.rng.randint(160, min(260, area.width() - 10))
+        x = area.left() + self.rng.randint(0, area.width() - w)
+        self.list: QListWidget | None = None
+        self.combo: QComboBox | None = None
+        if self.mode == "list":
+            row_h = self.rng.randint(24, 30)
+            self.list = QListWidget(self.body)
+            self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+            self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no 'current item' frame
+            for entry in self.entries:
+                item = QListWidgetItem(entry)
+                item.setSizeHint(QSize(0, row_h))
+                self.list.addItem(item)
+            h = row_h * n + 2 * self.list.frameWidth() + 2
+            y = area.top() + 24 + self.rng.randint(0, max(0, area.height() - h - 24))
+            self.list.setGeometry(QRect(x, y, w, h))
+            self.list.itemClicked.connect(lambda item: self._picked(item.text()))
+            self.instruction = f"Select {self.target} in the list"
+        else:
+            self.combo = QComboBox(self.body)
+            self.combo.addItem(PLACEHOLDER)
+            self.combo.addItems(self.entries)
+            self.combo.setMaxVisibleItems(n + 1)
+            h = self.rng.randint(30, 36)
+            # Keep the drop-down (about n+1 rows below or over the box) inside the window.
+            max_y = max(area.top() + 24, area.bottom() - (n + 1) * 26 - 10)
+            y = self.rng.randint(area.top() + 24, max_y)
+            self.combo.setGeometry(QRect(x, y, w, h))
+            self.combo.activated.connect(self._activated)
+            self.instruction = f"Choose {self.target} from the drop-down"
+        caption.move(x, y - caption.height() - 4)
+
+    def _activated(self, index: int) -> None:
+        if index > 0:
+            self._picked(self.combo.itemText(index))
+
+    def _picked(self, entry: str) -> None:
+        if entry == self.target:
+            self.succeed(f"picked {entry}")
+        else:
+            self.fail(f"picked {entry} instead of {self.target}")
+
+    def on_finished(self) -> None:
+        if self.combo is not None:
+            self.combo.hidePopup()
+
+    def boxes(self) -> dict[str, Any]:
+        if self.list is not None:
+            return {"list": self.list, **list_item_boxes(self.list, "entry:")}
+        assert self.combo is not None
+        return {"combo": self.combo, **combo_boxes(self.combo, "entry:")}
+
+    def next_targets(self) -> list[str]:
+        if self.combo is not None and not self.combo.view().isVisible():
+            return ["combo"]
+        return [f"entry:{self.target}"]
+
+    def extra_state(self) -> dict[str, Any]:
+        popup = self.combo is not None and self.combo.view().isVisible()
+        return {"mode": self.mode, "target": self.target, "entries": list(self.entries),
+                "popup_open": popup}
+
+
+@register
+class ScrollFindTask(TaskWindow):
+    """Scroll a long alphabetical list of people to the named one and click it."""
+
+    name = "scroll_find"
+    description = "scroll a long list to find and click an entry"
+    height_range = (360, 500)
+
+    def build(self) -> None:
+        n = self.rng.randint(40, 90)
+        self.entries = self.vocab.people(n)
+        area = self.area()
+        row_h = self.rng.randint(22, 28)
+        rows = self.rng.randint(6, min(12, (area.height() - 10) // row_h))
+        w = self.rng.randint(200, min(320, area.width()))
+        h = rows * row_h + 4
+        self.list = QListWidget(self.body)
+        self.list.setUniformItemSizes(True)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no 'current item' frame
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        for entry in self.entries:
+            item = QListWidgetItem(entry)
+            item.setSizeHint(QSize(0, row_h))
+            self.list.addItem(item)
+        x = area.left() + self.rng.randint(0, area.width() - w)
+        y = area.top() + self.rng.randint(0, max(0, area.height() - h))
+        self.list.setGeometry(QRect(x, y, w, h))
+        # The target is never on the first screen: finding it takes scrolling.
+        self.target = self.entries[self.rng.randint(rows + 2, n - 1)]
+        self.list.itemClicked.connect(lambda item: self._picked(item.text()))
+        self.instruction = f"Scroll to {self.target} and click it"
+
+    def _picked(self, entry: str) -> None:
+        if entry == self.target:
+            self.succeed(f"clicked {entry}")
+        else:
+            self.fail(f"clicked {entry} instead of {self.target}")
+
+    def boxes(self) -> dict[str, Any]:
+        return {"list": self.list.viewport(), **list_item_boxes(self.list, "entry:")}
+
+    def next_targets(self) -> list[str]:
+        if self.target in fully_visible(self.list):
+            return [f"entry:{self.target}"]
+        return ["list"]
+
+    def extra_state(self) -> dict[str, Any]:
+        shown = fully_visible(self.list)
+        return {"target": self.target, "entries": list(self.entries),
+                "target_index": self.entries.index(self.target), "visible": shown,
+                "first_visible": self.entries.index(shown[0]) if shown else 0,
+                "last_visible": self.entries.index(shown[-1]) if shown else 0}
