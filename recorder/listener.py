@@ -38,6 +38,25 @@ def key_fields(key) -> dict:
     return {"key": str(key), "code": None, "char": None}
 
 
+def _quiet(listener_class):
+    """A listener class whose thread, once stopped, dies silently if X goes away.
+
+    A stopped keyboard listener lingers until the next key event (see `stop`); when
+    the X server closes first (end of a session, a test display) that is expected.
+    """
+
+    class Quiet(listener_class):
+        def run(self):
+            try:
+                super().run()
+            except Exception:
+                if self.running:
+                    raise
+                logger.debug("stopped listener ended with its X connection")
+
+    return Quiet
+
+
 class InputListener:
     """Listens to all pointer and key input; hands episode-format dicts to ``sink``.
 
@@ -135,9 +154,10 @@ class InputListener:
         from Xlib import display as xdisplay
 
         self._xdisplay = xdisplay.Display()
-        self._mouse = mouse.Listener(on_move=self._on_move, on_click=self._on_click,
-                                     on_scroll=self._on_scroll)
-        self._keyboard = keyboard.Listener(on_press=self._on_press, on_release=self._on_release)
+        self._mouse = _quiet(mouse.Listener)(on_move=self._on_move, on_click=self._on_click,
+                                             on_scroll=self._on_scroll)
+        self._keyboard = _quiet(keyboard.Listener)(on_press=self._on_press,
+                                                   on_release=self._on_release)
         self._mouse.start()
         self._keyboard.start()
         for listener in (self._mouse, self._keyboard):
