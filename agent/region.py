@@ -1,0 +1,94 @@
+"""Which screen rectangle the agent works in, and following it when its window moves.
+
+Actions are in captured-area pixels; the agent maps them to the screen through the
+current region. When the region belongs to a window (``--window TITLE`` or an
+episode recorded from a window), the window is found again by title before every
+step and the region shifted by however far the window moved, so a moved window is
+still hit where it is now — and never the desktop where it used to be.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from deskmimic.core.errors import CaptureError, ConfigError
+from deskmimic.core.geometry import Rect
+from deskmimic.recorder.capture import CaptureBackend
+
+logger = logging.getLogger(__name__)
+
+
+class WindowLost(CaptureError):
+    """The window the agent works in is no longer on screen."""
+
+
+class RegionTracker:
+    """The agent's current region, re-located from a window title when one is known.
+
+    Args:
+        region: the region at the start, screen pixels.
+        window_title: title (or title substring) of the window the region belongs to.
+        window_rect: that window's rectangle when ``region`` was taken (defaults to
+            ``region`` itself: the region is the window).
+    """
+
+    def __init__(self, region: Rect, window_title: str | None = None,
+                 window_rect: Rect | None = None, screen: Rect | None = None) -> None:
+        self.initial = region
+        self.screen = screen
+        self.region = region
+        self.window_title = window_title or None
+        self._window0 = window_rect or region
+        self.moves: list[dict] = []
+
+    @classmethod
+    def resolve(cls, capture: CaptureBackend, region: Rect | None = None,
+                window: str | None = None) -> RegionTracker:
+        """Start from ``--window`` (found now), ``--region``, or the first monitor."""
+        if region is not None and window is not None:
+            raise ConfigError("--region and --window are exclusive: give one of them")
+        screen = capture.monitors()[0]
+        if window is not None:
+            from deskmimic.recorder.windows_x11 import find_window
+
+            info = find_window(window)
+            rect = _clip(info.rect, screen, f"--window {window!r}")
+            return cls(rect, window, info.rect, screen)
+        if region is None:
+            mons = capture.monitors()
+            region = mons[1] if len(mons) > 1 else screen
+        return cls(_clip(region, screen, f"--region {region}"), screen=screen)
+
+    def update(self) -> Rect:
+        """Re-locate the window (when there is one) and return the current region.
+
+        Raises:
+            WindowLost: no visible window has the title any more.
+        """
+        if self.window_title is None:
+            return self.region
+        from deskmimic.recorder.windows_x11 import find_window
+
+        try:
+            info = find_window(self.window_title)
+        except CaptureError as exc:
+            raise WindowLost(f"the window {self.window_title!r} is gone: {exc}") from exc
+        dx = info.rect.left - self._window0.left
+        dy = info.rect.top - self._window0.top
+        new = Rect(self.initial.left + dx, self.initial.top + dy,
+                   self.initial.width, self.initial.height)
+        if self.screen is not None and new.intersect(self.screen) != new:
+            raise WindowLost(f"the window {self.window_title!r} moved partly off the screen "
+                             f"(now at {info.rect}): move it back to let the agent continue")
+        if new != self.region:
+            logger.info("window %r moved: region %s -> %s", self.window_title, self.region, new)
+            self.moves.append({"from": self.region.to_dict(), "to": new.to_dict()})
+            self.region = new
+        return self.region
+
+
+def _clip(region: Rect, screen: Rect, what: str) -> Rect:
+    clipped = region.intersect(screen)
+    if clipped is None or clipped.width < 2 or clipped.height < 2:
+        raise ConfigError(f"{what}: lies outside the screen {screen}")
+    return clipped.even()
