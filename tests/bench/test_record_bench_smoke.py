@@ -42,7 +42,9 @@ def test_record_bench_short_run_prints_sane_json(tmp_path: Path) -> None:
     assert 10 <= steady["fps_steady"] <= 31  # capture is paced at 30 fps: never above
     assert steady["dropped_frames"] >= 0
     assert 0 < steady["cpu"]["recorder_cores"] < 2.5  # at most the machine's cores
-    assert "deskmimic-capture" in steady["cpu"]["recorder_threads_cores"]
+    threads = steady["cpu"]["recorder_threads_cores"]
+    assert {"deskmimic-capture", "deskmimic-encode", "pynput-mouse"} <= set(threads)
+    assert steady["cpu"]["recorder_cores_at_target_fps"] > 0
     assert 0 < steady["mb_per_min"] < 500
     assert (tmp_path / "eps" / "steady-640x400" / "meta.json").is_file()
 
@@ -65,7 +67,8 @@ def test_verdict_judges_the_target_resolution() -> None:
     bench = _load_bench()
 
     def res(fps: float, cores: float, lost: int, mb: float) -> dict:
-        return {"steady": {"fps_steady": fps, "mb_per_min": mb, "cpu": {"recorder_cores": cores}},
+        cpu = {"recorder_cores": cores, "recorder_cores_at_target_fps": cores * 30 / fps}
+        return {"steady": {"fps_steady": fps, "mb_per_min": mb, "cpu": cpu},
                 "events": {"lost": lost}}
 
     v = bench.verdict({"1280x800": res(30.0, 0.3, 0, 4.0), "1920x1080": res(29.0, 0.8, 1, 12.0)})
@@ -76,3 +79,7 @@ def test_verdict_judges_the_target_resolution() -> None:
     assert v["judged_at"] == "1280x800" and all(
         v[k] for k in ("fps_30", "under_1_core", "under_goal_0_5_core", "zero_lost_events",
                        "under_10_mb_per_min"))
+    # Starved of CPU the recorder captures fewer frames and uses less: judge the cost per
+    # frame scaled to 30 fps, not the raw cores.
+    v = bench.verdict({"1920x1080": res(12.0, 0.45, 0, 4.0)})
+    assert v["under_1_core"] is False and v["values"]["recorder_cores_at_target_fps"] > 1.0
