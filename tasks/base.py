@@ -54,10 +54,16 @@ def register(cls: type[TaskWindow]) -> type[TaskWindow]:
 class StepCounter(QObject):
     """Counts the user's interactions with one task the way the step reducer groups them.
 
-    A mouse press is a step (the second press of a double click is not); a run of
-    printable keys is one ``type`` step; any other key (Enter, Tab, a chord) is one
-    step; a burst of wheel events (gaps < 0.6 s) is one ``scroll`` step.
+    Same thresholds as `deskmimic.models.steps.StepRules`: a mouse press is a step (the
+    second press of a double click, within 0.4 s and 5 px, is not); a run of printable
+    keys (gaps < 1.5 s) is one ``type`` step; any other key (Enter, Tab, a chord) is one
+    step; a burst of wheel events (gaps < 0.3 s) is one ``scroll`` step.
     """
+
+    DOUBLE_CLICK_S = 0.4
+    DOUBLE_CLICK_PX = 5
+    SCROLL_GAP_S = 0.3
+    TYPE_GAP_S = 1.5
 
     def __init__(self, task: TaskWindow) -> None:
         super().__init__(task)
@@ -93,12 +99,13 @@ class StepCounter(QObject):
         if kind == QEvent.Type.MouseButtonPress:
             pos = event.globalPosition().toPoint()
             t, x, y = self._last_press
-            double = now - t < 0.4 and abs(pos.x() - x) < 6 and abs(pos.y() - y) < 6
+            double = (now - t <= self.DOUBLE_CLICK_S and abs(pos.x() - x) <= self.DOUBLE_CLICK_PX
+                      and abs(pos.y() - y) <= self.DOUBLE_CLICK_PX)
             self._last_press = (now, pos.x(), pos.y())
             if not double:
                 self._add("pointer", now)
         elif kind == QEvent.Type.Wheel:
-            if self._last_kind != "scroll" or now - self._last_time > 0.6:
+            if self._last_kind != "scroll" or now - self._last_time > self.SCROLL_GAP_S:
                 self._add("scroll", now)
             self._last_kind, self._last_time = "scroll", now
         else:
@@ -110,8 +117,9 @@ class StepCounter(QObject):
                                         | Qt.KeyboardModifier.AltModifier
                                         | Qt.KeyboardModifier.MetaModifier)
             if text and text.isprintable() and not mods:
-                if self._last_kind != "type":
+                if self._last_kind != "type" or now - self._last_time > self.TYPE_GAP_S:
                     self._add("type", now)
+                self._last_time = now
             else:
                 self._add("key", now)
         return False

@@ -88,10 +88,10 @@ class Act:
             time.sleep(0.03)
 
     # ---- pacing --------------------------------------------------------------------------
-    def pause(self, lo: float = 0.12, hi: float = 0.35) -> None:
-        """A human pause (seconds, divided by speed)."""
+    def pause(self, lo: float = 0.12, hi: float = 0.35, floor: float = 0.0) -> None:
+        """A human pause: ``lo``..``hi`` seconds divided by speed, at least ``floor``."""
         self._check()
-        time.sleep(self.rng.uniform(lo, hi) / self.speed)
+        time.sleep(max(floor, self.rng.uniform(lo, hi) / self.speed))
 
     def point_in(self, box: Rect) -> tuple[int, int]:
         """A point near the middle of ``box`` (jittered, never near its edge)."""
@@ -203,6 +203,9 @@ class ExpertRunner(threading.Thread):
             act = Act(self.task, inj, self.caller, self.rng, self.speed, self.stop_event)
             try:
                 EXPERTS[self.task.name](act)
+                # The last input may still be in the GUI's queue: stay alive until the
+                # task has reacted, so "runner ended" means "task ended or expert gave up".
+                act.wait(lambda st: st["done"], timeout=2.0, what="the task to end")
             finally:
                 self.actions = act.actions
         except ExpertStopped:

@@ -88,7 +88,8 @@ def scroll_find(act: Act) -> None:
         act.scroll(act.box("list", s), -clicks if below else clicks)
         s = act.wait(lambda st, f=first: st["first_visible"] != f or st["done"],
                      what="the list to scroll")
-        act.pause(0.1, 0.3)
+        # Look at the list; a gap over the reducer's 0.3 s makes the next burst a new step.
+        act.pause(0.35, 0.6, floor=0.4)
         s = act.state()
     act.click(f"entry:{s['target']}", s)
 
