@@ -100,10 +100,18 @@ def restore_pointer_root_focus() -> None:
 
 
 @pytest.fixture
-def clean_input() -> Iterator[None]:
-    """Nothing held before; pointer at rest; nothing held after (asserted)."""
+def clean_input(qapp) -> Iterator[None]:
+    """Nothing held before; pointer at rest; nothing held after (asserted).
+
+    Uses ``qapp`` for its X connection: Xvfb resets (pointer back to the centre) whenever
+    its last client disconnects, e.g. each time xdotool exits.
+    """
     release_stuck_input()
     xdotool("mousemove", str(NEUTRAL[0]), str(NEUTRAL[1]))
+    deadline = time.monotonic() + 3
+    while pointer() != NEUTRAL:
+        assert time.monotonic() < deadline, "could not put the pointer at rest"
+        time.sleep(0.01)
     try:
         yield
     finally:
