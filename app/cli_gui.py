@@ -1,0 +1,26 @@
+"""`deskmimic gui`: the Qt window to record, review and edit episodes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "gui", help="open the deskmimic window (record, review and edit episodes)",
+        description="Open the deskmimic window: record demonstrations, browse and replay "
+                    "episodes frame by frame, label them, trim them and delete them.",
+    )
+    p.add_argument("--episodes-dir", type=Path,
+                   help="episodes folder for this session (default: the one in Settings, "
+                        "else $DESKMIMIC_HOME/episodes)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Qt is imported only when the verb runs: `deskmimic --help` stays fast and
+    # works without a display.
+    from deskmimic.app.gui_main import main
+
+    return main(episodes_dir=args.episodes_dir)
