@@ -1,9 +1,10 @@
-"""`deskmimic tasks list | run`: the practice desktop from the command line."""
+"""`deskmimic tasks list | run | demos`: the practice desktop from the command line."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from deskmimic.core.errors import ConfigError
 
@@ -35,6 +36,26 @@ def add_parser(sub) -> None:
                      help="expert pace factor (2 = twice as fast; default 1)")
     run.set_defaults(func=cmd_run)
 
+    demos = verbs.add_parser(
+        "demos", help="record expert demonstrations through the real recorder",
+        description="For each seed: show task NAME, start the real recorder on the task window, "
+                    "let the scripted expert solve it with real X input, stop, and label the "
+                    "episode with task, seed, instruction, element boxes and success. Prints one "
+                    "line per demonstration (or JSON); exit code 1 if any demonstration failed.")
+    demos.add_argument("name", help="task name (see `deskmimic tasks list`)")
+    demos.add_argument("--episodes", type=int, default=None,
+                       help="number of demonstrations (default: one per seed in --seeds, else 10)")
+    demos.add_argument("--seeds", default=None,
+                       help="seeds as A-B or a comma list (default: 0..EPISODES-1); "
+                            "seeds >= 1000000 draw held-out words")
+    demos.add_argument("--out", type=Path, default=None,
+                       help="folder for the episodes (default: $DESKMIMIC_HOME/episodes)")
+    demos.add_argument("--fps", type=float, default=None, help="recording frame rate (default 20)")
+    demos.add_argument("--speed", type=float, default=1.0,
+                       help="expert pace factor (2 = twice as fast; default 1)")
+    demos.add_argument("--json", action="store_true", help="print a JSON list of the episodes")
+    demos.set_defaults(func=cmd_demos)
+
 
 def cmd_list(args) -> int:
     from deskmimic.tasks import TASKS
@@ -63,3 +84,59 @@ def cmd_run(args) -> int:
     print(json.dumps(result))
     sys.stdout.flush()
     return 0 if result.get("success") else 1
+
+
+def _demo_seeds(args) -> list[int]:
+    from deskmimic.tasks.demos import parse_seeds
+
+    if args.episodes is not None and args.episodes < 1:
+        raise ConfigError(f"--episodes {args.episodes}: must be at least 1")
+    if args.seeds is None:
+        return list(range(args.episodes or 10))
+    seeds = parse_seeds(args.seeds)
+    if args.episodes is not None:
+        if args.episodes > len(seeds):
+            raise ConfigError(f"--episodes {args.episodes}: --seeds {args.seeds!r} "
+                              f"holds only {len(seeds)} seeds")
+        seeds = seeds[: args.episodes]
+    return seeds
+
+
+def cmd_demos(args) -> int:
+    from deskmimic.core.paths import default_episodes_dir
+    from deskmimic.recorder.environment import require_x_display
+    from deskmimic.tasks import TASKS
+    from deskmimic.tasks.demos import DEMO_FPS, record_demos
+
+    if args.name not in TASKS:
+        raise ConfigError(f"unknown task {args.name!r}: one of {', '.join(TASKS)}")
+    seeds = _demo_seeds(args)
+    fps = args.fps if args.fps is not None else DEMO_FPS
+    if not 1 <= fps <= 60:
+        raise ConfigError(f"--fps {fps}: must be in [1, 60]")
+    if not 0.1 <= args.speed <= 10:
+        raise ConfigError(f"--speed {args.speed}: must be in [0.1, 10]")
+    require_x_display()
+    out = args.out if args.out is not None else default_episodes_dir()
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(seeds), desc=f"{args.name} demonstrations", unit="demo",
+               file=sys.stderr, disable=None)
+
+    def progress(demo) -> None:
+        bar.update(1)
+        if not args.json:
+            mark = "ok  " if demo.success else "FAIL"
+            bar.write(f"{mark} seed {demo.seed:>7}  {demo.frames:>4} frames  {demo.events:>4} events  "
+                      f"{demo.duration_s:5.1f} s  {demo.path}", file=sys.stdout)
+
+    try:
+        demos = record_demos(args.name, seeds, out, fps=fps, speed=args.speed, progress=progress)
+    finally:
+        bar.close()
+    ok = sum(d.success for d in demos)
+    if args.json:
+        print(json.dumps([d.to_dict() for d in demos], indent=2))
+    else:
+        print(f"{ok}/{len(demos)} demonstrations succeeded -> {out}")
+    return 0 if ok == len(demos) else 1

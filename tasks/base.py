@@ -206,6 +206,10 @@ class TaskWindow(QWidget):
         if not self.instruction:
             raise TaskError(f"task {self.name}: build() must set an instruction")
         self._set_banner(self.instruction, "idle")
+        # The window itself holds the focus at first, so no field starts with a cursor
+        # in it: typing needs a click into the right field first, on every seed.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setFocus()
 
     # ---- to implement ------------------------------------------------------------------
     def build(self) -> None:

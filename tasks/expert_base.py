@@ -87,6 +87,24 @@ class Act:
                 raise TaskError(f"expert: waited {timeout} s for {what}")
             time.sleep(0.03)
 
+    def wait_still(self, name: str, timeout: float = 3.0, gap: float = 0.1) -> dict[str, Any]:
+        """Wait until element ``name`` is visible and keeps its box for ``gap`` seconds.
+
+        A window manager may move a dialog after it is shown: a box read at once can be
+        stale, and a click there misses.
+        """
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            state = self.state()
+            box = state["boxes"].get(name)
+            if box is not None and box == last:
+                return state
+            if time.monotonic() > deadline:
+                raise TaskError(f"expert: waited {timeout} s for {name} to stay in place")
+            last = box
+            time.sleep(gap)
+
     # ---- pacing --------------------------------------------------------------------------
     def pause(self, lo: float = 0.12, hi: float = 0.35, floor: float = 0.0) -> None:
         """A human pause: ``lo``..``hi`` seconds divided by speed, at least ``floor``."""

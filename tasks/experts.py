@@ -102,6 +102,8 @@ def workflow(act: Act) -> None:
                  what="the menu to open")
     act.click(f"menuitem:{s['action']}", s)
     s = act.wait(lambda st: st["dialog_open"] or st["done"], what="the dialog to open")
+    if not s["done"]:
+        s = act.wait_still(f"field:{s['fields'][0]}")
     for label in s["fields"]:
         act.click(f"field:{label}", s)
         s = act.wait(lambda st, lab=label: st["focus"] == lab or st["done"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -83,6 +84,8 @@ class RecordDialog(QDialog):
         self.ok.clicked.connect(task.confirmed)
         self.cancel.clicked.connect(lambda: task.fail("cancelled the dialog"))
         self.rejected.connect(lambda: task.fail("closed the dialog"))
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # no field starts with the cursor
+        self.setFocus()
 
     def option(self) -> str | None:
         if self.combo is not None:
