@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass
 
 from deskmimic.agent.guards import Guards, tokens_for_text
-from deskmimic.agent.inject import Injector, human_path, parse_chord
+from deskmimic.agent.inject import Injector
+from deskmimic.agent.keysyms import human_path, parse_chord
 from deskmimic.agent.policy_protocol import AgentAction
 from deskmimic.core.errors import ConfigError
 from deskmimic.core.geometry import Rect

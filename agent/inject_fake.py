@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from deskmimic.agent.inject import SPECIAL_KEYSYMS, InjectBackend
+from deskmimic.agent.inject import InjectBackend
+from deskmimic.agent.keysyms import SPECIAL_KEYSYMS
 from deskmimic.core.errors import InputError
 
 logger = logging.getLogger(__name__)

@@ -15,15 +15,9 @@ import time
 
 import pytest
 
-from deskmimic.agent.inject import (
-    SPECIAL_KEYSYMS,
-    Injector,
-    human_path,
-    key_to_keysym,
-    open_injector,
-    parse_chord,
-)
+from deskmimic.agent.inject import Injector, open_injector
 from deskmimic.agent.inject_fake import FakeBackend
+from deskmimic.agent.keysyms import SPECIAL_KEYSYMS, human_path, key_to_keysym, parse_chord
 from deskmimic.core.errors import ConfigError, InputError
 
 SHIFT, CTRL = 0xFFE1, 0xFFE3
