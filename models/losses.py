@@ -1,0 +1,80 @@
+"""The behavior-cloning loss: one term per head, each masked to the samples it applies to.
+
+Masked terms are computed as ``sum(loss * mask) / max(count, 1)`` rather than skipped,
+so every parameter takes part in every step (DistributedDataParallel requires it) and
+a batch without, say, drags contributes exactly zero to the drag head.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from deskmimic.models.action_space import IGNORE
+
+HEAT_SIGMA = 1.0  # heatmap target spread, in cells: tolerant of one-cell label noise
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    mask = mask.float()
+    return (values * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def _masked_ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    valid = target != IGNORE
+    per = F.cross_entropy(logits.float(), target.clamp(min=0), reduction="none")
+    return _masked_mean(per, valid)
+
+
+def heatmap_loss(
+    heat: torch.Tensor, offset: torch.Tensor, uv: torch.Tensor, sigma: float = HEAT_SIGMA
+) -> torch.Tensor:
+    """Soft cross-entropy to a Gaussian around the true point + L1 on the sub-cell offset.
+
+    Args:
+        heat: (B, h, w) logits; offset: (B, 2, h, w) in [0, 1).
+        uv: (B, 2) normalized targets; rows with u < 0 are ignored.
+    """
+    b, h, w = heat.shape
+    valid = uv[:, 0] >= 0
+    uvc = uv.clamp(0.0, 1.0 - 1e-6)
+    gx, gy = uvc[:, 0] * w, uvc[:, 1] * h  # continuous cell coordinates
+    xs = torch.arange(w, device=heat.device, dtype=torch.float32) + 0.5
+    ys = torch.arange(h, device=heat.device, dtype=torch.float32) + 0.5
+    d2 = (xs[None, None, :] - gx[:, None, None]) ** 2 + (ys[None, :, None] - gy[:, None, None]) ** 2
+    target = torch.softmax((-d2 / (2 * sigma**2)).view(b, -1), dim=1)
+    ce = -(target * F.log_softmax(heat.float().reshape(b, -1), dim=1)).sum(1)
+    col, row = gx.long(), gy.long()
+    ar = torch.arange(b, device=heat.device)
+    pred = offset[ar, :, row, col]
+    off_target = torch.stack([gx - col.float(), gy - row.float()], dim=1)
+    l1 = (pred.float() - off_target).abs().sum(1)
+    return _masked_mean(ce, valid) + _masked_mean(l1, valid)
+
+
+def policy_loss(
+    out: dict[str, torch.Tensor],
+    batch: dict[str, torch.Tensor],
+    kind_weights: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Total loss and its parts (plain floats) for a batch of `ActionSpace.encode` targets."""
+    parts = {
+        "kind": F.cross_entropy(out["kind"].float(), batch["kind"], weight=kind_weights),
+        "point": heatmap_loss(out["heat"][:, 0], out["offset"][:, 0:2], batch["point"]),
+        "end": heatmap_loss(out["heat"][:, 1], out["offset"][:, 2:4], batch["end"]),
+        "span": _masked_ce(out["span_start"], batch["span"][:, 0])
+        + _masked_ce(out["span_end"], batch["span"][:, 1]),
+        "copy": _masked_mean(
+            F.binary_cross_entropy_with_logits(
+                out["copy"].float(), batch["copy"].clamp(min=0.0), reduction="none"
+            ),
+            batch["copy"] >= 0,
+        ),
+        "string": _masked_ce(out["string"], batch["string"]),
+        "chord": _masked_ce(out["chord"], batch["chord"]),
+        "scroll": _masked_ce(
+            out["scroll"].reshape(-1, out["scroll"].shape[-1]), batch["scroll"].reshape(-1)
+        ),
+    }
+    total = sum(parts.values())
+    return total, {k: float(v.detach()) for k, v in parts.items()}

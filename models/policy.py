@@ -1,0 +1,128 @@
+"""The policy contract the agent calls, and the behavior-cloning policy behind it.
+
+```python
+policy = load_policy("runs/forms")           # or a checkpoint folder; no training code needed
+policy.reset()                                # at the start of every episode
+action = policy.act({"image": rgb, "instruction": "Click Save"})   # Action, captured-area px
+```
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from deskmimic.core.errors import ConfigError
+from deskmimic.models.actions import Action
+from deskmimic.models.checkpoint import PolicySpec, load_checkpoint
+from deskmimic.models.decode import decode_actions
+from deskmimic.models.policy_net import PolicyNet
+from deskmimic.models.preprocess import resize_frame
+
+logger = logging.getLogger(__name__)
+
+
+class Policy(abc.ABC):
+    """Decides one action per observation; keeps whatever per-episode memory it needs.
+
+    An observation is ``{"image": (H, W, 3) uint8 RGB of the captured area (cursor drawn
+    in), "instruction": str}``; actions come back in that image's pixels.
+    """
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Forget the current episode (its action history)."""
+
+    @abc.abstractmethod
+    def act(self, observation: dict[str, Any]) -> Action:
+        """The next action for ``observation``."""
+
+
+class BCPolicy(Policy):
+    """A trained `PolicyNet` with its preprocessing, decoding and own action history.
+
+    Args:
+        net: the network (moved to ``device``, put in eval mode).
+        spec: the checkpoint's spec (vocabularies, input size, screen).
+        device: ``"cpu"`` (default) or a torch device string.
+    """
+
+    def __init__(self, net: PolicyNet, spec: PolicySpec, device: str = "cpu") -> None:
+        self.spec = spec
+        self.device = torch.device(device)
+        self.net = net.to(self.device).eval()
+        self.tokenizer = spec.make_tokenizer()
+        self._history: list[str] = []
+        self._text_cache: tuple[str, Any, torch.Tensor] | None = None
+        screen = spec.screen or {}
+        self._train_aspect = (screen.get("width") or 1) / (screen.get("height") or 1)
+        self._warned_aspect = False
+
+    @property
+    def history(self) -> list[str]:
+        """Kinds of the actions this policy returned since `reset`, oldest first."""
+        return list(self._history)
+
+    def reset(self) -> None:
+        self._history.clear()
+
+    def _text(self, instruction: str) -> tuple[Any, torch.Tensor]:
+        # The instruction is fixed for an episode: encode it once (~2 ms saved per call).
+        if self._text_cache is None or self._text_cache[0] != instruction:
+            tokens = torch.from_numpy(self.tokenizer.encode(instruction))[None].to(self.device)
+            self._text_cache = (instruction, self.net.encode_text(tokens), tokens)
+        return self._text_cache[1], self._text_cache[2]
+
+    def _check_aspect(self, w: int, h: int) -> None:
+        if not self._warned_aspect and abs(w / h / self._train_aspect - 1) > 0.1:
+            logger.warning(
+                "observation is %dx%d but the policy was trained on %sx%s: expect worse accuracy",
+                w,
+                h,
+                self.spec.screen.get("width"),
+                self.spec.screen.get("height"),
+            )
+            self._warned_aspect = True
+
+    @torch.inference_mode()
+    def act(self, observation: dict[str, Any]) -> Action:
+        """Decide from ``observation`` (see `Policy`) and remember the decided kind."""
+        image, instruction = observation.get("image"), observation.get("instruction")
+        if not isinstance(image, np.ndarray):
+            raise ConfigError("observation['image'] must be an (H, W, 3) uint8 numpy array")
+        if not isinstance(instruction, str):
+            raise ConfigError(
+                "observation['instruction'] must be a string (the task's instruction)"
+            )
+        h, w = image.shape[:2]
+        self._check_aspect(w, h)
+        cfg = self.spec.net
+        x = torch.from_numpy(resize_frame(image, cfg.input_height, cfg.input_width))[None].to(
+            self.device
+        )
+        text, tokens = self._text(instruction)
+        hist = torch.from_numpy(self.spec.space.history_tokens(self._history))[None].to(self.device)
+        out = self.net(x, tokens, hist, text)
+        action = decode_actions(out, self.spec.space, [instruction], [(w, h)])[0]
+        self._history.append(action.kind)
+        return action
+
+
+def load_policy(path: Path | str, *, which: str = "best", device: str = "cpu") -> BCPolicy:
+    """Load a `BCPolicy` from a run folder or a checkpoint folder (safetensors + JSON only).
+
+    Args:
+        path: ``runs/<name>``, ``runs/<name>/checkpoints`` or ``.../checkpoints/<step>``.
+        which: for a run folder: ``"best"`` (validation; falls back to ``last``) or ``"last"``.
+        device: torch device to run on.
+
+    Raises:
+        CheckpointError: no checkpoint there, or it is corrupt or inconsistent.
+    """
+    spec, net, _ = load_checkpoint(path, which)
+    return BCPolicy(net, spec, device)

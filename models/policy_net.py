@@ -1,0 +1,253 @@
+"""The behavior-cloning network: a FiLM-conditioned fully-convolutional CNN with heatmap heads.
+
+Input: the downscaled captured area (uint8 RGB, cursor drawn in), the instruction's
+character tokens and the ids of the previous action kinds. The instruction and history
+form a conditioning vector that modulates every conv stage (FiLM), so *where* the
+heatmap peaks depends on what the instruction names.
+
+Outputs (a dict of tensors):
+    kind (B, K)             action-kind logits
+    heat (B, 2, h, w)       point / drag-end heatmap logits, one cell = ``heatmap_stride`` input px
+    offset (B, 4, h, w)     sub-cell position of the point / end in [0, 1) (x, y, x2, y2)
+    span_start, span_end (B, L)  pointer logits over instruction characters (-inf on padding)
+    copy (B,)               logit: type a copied span (vs. a string seen in training)
+    string (B, S), chord (B, C)  classes over typed strings / hotkey chords seen in training
+    scroll (B, 2, N)        wheel clicks (dy, dx) as classes -scroll_max..scroll_max
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from deskmimic.models.text import TextEncoder
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Architecture hyper-parameters; stored in every checkpoint's config.json."""
+
+    input_height: int = 160
+    input_width: int = 256
+    channels: tuple[int, ...] = (32, 48, 64, 96)  # encoder stages at strides 4, 8, 16, 32
+    decoder_channels: tuple[int, ...] = (32, 32, 48)  # decoder at strides 4, 8, 16
+    text_dim: int = 64
+    history_dim: int = 32
+    head_dim: int = 128
+    vocab_size: int = 97
+    max_text_len: int = 96
+    num_kinds: int = 9
+    num_strings: int = 1
+    num_chords: int = 1
+    num_scroll: int = 21
+    history_len: int = 4
+    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    std: tuple[float, float, float] = (0.25, 0.25, 0.25)
+
+    def __post_init__(self) -> None:
+        if self.input_height % 32 or self.input_width % 32:
+            raise ValueError(
+                f"input size {self.input_height}x{self.input_width}: both must be multiples of 32"
+            )
+        if len(self.channels) != 4 or len(self.decoder_channels) != 3:
+            raise ValueError("channels needs 4 entries (strides 4..32), decoder_channels 3 (4..16)")
+
+    @property
+    def heatmap_stride(self) -> int:
+        """Input pixels per heatmap cell (sub-cell position comes from the offset head)."""
+        return 4
+
+    @property
+    def heatmap_size(self) -> tuple[int, int]:
+        return self.input_height // self.heatmap_stride, self.input_width // self.heatmap_stride
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> NetConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown network settings {unknown}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def _gn(c: int) -> nn.GroupNorm:
+    # GroupNorm, not BatchNorm: identical in train and eval, and batch-1 inference
+    # and tiny datasets do not depend on running statistics.
+    return nn.GroupNorm(min(8, c // 4) or 1, c)
+
+
+class FiLM(nn.Module):
+    """Per-channel scale and shift from the conditioning vector; starts as the identity."""
+
+    def __init__(self, cond_dim: int, channels: int) -> None:
+        super().__init__()
+        self.lin = nn.Linear(cond_dim, 2 * channels)
+        nn.init.zeros_(self.lin.weight)
+        nn.init.zeros_(self.lin.bias)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.lin(cond)[:, :, None, None].chunk(2, dim=1)
+        return x * (1.0 + gamma) + beta
+
+
+class SepConv(nn.Module):
+    """Depthwise 3x3 + pointwise 1x1 + GN: a 3x3 receptive field at ~1/8 the cost of a full conv."""
+
+    def __init__(self, c: int, cout: int | None = None) -> None:
+        super().__init__()
+        cout = cout or c
+        self.dw = nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False)
+        self.pw = nn.Conv2d(c, cout, 1, bias=False)
+        self.norm = _gn(cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.pw(self.dw(x)))
+
+
+class Stage(nn.Module):
+    """Downsample (strided full conv, or the 4x4 patch stem) + GN + FiLM + ReLU + residual SepConv."""
+
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        cond_dim: int,
+        stem_norm: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
+    ) -> None:
+        super().__init__()
+        if stem_norm is not None:
+            # 4x4 patches at stride 4: sees every pixel, cheap at full resolution. It takes
+            # raw 0..255 pixels and folds the (x/255 - mean)/std normalization into its weights
+            # (exact: the stem has no padding), saving two full-image passes per call.
+            self.down = nn.Conv2d(cin, cout, 4, stride=4, bias=False)
+            mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in stem_norm)
+            self.register_buffer("in_scale", 1.0 / (255.0 * std), persistent=False)
+            self.register_buffer("in_shift", mean / std, persistent=False)
+        else:
+            self.down = nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False)
+        self.stem = stem_norm is not None
+        self.norm = _gn(cout)
+        self.film = FiLM(cond_dim, cout)
+        self.conv = SepConv(cout)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        if self.stem:
+            w = self.down.weight * self.in_scale
+            h = F.conv2d(x, w, -(self.down.weight * self.in_shift).sum((1, 2, 3)), stride=4)
+        else:
+            h = self.down(x)
+        h = F.relu(self.film(self.norm(h), cond))
+        return F.relu(h + self.conv(h))
+
+
+class DecoderBlock(nn.Module):
+    """Upsample the coarser map, add the lateral skip, SepConv + FiLM + ReLU."""
+
+    def __init__(self, c_coarse: int, c_skip: int, cout: int, cond_dim: int) -> None:
+        super().__init__()
+        self.proj = nn.Conv2d(c_coarse, cout, 1)
+        self.lateral = nn.Conv2d(c_skip, cout, 1)
+        self.conv = SepConv(cout)
+        self.film = FiLM(cond_dim, cout)
+
+    def forward(self, coarse: torch.Tensor, skip: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        # Project before upsampling: the 1x1 conv then runs on 4x fewer pixels.
+        h = F.interpolate(self.proj(coarse), scale_factor=2.0, mode="nearest") + self.lateral(skip)
+        return F.relu(self.film(h + self.conv(F.relu(h)), cond))
+
+
+class PolicyNet(nn.Module):
+    """See the module docstring for inputs and outputs."""
+
+    def __init__(self, cfg: NetConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.text = TextEncoder(cfg.vocab_size, cfg.text_dim)
+        self.history = nn.Embedding(cfg.num_kinds + 1, 8)
+        self.history_proj = nn.Linear(8 * cfg.history_len, cfg.history_dim)
+        cond = cfg.text_dim + cfg.history_dim
+        ch, dec = cfg.channels, cfg.decoder_channels
+        self.stages = nn.ModuleList(
+            Stage(3 if i == 0 else ch[i - 1], ch[i], cond, (cfg.mean, cfg.std) if i == 0 else None)
+            for i in range(4)
+        )
+        # Top-down decoder from stride 32 to the stride-4 heatmap; level i = stride 4 * 2**i.
+        self.decoder = nn.ModuleList(
+            DecoderBlock(ch[3] if i == 2 else dec[i + 1], ch[i], dec[i], cond) for i in range(3)
+        )
+        self.point_head = nn.Conv2d(dec[0], 6, 1)  # 2 heat + 4 offset channels
+        g = 2 * ch[3] + cond
+        self.trunk = nn.Sequential(
+            nn.Linear(g, cfg.head_dim), nn.ReLU(), nn.Linear(cfg.head_dim, cfg.head_dim), nn.ReLU()
+        )
+        self.kind_head = nn.Linear(cfg.head_dim, cfg.num_kinds)
+        self.string_head = nn.Linear(cfg.head_dim, cfg.num_strings)
+        self.chord_head = nn.Linear(cfg.head_dim, cfg.num_chords)
+        self.scroll_head = nn.Linear(cfg.head_dim, 2 * cfg.num_scroll)
+        self.copy_head = nn.Linear(cfg.head_dim, 1)
+        self.span_query = nn.Linear(cfg.head_dim, 2 * cfg.text_dim)
+        self.span_keys = nn.Linear(cfg.text_dim, 2 * cfg.text_dim)
+
+    def encode_text(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """tokens (B, L) -> (token features, pooled vector, mask); cacheable per instruction."""
+        return self.text(tokens)
+
+    def forward(
+        self,
+        images: torch.Tensor,
+        tokens: torch.Tensor,
+        history: torch.Tensor,
+        text: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """images uint8 (B, H, W, 3); tokens int64 (B, L); history int64 (B, history_len).
+
+        ``text`` is `encode_text(tokens)` when the caller cached it (same instruction).
+        """
+        cfg = self.cfg
+        tok_feats, text_vec, tok_mask = text if text is not None else self.text(tokens)
+        hist = F.relu(self.history_proj(self.history(history).flatten(1)))
+        cond = torch.cat([text_vec, hist], dim=1)
+
+        x = images.permute(0, 3, 1, 2).float()  # normalized inside the stem
+        feats = []
+        for stage in self.stages:
+            x = stage(x, cond)
+            feats.append(x)
+
+        d = feats[3]
+        for i in (2, 1, 0):
+            d = self.decoder[i](d, feats[i], cond)
+        point = self.point_head(d)
+
+        top = feats[3]
+        g = self.trunk(torch.cat([top.mean((2, 3)), top.amax((2, 3)), cond], dim=1))
+        q_start, q_end = self.span_query(g).chunk(2, dim=1)
+        k_start, k_end = self.span_keys(tok_feats).chunk(2, dim=2)
+        scale = cfg.text_dim**-0.5
+        neg = torch.finfo(tok_feats.dtype).min
+        span_start = (torch.einsum("bld,bd->bl", k_start, q_start) * scale).masked_fill(
+            ~tok_mask, neg
+        )
+        span_end = (torch.einsum("bld,bd->bl", k_end, q_end) * scale).masked_fill(~tok_mask, neg)
+        return {
+            "kind": self.kind_head(g),
+            "heat": point[:, :2],
+            "offset": torch.sigmoid(point[:, 2:]),
+            "span_start": span_start,
+            "span_end": span_end,
+            "copy": self.copy_head(g).squeeze(1),
+            "string": self.string_head(g),
+            "chord": self.chord_head(g),
+            "scroll": self.scroll_head(g).view(-1, 2, cfg.num_scroll),
+        }
+
+
+def count_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
