@@ -22,11 +22,9 @@ as recorded episodes. See docs/env.md.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -36,6 +34,17 @@ from gymnasium import spaces
 from deskmimic.core.errors import ConfigError, TaskError
 from deskmimic.core.geometry import Rect
 from deskmimic.tasks.base import TASKS, TaskWindow
+from deskmimic.tasks.env_actions import (  # noqa: F401 (KINDS, SAFE_HOTKEYS: part of the env's API)
+    KINDS,
+    MAX_SCROLL,
+    MAX_TEXT,
+    POINTER_KINDS,
+    PRINTABLE,
+    SAFE_HOTKEYS,
+    EnvAction,
+    _ascii,
+    parse_action,
+)
 from deskmimic.tasks.runner import close_task, ensure_app, make_task, show_task, spin, spin_until
 from deskmimic.tasks.vocab import HELDOUT_SEED_START, is_heldout_seed
 
@@ -43,34 +52,11 @@ logger = logging.getLogger(__name__)
 
 CANVAS_HEIGHT, CANVAS_WIDTH = 600, 720
 """Default observation canvas; every task window (at most 640x540) fits in it."""
-PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
-"""Printable ASCII (space to '~'): the charset of instructions and typed text."""
-SAFE_HOTKEYS: tuple[str, ...] = ("enter", "tab", "esc", "backspace", "space", "ctrl+a", "up", "down")
-"""The chords the env may press: nothing that closes windows or leaves the task."""
-DEFAULT_KINDS: tuple[str, ...] = ("click", "double_click", "right_click", "middle_click", "drag",
-                                  "scroll", "type", "hotkey", "done")
-POINTER_KINDS = frozenset({"click", "double_click", "right_click", "middle_click", "drag", "scroll"})
 _BUTTONS = {"click": ("left", 1), "double_click": ("left", 2), "right_click": ("right", 1),
             "middle_click": ("middle", 1)}
-MAX_SCROLL = 5
-MAX_TEXT = 32
 ACTION_TIMEOUT_S = 10.0  # the longest action (32 typed characters) takes well under 1 s
 SETTLE_INTERVAL_S = 0.04
 SETTLE_QUIET = 2  # consecutive calm comparisons that mean "settled"
-
-
-def _kinds() -> tuple[str, ...]:
-    """The models' kind order where it exists (so kind indices agree), else the default."""
-    try:
-        from deskmimic.models.actions import ACTION_KINDS
-    except ImportError:
-        return DEFAULT_KINDS
-    kinds = tuple(k for k in ACTION_KINDS if k in DEFAULT_KINDS)
-    return kinds + tuple(k for k in DEFAULT_KINDS if k not in kinds)
-
-
-KINDS: tuple[str, ...] = _kinds()
-"""Action kinds in the order of the ``kind`` Discrete space."""
 
 
 def env_id(task: str) -> str:
@@ -90,29 +76,6 @@ def register_envs() -> list[str]:
                          kwargs={"task": name}, nondeterministic=False)
         ids.append(eid)
     return ids
-
-
-@dataclass(frozen=True)
-class EnvAction:
-    """One parsed action; points are region-local pixels clipped into the window."""
-
-    kind: str
-    x: int = 0
-    y: int = 0
-    x2: int = 0
-    y2: int = 0
-    dy: int = 0
-    text: str = ""
-    hotkey: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields this kind uses, as performed (points clipped)."""
-        used = {"point": self.kind in POINTER_KINDS, "point2": self.kind == "drag",
-                "scroll": self.kind == "scroll", "text": self.kind == "type",
-                "hotkey": self.kind == "hotkey"}
-        values = {"point": (self.x, self.y), "point2": (self.x2, self.y2), "scroll": self.dy,
-                  "text": self.text, "hotkey": self.hotkey}
-        return {"kind": self.kind, **{k: v for k, v in values.items() if used[k]}}
 
 
 class DeskTaskEnv(gym.Env):
@@ -276,37 +239,7 @@ class DeskTaskEnv(gym.Env):
         """The current task's full result (with ``duration_s``) once it ended."""
         return self._task.result() if self._task is not None else None
 
-    @staticmethod
-    def parse_action(action: Mapping[str, Any], width: int, height: int) -> EnvAction:
-        """Validate an action dict and clip its points into a ``width`` x ``height`` window.
-
-        ``kind`` may be an index into `KINDS` or a kind name; ``hotkey`` an index into
-        `SAFE_HOTKEYS` or one of its names. Keys a kind does not use may be left out.
-
-        Raises:
-            ConfigError: a malformed or unsafe action (naming the field).
-        """
-        if not isinstance(action, Mapping) or "kind" not in action:
-            raise ConfigError(f"action {action!r}: expected a dict with at least 'kind'")
-        kind = _pick(action["kind"], KINDS, "kind")
-        fields: dict[str, Any] = {"kind": kind}
-        if kind in POINTER_KINDS:
-            fields["x"], fields["y"] = _point(action.get("point"), "point", width, height)
-        if kind == "drag":
-            fields["x2"], fields["y2"] = _point(action.get("point2"), "point2", width, height)
-        if kind == "scroll":
-            raw = _numbers(action.get("scroll", 0))
-            if raw.size != 1 or not math.isfinite(raw[0]):
-                raise ConfigError(f"action scroll={action.get('scroll')!r}: one finite number")
-            fields["dy"] = int(max(-MAX_SCROLL, min(MAX_SCROLL, round(float(raw[0])))))
-        if kind == "type":
-            text = action.get("text", "")
-            if not isinstance(text, str) or len(text) > MAX_TEXT or any(c not in PRINTABLE for c in text):
-                raise ConfigError(f"action text={text!r}: printable ASCII, at most {MAX_TEXT} chars")
-            fields["text"] = text
-        if kind == "hotkey":
-            fields["hotkey"] = _pick(action.get("hotkey"), SAFE_HOTKEYS, "hotkey")
-        return EnvAction(**fields)
+    parse_action = staticmethod(parse_action)
 
     # ---- internals -------------------------------------------------------------------------
     def _check_usable(self) -> None:
@@ -449,42 +382,6 @@ class DeskTaskEnv(gym.Env):
             info["result"] = result
             info["is_success"] = bool(result["success"])
         return info
-
-
-def _pick(value: Any, names: tuple[str, ...], field: str) -> str:
-    if isinstance(value, str):
-        if value in names:
-            return value
-    elif value is not None and not isinstance(value, bool):
-        try:
-            index = int(np.asarray(value).reshape(-1)[0]) if np.ndim(value) else int(value)
-        except (TypeError, ValueError, IndexError):
-            index = -1
-        if 0 <= index < len(names):
-            return names[index]
-    raise ConfigError(f"action {field}={value!r}: expected an index < {len(names)} or one of "
-                      f"{', '.join(names)}")
-
-
-def _point(value: Any, field: str, width: int, height: int) -> tuple[int, int]:
-    arr = _numbers(value)
-    if arr.size != 2 or not np.all(np.isfinite(arr)):
-        raise ConfigError(f"action {field}={value!r}: expected two finite region-local pixels (x, y)")
-    # Never act outside the task window: clip into its client area.
-    x = int(min(max(round(float(arr[0])), 0), width - 1))
-    y = int(min(max(round(float(arr[1])), 0), height - 1))
-    return x, y
-
-
-def _numbers(value: Any) -> np.ndarray:
-    try:
-        return np.asarray(value, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        return np.empty(0)
-
-
-def _ascii(text: str) -> str:
-    return "".join(c if c in PRINTABLE else "?" for c in text)[:256] or "?"
 
 
 def _release_stuck() -> None:
