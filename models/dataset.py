@@ -348,6 +348,14 @@ def load_dataset(
         sizes.setdefault((info.width, info.height), []).append(info.id)
         region = region or info.region
         samples.extend(ep_samples)
+    if not samples:
+        named = ", ".join((empty + incomplete + failed)[:3])
+        raise ConfigError(
+            f"none of the {len(dirs)} episode(s) has a learnable step ({len(empty)} without steps, "
+            f"{len(incomplete)} unfinished, {len(failed)} unsuccessful; e.g. {named}): "
+            "record demonstrations that do something"
+        )
+    # Only when training goes ahead: the error above already names the skipped ones.
     if failed:
         logger.warning(
             "skipped %d episode(s) marked unsuccessful (extra.success = false): %s",
@@ -364,14 +372,10 @@ def load_dataset(
         logger.warning(
             "skipped %d episode(s) without any steps: %s", len(empty), ", ".join(empty[:5])
         )
-    if not samples:
-        raise ConfigError(
-            f"none of the {len(dirs)} episode(s) has a learnable step ({len(empty)} without steps, "
-            f"{len(incomplete)} unfinished, {len(failed)} unsuccessful): record demonstrations "
-            "that do something"
-        )
     if len(sizes) > 1 and not allow_mixed_sizes:
-        listing = "; ".join(f"{w}x{h}: {len(ids)} (e.g. {ids[0]})" for (w, h), ids in sizes.items())
+        listing = "; ".join(
+            f"{w}x{h}: {len(ids)} (e.g. {ids[0]})" for (w, h), ids in list(sizes.items())[:3]
+        ) + ("; ..." if len(sizes) > 3 else "")
         raise ConfigError(
             f"episodes have different captured-area sizes ({listing}): record the same region, "
             "train on one size at a time, or pass --allow-mixed-sizes"

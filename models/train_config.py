@@ -123,10 +123,11 @@ class TrainConfig:
             raise ConfigError("weight_decay and warmup_steps must be >= 0 and grad_clip > 0")
         if not (0 <= self.val_fraction < 1):
             raise ConfigError(f"val_fraction {self.val_fraction}: must be in [0, 1)")
-        for k in ("input_height", "input_width"):
-            v = getattr(self, k)
-            if v < 64 or v % 32:
-                raise ConfigError(f"{k} {v}: must be a multiple of 32, at least 64")
+        if any(v < 64 or v % 32 for v in (self.input_height, self.input_width)):
+            raise ConfigError(
+                f"--input-size {self.input_height}x{self.input_width} (input_height x input_width):"
+                " both must be multiples of 32, at least 64"
+            )
         if not (8 <= self.max_text_len <= 512) or not (1 <= self.scroll_max <= 50):
             raise ConfigError("max_text_len must be in [8, 512] and scroll_max in [1, 50]")
         if (

@@ -46,3 +46,15 @@ def small_config(tmp_path: Path, episodes, **kw):
                 allow_mixed_sizes=True)
     base.update(kw)
     return TrainConfig(**base)
+
+
+@pytest.fixture(scope="session")
+def trained_run(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run folder with two checkpoints, trained briefly on the click demonstrations."""
+    from deskmimic.models.train import run_training
+
+    tmp = tmp_path_factory.mktemp("trained")
+    cfg = small_config(tmp, [demo_root / "click"], name="tiny", epochs=2, batch_size=16)
+    done = run_training(cfg)
+    assert done["event"] == "done" and done["step"] == 2
+    return cfg.run_dir
