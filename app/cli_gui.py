@@ -8,9 +8,11 @@ from pathlib import Path
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "gui", help="open the deskmimic window (record, review and edit episodes)",
-        description="Open the deskmimic window: record demonstrations, browse and replay "
-                    "episodes frame by frame, label them, trim them and delete them.",
+        "gui", help="open the deskmimic window (record, review, train and replay)",
+        description="Open the deskmimic window: record demonstrations, browse and play "
+                    "episodes frame by frame, label, trim and delete them, train a policy on "
+                    "them with live plots, and dry-run or run it on a practice task or the "
+                    "live desktop.",
     )
     p.add_argument("--episodes-dir", type=Path,
                    help="episodes folder for this session (default: the one in Settings, "

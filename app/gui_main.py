@@ -25,9 +25,11 @@ from deskmimic import __version__
 from deskmimic.app.gui_common import Banner, Task, apply_style, describe_error
 from deskmimic.app.gui_episodes import EpisodesPanel
 from deskmimic.app.gui_record import RecordPanel
-from deskmimic.app.gui_runs import ReplayPanel, TrainPanel
+from deskmimic.app.gui_replay import ReplayPanel
 from deskmimic.app.gui_settings import SettingsPanel
 from deskmimic.app.gui_state import GuiSettings
+from deskmimic.app.gui_train import TrainPanel
+from deskmimic.core.paths import default_runs_dir
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +40,10 @@ PAGES = ("Record", "Episodes", "Train", "Replay", "Settings")
 class MainWindow(QMainWindow):
     """All pages; ``settings`` may carry a session-only episodes folder (--episodes-dir)."""
 
-    def __init__(self, settings: GuiSettings | None = None):
+    def __init__(self, settings: GuiSettings | None = None, runs_dir: Path | None = None):
         super().__init__()
         self.settings = settings or GuiSettings.load()
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(1200, 760)
         self.setMinimumSize(900, 600)
@@ -63,9 +66,10 @@ class MainWindow(QMainWindow):
         side.setFixedWidth(180)
 
         self.record = RecordPanel(self.settings)
-        self.episodes = EpisodesPanel(Path(self.settings.episodes_dir).expanduser())
-        self.train = TrainPanel()
-        self.replay = ReplayPanel()
+        episodes_dir = Path(self.settings.episodes_dir).expanduser()
+        self.episodes = EpisodesPanel(episodes_dir)
+        self.train = TrainPanel(episodes_dir, self.runs_dir)
+        self.replay = ReplayPanel(self.runs_dir, episodes_dir)
         self.settings_page = SettingsPanel(self.settings)
         self.stack = QStackedWidget()
         for w in (self.record, self.episodes, self.train, self.replay, self.settings_page):
@@ -89,9 +93,16 @@ class MainWindow(QMainWindow):
         self.record.saved.connect(self._recording_saved)
         self.record.open_requested.connect(self.show_episode)
         self.settings_page.saved.connect(self._settings_saved)
+        self.episodes.changed.connect(self.train.picker.refresh)
+        self.train.run_finished.connect(lambda _p: self.replay.refresh())
+        self.train.replay_requested.connect(self.show_replay)
+        self.replay.open_requested.connect(self.show_episode)
+        self.replay.episode_saved.connect(self._recording_saved)
         self.statusBar().showMessage(f"Episodes folder: {self.settings.episodes_dir}")
         self._closing = False
         self.episodes.refresh()
+        self.train.refresh()
+        self.replay.refresh()
 
     def show_page(self, name: str) -> None:
         self.sidebar.setCurrentRow(PAGES.index(name))
@@ -100,10 +111,15 @@ class MainWindow(QMainWindow):
         self.show_page("Episodes")
         self.episodes.refresh(select=Path(path))
 
+    def show_replay(self, run) -> None:
+        self.show_page("Replay")
+        self.replay.select_run(run)
+
     def show_error(self, text: str) -> None:
         self.banner.show_message(text)
 
     def _recording_saved(self, path: Path) -> None:
+        self.train.picker.refresh()
         self.episodes.refresh(select=None if self.stack.currentWidget() is not self.episodes else path)
         self.statusBar().showMessage(f"Saved {path}", 10_000)
 
@@ -112,7 +128,10 @@ class MainWindow(QMainWindow):
         self.settings = s
         self.record.apply_settings(s)
         if folder_changed:
-            self.episodes.set_folder(Path(s.episodes_dir).expanduser())
+            folder = Path(s.episodes_dir).expanduser()
+            self.episodes.set_folder(folder)
+            self.train.set_episodes_folder(folder)
+            self.replay.episodes_dir = folder
         self.statusBar().showMessage(f"Episodes folder: {s.episodes_dir}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -128,6 +147,8 @@ class MainWindow(QMainWindow):
             return
         self.record.shutdown()
         self.episodes.shutdown()
+        self.train.shutdown()
+        self.replay.shutdown()
         Task.wait_all(5000)
         event.accept()
 

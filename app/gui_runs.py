@@ -1,21 +1,16 @@
-"""The Train and Replay pages. Training and the replay agent are being built in
-deskmimic.models / deskmimic.agent; until their GUI lands these pages say what is
-coming, show the matching command line, and list existing runs read-only.
-
-Each page is its own class so it can be replaced without touching the window.
-"""
+"""The table of training runs with their metrics (Train page), read on a worker."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QGroupBox,
+    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -23,116 +18,124 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskmimic.app.gui_common import Banner, describe_error, heading, muted, run_task
-from deskmimic.app.gui_state import RunRow, scan_runs
-from deskmimic.core.paths import default_runs_dir
+from deskmimic.app.gui_common import Banner, describe_error, emit, muted, run_task
+from deskmimic.app.gui_runinfo import RunInfo, scan_run_infos
+
+COLUMNS = ("Run", "Trained", "Epochs", "Episodes", "Best score", "Click on target", "Val loss",
+           "Checkpoints")
 
 
-def _code(text: str) -> QLabel:
-    lab = QLabel(text)
-    lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    lab.setStyleSheet("font-family: 'DejaVu Sans Mono', monospace; background: #f3f4f6; "
-                      "border: 1px solid #e5e7eb; border-radius: 5px; padding: 8px 10px;")
-    return lab
+def _pct(v: object) -> str:
+    return f"{100 * float(v):.0f}%" if isinstance(v, int | float) else "–"
 
 
-class RunsList(QWidget):
-    """Read-only table of the runs folder."""
+class RunsTable(QWidget):
+    """The runs folder, newest first. ``selected(RunInfo | None)`` follows the selection;
+    ``replay_requested(RunInfo)`` asks for the Replay page with that run."""
+
+    selected = Signal(object)
+    replay_requested = Signal(object)
 
     def __init__(self, runs_dir: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.runs_dir = Path(runs_dir)
+        self.rows: list[RunInfo] = []
+        self._want: str | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        top = QHBoxLayout()
-        self.caption = muted(wrap=False)
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh)
-        top.addWidget(self.caption, 1)
-        top.addWidget(self.refresh_button)
-        lay.addLayout(top)
+        lay.setSpacing(6)
         self.tree = QTreeWidget()
         self.tree.setRootIsDecorated(False)
-        self.tree.setHeaderLabels(["Run", "Modified", "Checkpoints", "Last step"])
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in (1, 2, 3):
-            self.tree.header().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        hh = self.tree.header()
+        hh.setStretchLastSection(False)
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(COLUMNS)):
+            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.currentItemChanged.connect(self._on_current)
+        self.tree.itemDoubleClicked.connect(lambda *_: self._replay())
         lay.addWidget(self.tree, 1)
+        row = QHBoxLayout()
+        self.caption = muted(wrap=False)
+        self.replay_button = QPushButton("Replay this run…")
+        self.replay_button.setEnabled(False)
+        self.replay_button.clicked.connect(self._replay)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(lambda: self.refresh())
+        row.addWidget(self.caption, 1)
+        row.addWidget(self.replay_button)
+        row.addWidget(self.refresh_button)
+        lay.addLayout(row)
         self.banner = Banner()
         lay.addWidget(self.banner)
-        self.rows: list[RunRow] = []
-        self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, select: str | None = None) -> None:
+        """Rescan on a worker; ``select`` (a run name) is selected afterwards."""
+        self._want = select or (self.current().name if self.current() else None)
         self.refresh_button.setEnabled(False)
-        run_task(scan_runs, self.runs_dir, on_done=self._fill, on_error=self._failed, name="runs")
+        run_task(scan_run_infos, self.runs_dir, on_done=self._fill, on_error=self._failed,
+                 name="runs")
+
+    def current(self) -> RunInfo | None:
+        item = self.tree.currentItem()
+        if item is None:
+            return None
+        i = item.data(0, Qt.ItemDataRole.UserRole)
+        return self.rows[i] if isinstance(i, int) and i < len(self.rows) else None
 
     def _failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)
         self.banner.show_message(f"Could not list {self.runs_dir}: {describe_error(exc)}")
 
-    def _fill(self, rows: list[RunRow]) -> None:
+    def _fill(self, rows: list[RunInfo]) -> None:
         self.refresh_button.setEnabled(True)
-        self.rows = rows
-        self.tree.clear()
-        for r in rows:
-            when = datetime.fromtimestamp(r.modified).strftime("%Y-%m-%d %H:%M")
-            item = QTreeWidgetItem([r.name, when, str(r.checkpoints), r.last_step or "–"])
-            item.setToolTip(0, str(r.path))
-            self.tree.addTopLevelItem(item)
-        self.caption.setText(f"{len(rows)} run{'s' if len(rows) != 1 else ''} in {self.runs_dir}" if rows
+        want, self._want = self._want, None
+        self.tree.blockSignals(True)
+        try:
+            self.rows = rows
+            self.tree.clear()
+            for i, r in enumerate(rows):
+                self.tree.addTopLevelItem(self._item(i, r))
+        finally:
+            self.tree.blockSignals(False)
+        n = len(rows)
+        self.caption.setText(f"{n} run{'s' if n != 1 else ''} in {self.runs_dir}" if n
                              else f"No runs yet in {self.runs_dir}")
+        target = next((i for i, r in enumerate(rows) if r.name == want), None)
+        if target is not None:
+            self.tree.setCurrentItem(self.tree.topLevelItem(target))
+        else:
+            self._on_current(None, None)
 
+    def _item(self, i: int, r: RunInfo) -> QTreeWidgetItem:
+        when = datetime.fromtimestamp(r.modified).strftime("%b %d %H:%M")
+        b = r.best
+        epochs = f"{r.epochs_done}/{r.epochs}" if r.epochs else str(r.epochs_done)
+        loss = f"{b['loss']:.3f}" if isinstance(b.get("loss"), int | float) else "–"
+        item = QTreeWidgetItem([r.name, when, epochs, str(r.episodes or "–"), _pct(b.get("score")),
+                                _pct(b.get("click_in_target")), loss, str(len(r.checkpoints))])
+        item.setData(0, Qt.ItemDataRole.UserRole, i)
+        for c in range(2, len(COLUMNS)):
+            item.setTextAlignment(c, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        tip = r.error or "\n".join(x for x in (
+            str(r.path), f"input {r.input_size}" if r.input_size else "",
+            f"best epoch {b.get('epoch')}, step {b.get('step')}" if b else "",
+            f"best → {r.links.get('best')}, last → {r.links.get('last')}" if r.links else "") if x)
+        for c in range(len(COLUMNS)):
+            item.setToolTip(c, tip)
+        if r.error:
+            for c in range(len(COLUMNS)):
+                item.setForeground(c, QColor("#b91c1c"))
+        return item
 
-class _ComingPanel(QWidget):
-    TITLE = ""
-    INTRO = ""
-    COMING: tuple[str, ...] = ()
-    COMMAND = ""
+    def _on_current(self, _cur, _prev) -> None:
+        run = self.current()
+        self.replay_button.setEnabled(run is not None and run.has_checkpoint)
+        emit(self.selected, run)
 
-    def __init__(self, runs_dir: Path | None = None, parent: QWidget | None = None):
-        super().__init__(parent)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(24, 20, 24, 20)
-        lay.setSpacing(12)
-        lay.addWidget(heading(self.TITLE, 18))
-        lay.addWidget(muted(self.INTRO))
-        box = QGroupBox("Coming to this page")
-        bl = QVBoxLayout(box)
-        for line in self.COMING:
-            lab = QLabel(f"•  {line}")
-            lab.setWordWrap(True)
-            bl.addWidget(lab)
-        lay.addWidget(box)
-        cli = QGroupBox("Available now")
-        cl = QVBoxLayout(cli)
-        cl.addWidget(muted("Until then, use the command line:"))
-        cl.addWidget(_code(self.COMMAND))
-        lay.addWidget(cli)
-        runs = QGroupBox("Training runs")
-        rl = QVBoxLayout(runs)
-        self.runs = RunsList(runs_dir or default_runs_dir())
-        rl.addWidget(self.runs)
-        lay.addWidget(runs, 1)
-
-
-class TrainPanel(_ComingPanel):
-    TITLE = "Train a policy"
-    INTRO = ("Training turns the recorded episodes into state–action steps and fits a CNN "
-             "behavior-cloning policy on them. The training engine is being built in "
-             "deskmimic.models; its controls will appear here.")
-    COMING = ("Pick episodes (by task label, outcome) and see how many steps they give.",
-              "Start, watch (loss, accuracy, samples/s) and cancel training without freezing the window.",
-              "Resume a run from its last checkpoint; compare runs.")
-    COMMAND = "deskmimic train --help\ndeskmimic episodes steps EPISODE"
-
-
-class ReplayPanel(_ComingPanel):
-    TITLE = "Replay"
-    INTRO = ("Replay lets a trained policy carry the workflow out on the real desktop, with an abort "
-             "hotkey, a failsafe corner and a dry run that only draws what it would do. The replay "
-             "agent is being built in deskmimic.agent; its controls will appear here.")
-    COMING = ("Choose a checkpoint and a task, then dry-run or run it with live decisions and confidence.",
-              "Abort at any time (hotkey, failsafe corner, or moving the mouse to take over).",
-              "Review the recorded replay episode on the Episodes page.")
-    COMMAND = "deskmimic replay --help\ndeskmimic macro --help   (literal replay of one episode)"
+    def _replay(self) -> None:
+        run = self.current()
+        if run is not None and run.has_checkpoint:
+            emit(self.replay_requested, run)

@@ -345,34 +345,3 @@ class EventTimeline:
         lo = np.searchsorted(self.action_t, t_ns - w, side="left")
         hi = np.searchsorted(self.action_t, t_ns, side="right")
         return [((t_ns - int(self.action_t[i])) / w, self.actions[i]) for i in range(lo, hi)]
-
-
-# ---- training runs (listed read-only until the Train/Replay pages land) -----------------
-@dataclass(frozen=True)
-class RunRow:
-    """One folder of ``$DESKMIMIC_HOME/runs``: a training run and its checkpoints."""
-
-    path: Path
-    name: str
-    modified: float
-    checkpoints: int
-    last_step: str
-
-
-def scan_runs(root: Path) -> list[RunRow]:
-    """Run folders under ``root`` (newest first) with their checkpoint count and last step."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    rows = []
-    for p in root.iterdir():
-        if not p.is_dir() or p.name.startswith("."):
-            continue
-        ck = p / "checkpoints"
-        steps = sorted((c.name for c in ck.iterdir() if c.is_dir() and not c.is_symlink()),
-                       key=lambda n: (len(n), n)) if ck.is_dir() else []
-        last = ck / "last"
-        last_step = last.resolve().name if last.exists() else (steps[-1] if steps else "")
-        rows.append(RunRow(path=p, name=p.name, modified=p.stat().st_mtime,
-                           checkpoints=len(steps), last_step=last_step))
-    return sorted(rows, key=lambda r: r.modified, reverse=True)

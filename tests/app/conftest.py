@@ -139,3 +139,42 @@ def watchdog():
     w = Watchdog()
     yield w
     w.timer.stop()
+
+
+# ---- expert demonstrations and a tiny trained run (Train and Replay pages) ----------------
+DEMO_TASK = "click_button"
+
+
+@pytest.fixture(scope="session")
+def demo_episodes(qapp, tmp_path_factory) -> Path:
+    """A folder of 3 real expert demonstrations of click_button (recorded once, ~5 s)."""
+    from deskmimic.tasks.demos import record_demos
+
+    out = tmp_path_factory.mktemp("demos")
+    demos = record_demos(DEMO_TASK, [0, 1, 2], out, fps=10, speed=2.0)
+    assert all(d.success for d in demos), [d.to_dict() for d in demos]
+    return out
+
+
+@pytest.fixture
+def demos_dir(tmp_home, demo_episodes) -> Path:
+    """An episodes folder holding fresh copies of the demonstrations."""
+    root = tmp_home / "data" / "episodes"
+    shutil.copytree(demo_episodes, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_run(demo_episodes, tmp_path_factory) -> Path:
+    """A run trained on the demonstrations (64x96 input, a few seconds): checkpoints only
+    need to load and decide, not to be good."""
+    from deskmimic.models.train import run_training
+    from deskmimic.models.train_config import TrainConfig
+
+    runs = tmp_path_factory.mktemp("runs")
+    cfg = TrainConfig(episodes=(demo_episodes,), name="tiny", runs_dir=runs, epochs=8,
+                      batch_size=8, input_height=64, input_width=96, allow_mixed_sizes=True,
+                      warmup_steps=0, num_threads=2)
+    run_training(cfg)
+    assert (runs / "tiny" / "checkpoints" / "last").exists()
+    return runs / "tiny"
