@@ -1,0 +1,229 @@
+"""Learning benchmark (issue 4): success on held-out seeds of the learned policy with 10, 20
+and 50 demonstrations, of literal macro replay of one demonstration, and of random actions;
+plus the agent's decision latency and steps per second.
+
+    .venv/bin/python bench/learning_bench.py [--tasks click_button,type_field] [--demos 10,20,50]
+        [--eval-seeds 50] [--steps 400] [--epochs 4] [--input 128x160] [--no-macro] [--out DIR]
+
+Starts a private Xvfb (1280x800x24). Per task: records ``max(--demos)`` expert
+demonstrations through the real recorder (seeds 0..N-1), trains one policy per demo
+count on the first N of them (`deskmimic.tasks.learn`), and evaluates every agent on
+the same held-out seeds 1,000,000.. (labels and text never seen in training) with real
+capture and input (`deskmimic.tasks.evaluate`). Prints ONE JSON object on stdout
+(progress on stderr):
+
+- ``tasks.<name>.policy.<n>``: success rate (+95 % interval), mean steps, mean time,
+  training seconds, for the policy trained on n demonstrations;
+- ``tasks.<name>.macro`` / ``random``: the baselines on the same seeds;
+- ``latency``: one decision = capture of the task window + preprocess + policy
+  (p50/p95 ms, over ``--latency-samples`` decisions), capture and policy alone, and
+  ``decisions_per_s``; ``closed_loop_steps_per_s``: executed steps per second of
+  episode time (settling and human-like motion included).
+
+The full run (8 tasks x 50 demos x 50 seeds) takes hours on 2 cores; shrink it with
+the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _xvfb import Xvfb  # noqa: E402
+
+# Most decisions per episode: about twice what the scripted expert needs.
+MAX_STEPS = {"click_button": 3, "click_sequence": 8, "checkboxes": 10, "type_field": 6,
+             "drag_item": 4, "pick_list": 6, "scroll_find": 12, "workflow": 20}
+HELDOUT = 1_000_000
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _size(text: str) -> tuple[int, int]:
+    h, w = (int(v) for v in text.lower().split("x"))
+    return h, w
+
+
+def _eval(task: str, seeds: list[int], out: Path, max_steps: int, **agent) -> dict:
+    from deskmimic.agent.evaluate import EvalConfig
+    from deskmimic.tasks.evaluate import run_evaluation
+
+    cfg = EvalConfig(task=task, seeds=tuple(seeds), max_steps=max_steps, keep="none", out=out,
+                     **agent)
+    r = run_evaluation(cfg)
+    row = {k: r[k] for k in ("success_rate", "success_ci95", "successes", "episodes",
+                             "mean_steps", "mean_time_s", "stop_reasons", "task_reasons")}
+    row["_steps_time"] = (sum(x["steps"] for x in r["results"]),
+                          sum(x["time_s"] for x in r["results"]))
+    log(f"  {task} {agent.get('agent')}: {r['successes']}/{r['episodes']} "
+        f"({r['seconds']:.0f} s)")
+    return row
+
+
+def _latency(task: str, run_dir: Path, samples: int) -> dict:
+    """Decision latency on a live task window: grab + preprocess + policy, per decision."""
+    from deskmimic.agent.settle import grab_rgb
+    from deskmimic.models.policy import load_policy
+    from deskmimic.recorder.capture import open_capture
+    from deskmimic.tasks.runner import close_task, make_task, show_task
+
+    policy = load_policy(run_dir, which="last")
+    task = show_task(make_task(task, HELDOUT))
+    capture = open_capture(draw_cursor=True)
+    grab_ms, act_ms, total = [], [], []
+    try:
+        region, instruction = task.region(), task.instruction
+        for i in range(samples + 3):
+            t0 = time.perf_counter()
+            image = grab_rgb(capture, region)
+            t1 = time.perf_counter()
+            policy.reset()
+            policy.act({"image": image, "instruction": instruction})
+            t2 = time.perf_counter()
+            if i >= 3:  # the first calls warm up torch
+                grab_ms.append((t1 - t0) * 1e3)
+                act_ms.append((t2 - t1) * 1e3)
+                total.append((t2 - t0) * 1e3)
+    finally:
+        capture.close()
+        close_task(task)
+
+    def pct(v: list[float], q: float) -> float:
+        return round(float(np.percentile(v, q)), 2)
+
+    return {"decision_ms_p50": pct(total, 50), "decision_ms_p95": pct(total, 95),
+            "capture_ms_p50": pct(grab_ms, 50), "policy_ms_p50": pct(act_ms, 50),
+            "policy_ms_p95": pct(act_ms, 95), "decisions_per_s": round(1000 / pct(total, 50), 1),
+            "samples": len(total), "region": [region.width, region.height]}
+
+
+def run(args: argparse.Namespace) -> dict:
+    import torch
+
+    from deskmimic.tasks import TASKS
+    from deskmimic.tasks.learn import QuickTrain, record_task_demos, train_task_policy
+    from deskmimic.tasks.runner import ensure_app
+
+    torch.set_num_threads(args.threads)
+    names = args.tasks.split(",") if args.tasks else sorted(TASKS)
+    unknown = [n for n in names if n not in TASKS]
+    if unknown:
+        raise SystemExit(f"--tasks: unknown {unknown}; known: {', '.join(sorted(TASKS))}")
+    counts = sorted({int(n) for n in args.demos.split(",")})
+    h, w = _size(args.input)
+    seeds = list(range(HELDOUT, HELDOUT + args.eval_seeds))
+    qt = QuickTrain(steps=args.steps, epochs=args.epochs, batch_size=args.batch_size,
+                    input_height=h, input_width=w, threads=args.threads)
+    ensure_app()
+    out = args.out
+    result: dict = {"tasks": {}}
+    steps_time = [0, 0.0]
+    last_run: tuple[str, Path] | None = None
+    for name in names:
+        t_task = time.monotonic()
+        ms = args.max_steps or MAX_STEPS.get(name, 10)
+        row: dict = {"max_steps": ms, "policy": {}}
+        ep_dir = out / name / "episodes"
+        log(f"{name}: recording {max(counts)} expert demonstrations")
+        demos = record_task_demos(name, range(max(counts)), ep_dir, speed=args.speed)
+        row["expert_success_rate"] = round(sum(d.success for d in demos) / len(demos), 3)
+        ok_paths = [d.path for d in demos if d.success]
+        for n in counts:
+            t0 = time.monotonic()
+            run_name = f"{name}-{n}"
+            events = list(train_task_policy(ok_paths[:n], out / name / "runs", run_name, qt))
+            train_s = round(time.monotonic() - t0, 1)
+            run_dir = Path(events[-1]["run_dir"])
+            metrics = next((e["metrics"] for e in reversed(events) if e["event"] == "epoch"), {})
+            log(f"  trained on {min(n, len(ok_paths))} demos in {train_s} s: {metrics}")
+            ev = _eval(name, seeds, out / name / f"eval-policy-{n}", ms, agent="policy",
+                       policy=run_dir)
+            steps_time[0] += ev["_steps_time"][0]
+            steps_time[1] += ev["_steps_time"][1]
+            ev.pop("_steps_time")
+            ev.update(train_seconds=train_s, train_fit={k: round(v, 3) for k, v in metrics.items()
+                                                        if k in ("kind_acc", "click_in_target",
+                                                                 "pixel_error", "loss")})
+            row["policy"][str(n)] = ev
+            last_run = (name, run_dir)
+        if not args.no_macro and ok_paths:
+            row["macro"] = _eval(name, seeds, out / name / "eval-macro", ms, agent="macro",
+                                 demo=ok_paths[0], macro_speed=args.speed)
+            row["macro"].pop("_steps_time")
+        row["random"] = _eval(name, seeds, out / name / "eval-random", ms, agent="random")
+        row["random"].pop("_steps_time")
+        row["seconds"] = round(time.monotonic() - t_task, 1)
+        result["tasks"][name] = row
+    if last_run is not None:
+        result["latency"] = _latency(last_run[0], last_run[1], args.latency_samples)
+        result["latency"]["policy_run"] = last_run[0]
+    result["closed_loop_steps_per_s"] = (round(steps_time[0] / steps_time[1], 2)
+                                         if steps_time[1] else None)
+    return result
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--tasks", help="comma list (default: every practice task)")
+    p.add_argument("--demos", default="10,20,50", help="demo counts to train with (default 10,20,50)")
+    p.add_argument("--eval-seeds", type=int, default=50, help="held-out seeds per agent (default 50)")
+    p.add_argument("--steps", type=int, default=400, help="optimizer steps per training (default 400)")
+    p.add_argument("--epochs", type=int, default=4, help="checkpoints per training (default 4)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--input", default="128x160", help="network input HxW (default 128x160)")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    p.add_argument("--speed", type=float, default=2.0, help="expert and macro speed (default 2)")
+    p.add_argument("--max-steps", type=int, default=0, help="decisions per episode (0: per task)")
+    p.add_argument("--latency-samples", type=int, default=50)
+    p.add_argument("--no-macro", action="store_true", help="skip the macro baseline")
+    p.add_argument("--out", type=Path, help="keep demos, runs and reports here (default: temporary)")
+    args = p.parse_args()
+    if args.eval_seeds < 1 or args.steps < 1 or args.epochs < 1:
+        p.error("--eval-seeds, --steps and --epochs must be at least 1")
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    tmp = None
+    if args.out is None:
+        tmp = Path(tempfile.mkdtemp(prefix="deskmimic-learning-bench-"))
+        args.out = tmp
+    elif args.out.exists() and any(args.out.iterdir()):
+        p.error(f"--out {args.out}: exists and is not empty")
+    os.environ["DESKMIMIC_HOME"] = str(args.out / "home")
+    t0 = time.monotonic()
+    try:
+        with Xvfb(extra_args=["-extension", "GLX"]) as x:
+            os.environ["DISPLAY"] = x.display
+            os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+            result = run(args)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    result = {
+        "bench": "learning",
+        "settings": {"demos": args.demos, "eval_seeds": args.eval_seeds, "steps": args.steps,
+                     "epochs": args.epochs, "batch_size": args.batch_size, "input": args.input,
+                     "threads": args.threads, "speed": args.speed,
+                     "heldout_seeds": f"{HELDOUT}-{HELDOUT + args.eval_seeds - 1}"},
+        **result,
+        "seconds": round(time.monotonic() - t0, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Smoke test of bench/learning_bench.py with tiny settings, on its own Xvfb.
+
+Runs the script as a subprocess, so this also checks that stdout carries exactly one
+JSON object and that every part (record, train, evaluate three agents, latency) ran.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "learning_bench.py"
+
+
+@pytest.mark.timeout(240)
+def test_learning_bench_prints_one_json_object(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--tasks", "click_button", "--demos", "2",
+         "--eval-seeds", "2", "--steps", "4", "--epochs", "1", "--batch-size", "4",
+         "--input", "64x96", "--latency-samples", "5", "--out", str(tmp_path / "bench")],
+        capture_output=True, text=True, timeout=230, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)  # nothing but the JSON object on stdout
+    assert result["bench"] == "learning"
+    row = result["tasks"]["click_button"]
+    assert row["expert_success_rate"] == 1.0
+    for agent in (row["policy"]["2"], row["macro"], row["random"]):
+        assert agent["episodes"] == 2 and 0.0 <= agent["success_rate"] <= 1.0
+        assert 0 < agent["mean_time_s"] < 60 and agent["mean_steps"] <= row["max_steps"]
+    assert row["policy"]["2"]["train_seconds"] > 0
+    lat = result["latency"]
+    assert lat["samples"] == 5 and 0 < lat["capture_ms_p50"] <= lat["decision_ms_p50"]
+    assert lat["decision_ms_p50"] <= lat["decision_ms_p95"]
+    assert result["closed_loop_steps_per_s"] > 0
+    # The bench keeps what it made under --out, nothing in the user's data folder.
+    assert (tmp_path / "bench" / "click_button" / "episodes").is_dir()
