@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import random
+import re
 import shutil
 import threading
 import time
@@ -418,7 +419,17 @@ def summarize(outcomes: Sequence[EpisodeOutcome]) -> dict[str, Any]:
         "decide_ms_p95": round(float(np.percentile(ms, 95)), 3) if ms else None,
         "stop_reasons": dict(Counter(o.stop_reason for o in outcomes)),
         "task_reasons": dict(Counter(o.reason for o in outcomes).most_common(8)),
+        "outcomes": dict(Counter(reason_pattern(o.reason) for o in outcomes).most_common(8)),
     }
+
+
+_NAMES = re.compile(r"'[^']*'|\"[^\"]*\"|\b[A-Z][\w-]*(?: [A-Z][\w-]*)*\b|\d+(?:\.\d+)?")
+
+
+def reason_pattern(reason: str) -> str:
+    """A task's verdict with its names and numbers blanked, so verdicts group:
+    "clicked Fern instead of Oak" -> "clicked _ instead of _"."""
+    return _NAMES.sub("_", reason)
 
 
 def build_report(cfg: EvalConfig, outcomes: Sequence[EpisodeOutcome], seconds: float) -> dict:

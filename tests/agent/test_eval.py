@@ -78,12 +78,13 @@ def test_random_policy_stays_in_the_image_is_reproducible_and_types_its_words():
 def test_summary_numbers_and_wilson_interval():
     from deskmimic.agent.evaluate import EpisodeOutcome
 
-    outs = [EpisodeOutcome(s, s % 2 == 0, "r", s, float(s), "done", decide_ms=[1.0, 3.0])
-            for s in range(4)]
+    outs = [EpisodeOutcome(s, s % 2 == 0, f"clicked B{s} instead of Oak", s, float(s), "done",
+                           decide_ms=[1.0, 3.0]) for s in range(4)]
     s = summarize(outs)
     assert (s["episodes"], s["successes"], s["success_rate"]) == (4, 2, 0.5)
     assert s["mean_steps"] == 1.5 and s["mean_time_s"] == 1.5
     assert s["decide_ms_p50"] == 2.0 and s["stop_reasons"] == {"done": 4}
+    assert s["outcomes"] == {"clicked _ instead of _": 4}  # verdicts grouped by their pattern
     assert wilson_interval(0, 10)[0] == 0.0 and 0.2 < wilson_interval(0, 10)[1] < 0.35
     assert wilson_interval(10, 10)[1] == 1.0 and wilson_interval(10, 10)[0] > 0.65
     assert wilson_interval(0, 0) == (0.0, 0.0)
