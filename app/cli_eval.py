@@ -124,6 +124,9 @@ def print_report(r: dict) -> None:
     if r.get("decide_ms_p50") is not None:
         print(f"decision  p50 {r['decide_ms_p50']:.1f} ms, p95 {r['decide_ms_p95']:.1f} ms (policy)")
     print("stopped   " + ", ".join(f"{k} {v}" for k, v in sorted(r["stop_reasons"].items())))
+    verdicts = list(r.get("outcomes", {}).items())[:4]
+    if verdicts:
+        print("verdicts  " + "; ".join(f"{n}x {v}" for v, n in verdicts))
     if r["failures_kept"]:
         print(f"failures  {len(r['failures_kept'])} replay episodes kept under "
               f"{Path(r['failures_kept'][0]).parent}")
