@@ -170,7 +170,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     unseen = {t: sorted({s.action.text for s in v if s.action.kind == "type"}
                         - set(space.strings)) for t, v in val_by_task.items()}
 
-    cfg = TrainConfig(name="bench", runs_dir=work / "runs", epochs=args.epochs,
+    cfg = TrainConfig(name=time.strftime("bench-%Y%m%dT%H%M%S"), runs_dir=work / "runs", epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, device="cpu",
                       input_height=h, input_width=w, num_threads=args.threads,
                       log_every=10**9, allow_mixed_sizes=True)
@@ -281,7 +281,7 @@ def main() -> int:
     p.add_argument("--type-demos", type=int, default=20, help="type_field training demos")
     p.add_argument("--val-demos", type=int, default=8,
                    help="validation demos per task and set (training / held-out vocabulary)")
-    p.add_argument("--epochs", type=int, default=40, help="planned epochs (LR schedule)")
+    p.add_argument("--epochs", type=int, default=80, help="planned epochs (LR schedule)")
     p.add_argument("--minutes", type=float, default=4.5, help="training time cap")
     p.add_argument("--input-size", default="160x256", help="HxW (default 160x256)")
     p.add_argument("--batch-size", type=int, default=32)

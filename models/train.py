@@ -42,6 +42,7 @@ from deskmimic.models.losses import policy_loss
 from deskmimic.models.metrics import MetricAccumulator
 from deskmimic.models.policy_net import NetConfig, PolicyNet
 from deskmimic.models.samples import SampleSet
+from deskmimic.models.tb_events import ScalarWriter
 from deskmimic.models.text import CharTokenizer
 from deskmimic.models.train_config import TrainConfig
 
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 RUN_CONFIG = "config.json"
 METRICS_FILE = "metrics.jsonl"
+TENSORBOARD_DIR = "tensorboard"
 
 __all__ = ["TrainConfig", "train", "run_training", "evaluate"]
 
@@ -136,14 +138,6 @@ def _prepare_run_dir(cfg: TrainConfig, ctx: DistContext) -> Path | None:
 def _write_json_line(path: Path, record: dict) -> None:
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(record) + "\n")
-
-
-def _tensorboard(run_dir: Path):
-    try:  # optional: only when the tensorboard package is installed
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        return None
-    return SummaryWriter(str(run_dir / "tensorboard"))
 
 
 def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
@@ -238,7 +232,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
         if ctx.is_main:
             run_dir.mkdir(parents=True, exist_ok=True)
             (run_dir / RUN_CONFIG).write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
-            writer = _tensorboard(run_dir)
+            writer = ScalarWriter(run_dir / TENSORBOARD_DIR)
         model = net
         if ctx.distributed:
             model = torch.nn.parallel.DistributedDataParallel(
@@ -376,8 +370,10 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
                 )
                 if writer is not None:
                     writer.add_scalar("train/loss", train_loss, step)
+                    writer.add_scalar("train/lr", lr, step)
                     for k, v in metrics.items():
                         writer.add_scalar(f"val/{k}", v, step)
+                    writer.flush()
             ctx.barrier()
             epochs_done = epoch + 1
             yield record

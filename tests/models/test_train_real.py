@@ -47,6 +47,9 @@ def test_train_interrupt_resume_is_exact_and_loss_drops(demo_root: Path, tmp_pat
     lines = (run / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in lines] == list(range(1, 31))
     assert json.loads((run / "config.json").read_text())["epochs"] == 30
+    (events,) = (run / "tensorboard").iterdir()
+    assert events.name.startswith("events.out.tfevents.")
+    assert events.read_bytes().count(b"val/click_in_target") == 30
 
     # Interrupted after epoch 10, then resumed: continues the step count and ends with
     # exactly the weights of the uninterrupted run (same seed).
