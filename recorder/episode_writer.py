@@ -102,8 +102,7 @@ class FrameWriter:
         self._close_encoder()
         self._segment += 1
         path = segment_path(self.folder / VIDEO_DIR, self._segment)
-        self._encoder = SegmentEncoder(path, self.width, self.height, self.fps,
-                                       gop=min(15, self.frames_per_segment))
+        self._encoder = SegmentEncoder(path, self.width, self.height, self.fps)
 
     def _close_encoder(self) -> None:
         if self._encoder is not None:
