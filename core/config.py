@@ -43,7 +43,7 @@ class RecordConfig:
     max_duration: float | None = None
     stop_hotkey: str = DEFAULT_STOP_HOTKEY
     draw_cursor: bool = True
-    segment_seconds: float = 3.0
+    segment_seconds: float = 4.0
     listen_input: bool = True
     extra_meta: dict = field(default_factory=dict)
 
