@@ -21,7 +21,8 @@ capture and input (`deskmimic.tasks.evaluate`). Prints ONE JSON object on stdout
   episode time (settling and human-like motion included).
 
 The full run (8 tasks x 50 demos x 50 seeds) takes hours on 2 cores; shrink it with
-the options.
+the options. After each task the results so far are also written to
+``OUT/partial.json``.
 """
 
 from __future__ import annotations
@@ -168,6 +169,8 @@ def run(args: argparse.Namespace) -> dict:
         row["random"].pop("_steps_time")
         row["seconds"] = round(time.monotonic() - t_task, 1)
         result["tasks"][name] = row
+        # A long run can be stopped between tasks and still leave its numbers.
+        (out / "partial.json").write_text(json.dumps(result) + "\n")
     if last_run is not None:
         result["latency"] = _latency(last_run[0], last_run[1], args.latency_samples)
         result["latency"]["policy_run"] = last_run[0]
