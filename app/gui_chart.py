@@ -69,7 +69,7 @@ class LineChart(QWidget):
         self.y_range = y_range
         self.placeholder = "No data yet"
         self.series: dict[str, Series] = {}
-        self.setMinimumSize(260, 180)
+        self.setMinimumSize(260, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API

@@ -211,6 +211,22 @@ def format_duration(seconds: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
+def short_path(path: object) -> str:
+    """``/home/ana/.local/share/x`` -> ``~/.local/share/x`` for labels (shorter, and the
+    same on every account)."""
+    from pathlib import Path
+
+    p, home = str(path), str(Path.home())
+    if home not in ("", "/") and (p == home or p.startswith(home + "/")):
+        return "~" + p[len(home):]
+    return p
+
+
+def plural(n: int, word: str) -> str:
+    """``plural(1, "event")`` -> '1 event'; ``plural(3, "event")`` -> '3 events'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def format_size(n: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
@@ -247,6 +263,10 @@ QPushButton {{ padding: 5px 14px; border: 1px solid #d1d5db; border-radius: 6px;
 QPushButton:hover {{ background: #f3f4f6; }}
 QPushButton:disabled {{ color: #9ca3af; background: #f9fafb; }}
 QPushButton#primary {{ background: {ACCENT}; color: white; border-color: {ACCENT}; font-weight: 600; }}
+QPushButton#big {{ background: {ACCENT}; color: white; border-color: {ACCENT}; font-weight: 600;
+    padding: 8px 22px; font-size: 11pt; }}
+QPushButton#big:hover {{ background: #1d4ed8; }}
+QPushButton#big:disabled {{ background: #93c5fd; border-color: #93c5fd; }}
 QPushButton#primary:hover {{ background: #1d4ed8; }}
 QPushButton#record {{ background: {DANGER}; color: white; border-color: {DANGER}; font-weight: 600;
     padding: 8px 22px; font-size: 11pt; }}
@@ -258,6 +278,8 @@ QLineEdit:disabled {{ color: #9ca3af; background: #f9fafb; }}
 QComboBox, QDoubleSpinBox, QSpinBox {{ min-height: 20px; }}
 QTableView {{ border: 1px solid #e5e7eb; border-radius: 6px; background: white;
     selection-background-color: #dbeafe; selection-color: #111827; gridline-color: #f3f4f6; }}
+QTreeView {{ border: 1px solid #e5e7eb; border-radius: 6px; background: white;
+    selection-background-color: #dbeafe; selection-color: #111827; }}
 QHeaderView::section {{ background: #f9fafb; border: none; border-bottom: 1px solid #e5e7eb;
     padding: 5px 6px; font-weight: 600; color: #374151; }}
 QListWidget#steps {{ border: 1px solid #e5e7eb; border-radius: 6px; background: white; }}

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QProgressDialog,
@@ -37,21 +36,31 @@ from deskmimic.app.gui_common import (
     heading,
     muted,
     run_task,
+    short_path,
 )
 from deskmimic.app.gui_state import EpisodeRow, scan_episodes
 from deskmimic.app.gui_viewer import EpisodeViewer
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("Task", "Recorded", "Length", "Status", "Result", "Size")
+# "Result" holds the outcome of a complete episode, else its status (recording, recovered,
+# unreadable): one column instead of two leaves the viewer room at the default size.
+COLUMNS = ("Task", "Recorded", "Length", "Result", "Size")
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
-OUTCOMES = (("Not marked", None), ("Success", True), ("Failure", False))
+# The combo carries its own caption ("Outcome: …"): no separate label, more room for the viewer.
+OUTCOMES = (("Outcome: not marked", None), ("Outcome: success", True), ("Outcome: failure", False))
 
 
 def _outcome_text(success: bool | None) -> str:
     return {True: "✔ success", False: "✘ failure", None: ""}[success]
+
+
+def _result_text(r: EpisodeRow) -> str:
+    if r.status == "complete":
+        return _outcome_text(r.success)
+    return r.status + (f", {_outcome_text(r.success)}" if r.success is not None else "")
 
 
 class EpisodesPanel(QWidget):
@@ -79,7 +88,7 @@ class EpisodesPanel(QWidget):
         split.setChildrenCollapsible(False)
 
         left = QWidget()
-        left.setMinimumWidth(450)  # all six columns readable without a scroll bar
+        left.setMinimumWidth(400)  # narrower, the task column is elided
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 8, 0)
         ll.setSpacing(8)
@@ -139,6 +148,8 @@ class EpisodesPanel(QWidget):
         edit.setSpacing(8)
         self.label_edit = QLineEdit()
         self.label_edit.setPlaceholderText("task label")
+        self.label_edit.setToolTip("Task label (Enter or “Save label” saves it)")
+        self.label_edit.setMinimumWidth(90)
         self.label_edit.returnPressed.connect(self.save_label)
         self.label_save = QPushButton("Save label")
         self.label_save.clicked.connect(self.save_label)
@@ -152,13 +163,9 @@ class EpisodesPanel(QWidget):
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setObjectName("danger")
         self.delete_button.clicked.connect(self.confirm_delete)
-        edit.addWidget(QLabel("Label"))
         edit.addWidget(self.label_edit, 1)
         edit.addWidget(self.label_save)
-        edit.addSpacing(8)
-        edit.addWidget(QLabel("Outcome"))
         edit.addWidget(self.outcome_combo)
-        edit.addSpacing(8)
         edit.addWidget(self.delete_button)
         rl.addLayout(edit)
         self.viewer = EpisodeViewer()
@@ -167,9 +174,9 @@ class EpisodesPanel(QWidget):
 
         split.addWidget(left)
         split.addWidget(right)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
-        split.setSizes([470, 730])
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 6)
+        split.setSizes([510, 610])
         root.addWidget(self.banner)
         root.addWidget(split, 1)
         self._set_editable(False)
@@ -190,7 +197,7 @@ class EpisodesPanel(QWidget):
         """Rescan the folder on a worker; ``select`` is selected afterwards if present."""
         self._select_after_refresh = Path(select) if select else (self.current.path if self.current else None)
         self.refresh_button.setEnabled(False)
-        self.folder_label.setText(f"Folder: {self.episodes_dir}")
+        self.folder_label.setText(f"Folder: {short_path(self.episodes_dir)}")
         run_task(scan_episodes, self.episodes_dir, on_done=self._fill, on_error=self._scan_failed, name="scan")
 
     def _scan_failed(self, exc: BaseException) -> None:
@@ -233,9 +240,7 @@ class EpisodesPanel(QWidget):
             (r.task or "(no label)", r.task.lower()),
             (short, r.created or r.id),
             (format_duration(r.duration_s) if r.status != "unreadable" else "", r.duration_s),
-            (r.status, r.status),
-            (_outcome_text(r.success) if r.status != "unreadable" else "",
-             {True: 2, False: 0, None: 1}[r.success]),
+            (_result_text(r), f"{ {True: 2, False: 0, None: 1}[r.success]}{r.status}"),
             (format_size(r.bytes) if r.bytes else "", r.bytes),
         ]
         items = []
@@ -256,7 +261,9 @@ class EpisodesPanel(QWidget):
             for it in items:
                 it.setForeground(QColor("#b91c1c"))
         elif r.success is not None:
-            items[4].setForeground(QColor("#15803d" if r.success else "#b91c1c"))
+            items[3].setForeground(QColor("#15803d" if r.success else "#b91c1c"))
+        elif r.status != "complete":
+            items[3].setForeground(QColor("#b45309"))
         return items
 
     def select_path(self, path: Path) -> bool:

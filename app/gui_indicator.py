@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from deskmimic.app.gui_common import format_duration
+from deskmimic.app.gui_common import format_duration, plural
 from deskmimic.core.geometry import Rect
 
 
@@ -22,6 +22,10 @@ class RecordingIndicator(QWidget):
                          | Qt.WindowType.Tool)
         self.setWindowTitle("deskmimic recording")
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        # Without a compositor the corners outside the rounded frame show the window's own
+        # background: make it the frame's colour rather than a light square.
+        self.setStyleSheet("RecordingIndicator { background: #111827; }")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         frame = QFrame(self)
         frame.setObjectName("indicator")
         frame.setStyleSheet(
@@ -57,7 +61,7 @@ class RecordingIndicator(QWidget):
         else:
             self.label.setText(
                 f"{format_duration(stats.get('elapsed_s', 0.0))}   {stats.get('fps', 0.0):4.1f} fps   "
-                f"{stats.get('dropped_frames', 0)} dropped   {stats.get('events', 0)} events")
+                f"{stats.get('dropped_frames', 0)} dropped   {plural(stats.get('events', 0), 'event')}")
         self.stop_button.setEnabled(phase == "recording")
         self.adjustSize()
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskmimic import __version__
-from deskmimic.app.gui_common import Banner, Task, apply_style, describe_error
+from deskmimic.app.gui_common import Banner, Task, apply_style, describe_error, short_path
 from deskmimic.app.gui_episodes import EpisodesPanel
 from deskmimic.app.gui_record import RecordPanel
 from deskmimic.app.gui_replay import ReplayPanel
@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.episodes = EpisodesPanel(episodes_dir)
         self.train = TrainPanel(episodes_dir, self.runs_dir)
         self.replay = ReplayPanel(self.runs_dir, episodes_dir)
+        self.replay.set_abort_hotkey(self.settings.abort_hotkey)
         self.settings_page = SettingsPanel(self.settings)
         self.stack = QStackedWidget()
         for w in (self.record, self.episodes, self.train, self.replay, self.settings_page):
@@ -98,7 +99,7 @@ class MainWindow(QMainWindow):
         self.train.replay_requested.connect(self.show_replay)
         self.replay.open_requested.connect(self.show_episode)
         self.replay.episode_saved.connect(self._recording_saved)
-        self.statusBar().showMessage(f"Episodes folder: {self.settings.episodes_dir}")
+        self.statusBar().showMessage(f"Episodes folder: {short_path(self.settings.episodes_dir)}")
         self._closing = False
         self.episodes.refresh()
         self.train.refresh()
@@ -121,18 +122,19 @@ class MainWindow(QMainWindow):
     def _recording_saved(self, path: Path) -> None:
         self.train.picker.refresh()
         self.episodes.refresh(select=None if self.stack.currentWidget() is not self.episodes else path)
-        self.statusBar().showMessage(f"Saved {path}", 10_000)
+        self.statusBar().showMessage(f"Saved {short_path(path)}", 10_000)
 
     def _settings_saved(self, s: GuiSettings) -> None:
         folder_changed = s.episodes_dir != self.settings.episodes_dir
         self.settings = s
         self.record.apply_settings(s)
+        self.replay.set_abort_hotkey(s.abort_hotkey)
         if folder_changed:
             folder = Path(s.episodes_dir).expanduser()
             self.episodes.set_folder(folder)
             self.train.set_episodes_folder(folder)
             self.replay.episodes_dir = folder
-        self.statusBar().showMessage(f"Episodes folder: {s.episodes_dir}")
+        self.statusBar().showMessage(f"Episodes folder: {short_path(s.episodes_dir)}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A running recording is finalized first (on its worker); the window closes after.

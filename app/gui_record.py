@@ -39,6 +39,7 @@ from deskmimic.app.gui_common import (
     heading,
     muted,
     run_task,
+    short_path,
 )
 from deskmimic.app.gui_indicator import RecordingIndicator
 from deskmimic.app.gui_regionpick import RegionPicker, virtual_desktop
@@ -193,7 +194,7 @@ class RecordPanel(QWidget):
     def apply_settings(self, settings: GuiSettings) -> None:
         self.settings = settings
         self.fps_spin.setValue(float(settings.fps))
-        self.folder_label.setText(settings.episodes_dir)
+        self.folder_label.setText(short_path(settings.episodes_dir))
         self._hint = (f"Stop with {hotkey_label(settings.stop_hotkey)} (not recorded as input) "
                       "or the Stop button of the recording indicator.")
         self._refresh()

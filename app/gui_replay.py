@@ -40,7 +40,15 @@ from deskmimic.agent.guards import DEFAULT_ABORT_HOTKEY, GuardConfig
 from deskmimic.agent.policy_protocol import AgentAction
 from deskmimic.agent.runner import ReplayConfig
 from deskmimic.app import cli_replay  # noqa: F401 - load_any_policy, used by the worker
-from deskmimic.app.gui_common import Banner, describe_error, emit, heading, muted, run_task
+from deskmimic.app.gui_common import (
+    Banner,
+    describe_error,
+    emit,
+    heading,
+    muted,
+    plural,
+    run_task,
+)
 from deskmimic.app.gui_replaywork import AgentBar, ReplayWorker, hotkey_text
 from deskmimic.app.gui_runinfo import RunInfo, scan_run_infos
 from deskmimic.core.errors import DeskmimicError
@@ -50,6 +58,19 @@ logger = logging.getLogger(__name__)
 STATUS_COLORS = {"executed": "#15803d", "dry_run": "#1d4ed8", "done": "#15803d",
                  "low_confidence": "#b45309", "refused": "#b91c1c", "declined": "#b45309",
                  "interrupted": "#b45309", "aborted": "#b91c1c"}
+
+
+def gui_words(message: str) -> str:
+    """The runner speaks in command-line options; say them as this page labels them."""
+    for flag, label in (("--max-steps", "Max steps"), ("--min-confidence", "Min confidence"),
+                        ("--max-duration", "the time limit")):
+        message = message.replace(flag, label)
+    return message
+
+
+def _step(name: str) -> str:
+    """'000120' -> '120' (checkpoint folders are zero-padded to sort)."""
+    return str(int(name)) if name.isdigit() else name
 
 
 class PreviewLabel(QLabel):
@@ -127,6 +148,7 @@ class ReplayPanel(QWidget):
         al.setContentsMargins(14, 8, 14, 8)
         self.abort_label = QLabel()
         self.abort_label.setTextFormat(Qt.TextFormat.RichText)
+        self.abort_label.setWordWrap(True)
         al.addWidget(self.abort_label, 1)
         root.addWidget(self.abort_frame)
 
@@ -209,7 +231,7 @@ class ReplayPanel(QWidget):
 
         btns = QHBoxLayout()
         self.dry_button = QPushButton("Dry run")
-        self.dry_button.setObjectName("primary")
+        self.dry_button.setObjectName("big")
         self.dry_button.setToolTip("Decide on the live screen and draw each action; inject nothing")
         self.dry_button.clicked.connect(lambda: self.start(dry_run=True))
         self.run_button = QPushButton("▶  Run")
@@ -244,8 +266,9 @@ class ReplayPanel(QWidget):
         self.log.setAlternatingRowColors(True)
         self.log.setHeaderLabels(["Step", "Action", "Confidence", "Status"])
         hh = self.log.header()
+        hh.setStretchLastSection(True)
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         right.addWidget(self.log, 2)
         body.addLayout(right, 3)
         root.addLayout(body, 1)
@@ -257,7 +280,7 @@ class ReplayPanel(QWidget):
         self.abort_hotkey = hotkey
         self.abort_label.setText(
             f"<b>Abort at any time: {hotkey_text(hotkey)}</b> &nbsp;or push the pointer into the "
-            "top-left corner of the screen. Moving the mouse or typing pauses the agent.")
+            "screen's top-left corner. Moving the mouse or typing pauses the agent.")
 
     def _target_changed(self, _on: bool = False) -> None:
         task = self.rb_task.isChecked()
@@ -301,9 +324,10 @@ class ReplayPanel(QWidget):
             r = self.runs[data]
             for link in ("best", "last"):
                 if link in r.links:
-                    self.ckpt_combo.addItem(f"{link} (step {r.links[link]})", str(r.checkpoint_path(link)))
+                    self.ckpt_combo.addItem(f"{link} (step {_step(r.links[link])})",
+                                            str(r.checkpoint_path(link)))
             for step in reversed(r.checkpoints):
-                self.ckpt_combo.addItem(f"step {step}", str(r.checkpoint_path(step)))
+                self.ckpt_combo.addItem(f"step {_step(step)}", str(r.checkpoint_path(step)))
         elif isinstance(data, str):
             self.ckpt_combo.addItem(data, data)
         self._set_running(self.running)
@@ -455,13 +479,17 @@ class ReplayPanel(QWidget):
             if self.task_result is not None:
                 ok = self.task_result.get("success")
                 outcome = f" · task {'✔ solved' if ok else '✘ not solved'} ({self.task_result.get('reason')})"
-            self.status_label.setText(f"Ended: {r.message} · {r.steps} step{'s' if r.steps != 1 else ''}"
+            self.status_label.setText(f"Ended: {gui_words(r.message)} · {plural(r.steps, 'step')}"
                                       f" in {r.duration_s:.1f} s{outcome}")
             kind = "ok" if r.stop_reason == "done" or (self.dry_run and r.stop_reason == "max_steps") \
                 else "info"
             if r.stop_reason == "error":
                 kind = "error"
-            self.banner.show_message(f"{'Dry run' if self.dry_run else 'Replay'} ended: {r.message}", kind)
+            self.banner.show_message(f"{'Dry run' if self.dry_run else 'Replay'} ended: "
+                                     f"{gui_words(r.message)}", kind)
+            if self.preview.image is None:
+                self.preview.set_image(None, f"Nothing to draw: {gui_words(r.message)}." if self.dry_run
+                                       else "The run is over; its decisions are listed below.")
             if r.episode is not None:
                 self.last_episode = Path(r.episode)
                 emit(self.episode_saved, self.last_episode)

@@ -107,6 +107,8 @@ class AgentBar(QWidget):
                          | Qt.WindowType.Tool)
         self.setWindowTitle("deskmimic agent")
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self.setStyleSheet("AgentBar { background: #111827; }")  # see RecordingIndicator
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         frame = QFrame(self)
         frame.setObjectName("agentbar")
         frame.setStyleSheet(

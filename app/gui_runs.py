@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskmimic.app.gui_common import Banner, describe_error, emit, muted, run_task
+from deskmimic.app.gui_common import Banner, describe_error, emit, muted, run_task, short_path
 from deskmimic.app.gui_runinfo import RunInfo, scan_run_infos
 
 COLUMNS = ("Run", "Trained", "Epochs", "Episodes", "Best score", "Click on target", "Val loss",
@@ -101,8 +101,9 @@ class RunsTable(QWidget):
         finally:
             self.tree.blockSignals(False)
         n = len(rows)
-        self.caption.setText(f"{n} run{'s' if n != 1 else ''} in {self.runs_dir}" if n
-                             else f"No runs yet in {self.runs_dir}")
+        where = short_path(self.runs_dir)
+        self.caption.setText(f"{n} run{'s' if n != 1 else ''} in {where}" if n
+                             else f"No runs yet in {where}")
         target = next((i for i, r in enumerate(rows) if r.name == want), None)
         if target is not None:
             self.tree.setCurrentItem(self.tree.topLevelItem(target))

@@ -72,11 +72,13 @@ class GuiSettings:
         episodes_dir: folder new recordings go to and the Episodes page lists.
         stop_hotkey: pynput chord that ends a recording (never recorded as input).
         fps: default capture rate, frames per second.
+        abort_hotkey: chord that aborts a replay at once (pynput or plain syntax).
     """
 
     episodes_dir: str = field(default_factory=lambda: str(default_episodes_dir()))
     stop_hotkey: str = DEFAULT_STOP_HOTKEY
     fps: float = 30.0
+    abort_hotkey: str = "<ctrl>+<alt>+<shift>+q"  # agent.guards.DEFAULT_ABORT_HOTKEY
 
     def validate(self) -> None:
         from deskmimic.recorder.hotkey import parse_hotkey
@@ -86,6 +88,10 @@ class GuiSettings:
         if not (0 < float(self.fps) <= 120):
             raise ConfigError(f"Frames per second {self.fps}: must be in (0, 120]")
         parse_hotkey(self.stop_hotkey)
+        from deskmimic.agent.guards import parse_abort_hotkey
+
+        if parse_abort_hotkey(self.abort_hotkey) == parse_abort_hotkey(self.stop_hotkey):
+            raise ConfigError("Abort hotkey: must differ from the stop hotkey")
 
     @staticmethod
     def path() -> Path:
@@ -100,7 +106,7 @@ class GuiSettings:
             return s
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            for k in ("episodes_dir", "stop_hotkey"):
+            for k in ("episodes_dir", "stop_hotkey", "abort_hotkey"):
                 if isinstance(data.get(k), str) and data[k].strip():
                     setattr(s, k, data[k])
             if isinstance(data.get("fps"), int | float):

@@ -126,7 +126,7 @@ class TrainPanel(QWidget):
 
         ctl = QHBoxLayout()
         self.start_button = QPushButton("▶  Start training")
-        self.start_button.setObjectName("primary")
+        self.start_button.setObjectName("big")
         self.start_button.clicked.connect(self.start)
         self.stop_button = QPushButton("■  Stop")
         self.stop_button.clicked.connect(self.stop)
@@ -155,17 +155,20 @@ class TrainPanel(QWidget):
             self.val_chart.add_series(label, markers=True)
         self.loss_chart.placeholder = self.val_chart.placeholder = \
             "Start a run (or select one below) to see its curves"
+        for chart in (self.loss_chart, self.val_chart):
+            chart.setMinimumHeight(150)
         charts.addWidget(self.loss_chart, 1)
         charts.addWidget(self.val_chart, 1)
-        root.addLayout(charts, 5)
+        root.addLayout(charts, 6)
 
         runs = QGroupBox("Runs")
         rl = QVBoxLayout(runs)
         self.runs = RunsTable(self.runs_dir)
+        self.runs.tree.setMaximumHeight(104)  # ~4 rows: the page's room goes to episodes and plots
         self.runs.selected.connect(self._run_selected)
         self.runs.replay_requested.connect(lambda r: emit(self.replay_requested, r))
         rl.addWidget(self.runs)
-        root.addWidget(runs, 4)
+        root.addWidget(runs, 0)
 
     # ---- episodes folder and runs ------------------------------------------------------
     def set_episodes_folder(self, folder: Path) -> None:

@@ -88,11 +88,21 @@ class TrainWorker(QThread):
         TrainWorker._live.discard(self)
         self.deleteLater()
 
+    def kill(self) -> None:
+        """End the child now (the window is closing and it did not stop in time)."""
+        proc = self.proc
+        if proc is not None and proc.is_alive():
+            proc.terminate()
+
     @classmethod
     def stop_all(cls, timeout_ms: int = 10_000) -> None:
+        """Ask every training to stop; terminate those that do not within ``timeout_ms``."""
         for w in list(cls._live):
             w.request_stop()
-            w.wait(timeout_ms)
+            if not w.wait(timeout_ms):
+                logger.warning("training did not stop in %d ms: terminating it", timeout_ms)
+                w.kill()
+                w.wait(10_000)
 
 
 class TrainProgress:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QStyle,
     QToolButton,
@@ -163,9 +164,12 @@ class EpisodeViewer(QWidget):
         self.mark_out = QPushButton("Set end")
         self.mark_out.setToolTip("Trim: keep up to the current frame")
         self.mark_out.clicked.connect(lambda: self._mark("end"))
-        self.trim_label = muted("Trim: mark a start and an end on the timeline", wrap=False)
-        self.trim_button = QPushButton("Save trimmed copy…")
-        self.trim_button.setToolTip("Writes a new episode; this one is left as it is")
+        self.trim_label = muted("Trim: set a start and an end", wrap=False)
+        # May be cut short on a narrow window rather than squeeze the buttons beside it.
+        self.trim_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.trim_button = QPushButton("Save as copy…")
+        self.trim_button.setToolTip("Save the part from start to end as a new episode; "
+                                    "this one is left as it is")
         self.trim_button.clicked.connect(self._request_trim)
         trim.addWidget(self.mark_in)
         trim.addWidget(self.mark_out)
@@ -326,7 +330,7 @@ class EpisodeViewer(QWidget):
     def _update_trim_label(self) -> None:
         pb = self.playback
         if self.trim_start is None and self.trim_end is None:
-            self.trim_label.setText("Trim: mark a start and an end on the timeline")
+            self.trim_label.setText("Trim: set a start and an end")
         else:
             def fmt(i):
                 return "–" if i is None else f"frame {i + 1} ({format_duration(pb.frame_times[i] / 1e9)})"
@@ -335,6 +339,7 @@ class EpisodeViewer(QWidget):
         self.trim_button.setEnabled(ok and self.data is not None)
         if self.trim_start is not None and self.trim_end is not None and not ok:
             self.trim_label.setText(self.trim_label.text() + " — the end must come after the start")
+        self.trim_label.setToolTip(self.trim_label.text())  # the label may be cut short
 
     def _request_trim(self) -> None:
         ft = self.playback.frame_times

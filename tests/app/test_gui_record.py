@@ -64,8 +64,11 @@ def test_record_start_stop_from_the_window_makes_a_valid_episode(qtbot, window, 
     print("while recording:", watchdog.report())
     summary = panel.session.summary
     assert check_episode(summary.path) == []
-    assert window.isVisible() and not panel.indicator.isVisible()
-    assert panel.banner.kind == "ok" and summary.path.name in panel.banner.text()
+    # The session is idle once the worker finalized the episode; the window comes back in
+    # the UI-thread callback that follows (queued), so wait for it.
+    qtbot.waitUntil(lambda: window.isVisible() and not panel.indicator.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: panel.banner.kind == "ok", timeout=5000)
+    assert summary.path.name in panel.banner.text()
     with Episode.open(summary.path) as ep:
         assert ep.task == "gui_test" and ep.instruction == "Move around"
         assert ep.region.to_dict() == {"left": 100, "top": 100, "width": 320, "height": 240}

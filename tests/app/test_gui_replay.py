@@ -91,7 +91,7 @@ def test_dry_run_draws_the_predicted_action_over_the_task(qtbot, window, tmp_pat
     # colours are the same in both screenshots, so they cancel out)
     assert marks_near(second_png, 60, 140) > marks_near(first_png, 60, 140) + 30
     assert marks_near(first_png, 120, 90) > marks_near(second_png, 120, 90) + 30
-    assert "max-steps" in page.status_label.text() or "2 steps" in page.status_label.text()
+    assert "Max steps 2 reached" in page.status_label.text() and "2 steps" in page.status_label.text()
     # the replay was recorded as an episode that can be opened
     assert ep is not None and check_episode(ep) == []
     assert read_meta(ep)["task"] == "replay-click_button"
