@@ -114,6 +114,7 @@ class RecordPanel(QWidget):
         self.pick_button.clicked.connect(self.pick_region)
         self.window_combo = QComboBox()
         self.window_combo.setMinimumContentsLength(30)
+        self.window_combo.setPlaceholderText("pick a window (Refresh lists the open ones)")
         self.window_refresh = QPushButton("Refresh")
         self.window_refresh.clicked.connect(self.refresh_windows)
         grid.addWidget(self.rb_monitor, 0, 0)

@@ -441,11 +441,13 @@ class ReplayPanel(QWidget):
                 desc = str(a.get("kind"))
             conf = float(a.get("confidence", 0.0))
             status = ev.get("status", "")
+            # "done" says it all; other stops (refused, low confidence…) need their reason.
+            reason = ev.get("message") if status != "done" else ""
             item = QTreeWidgetItem([str(ev.get("step", 0) + 1), desc, f"{conf:.2f}",
-                                    status.replace("_", " ") + (f": {ev['message']}" if ev.get("message") else "")])
+                                    status.replace("_", " ") + (f": {gui_words(reason)}" if reason else "")])
             item.setForeground(2, QColor("#15803d" if conf >= 0.7 else "#b45309" if conf >= 0.4 else "#b91c1c"))
             item.setForeground(3, QColor(STATUS_COLORS.get(status, "#374151")))
-            item.setToolTip(3, item.text(3))
+            item.setToolTip(3, gui_words(ev.get("message") or item.text(3)))
             self.log.addTopLevelItem(item)
             self.log.scrollToItem(item)
             if isinstance(ev.get("image"), QImage):

@@ -103,6 +103,33 @@ def test_dry_run_draws_the_predicted_action_over_the_task(qtbot, window, tmp_pat
     assert gap < 300, f"the UI thread blocked during the dry run: {watchdog.report()}"
 
 
+def test_live_run_solves_the_task_with_real_input(qtbot, window, tmp_path):
+    from deskmimic.tasks.runner import close_task, make_task, show_task
+
+    # Where the target button of this seed is, in the task window's own pixels.
+    probe = show_task(make_task("click_button", 5))
+    region, box = probe.region(), probe.element_boxes()[probe.next_targets()[0]]
+    x, y = box.left - region.left + box.width // 2, box.top - region.top + box.height // 2
+    close_task(probe)
+    script = tmp_path / "solve.jsonl"
+    script.write_text(json.dumps({"kind": "click", "x": x, "y": y, "confidence": 0.9}) + "\n"
+                      + json.dumps({"kind": "done", "confidence": 0.9}) + "\n")
+    page = window.replay
+    page.add_policy_path(script)
+    page.task_combo.setCurrentText("click_button")
+    page.seed_spin.setValue(5)
+    page.open_check.setChecked(False)
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.running, timeout=10_000)
+    assert "Ctrl+Alt+Shift+Q" in page.abort_label.text()
+    qtbot.waitUntil(lambda: not page.running, timeout=60_000)
+    assert page.task_result is not None and page.task_result["success"], page.task_result
+    assert "task ✔ solved" in page.status_label.text()
+    assert page.log.topLevelItem(0).text(3) == "executed"
+    assert page.last_result.stop_reason in ("done", "task_finished"), page.last_result.message
+    assert check_episode(page.last_episode) == []
+
+
 def test_trained_checkpoint_dry_run_opens_the_replay_in_the_viewer(qtbot, window, tiny_run):
     page = window.replay
     runs = window.runs_dir
