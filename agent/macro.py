@@ -271,10 +271,15 @@ class MacroPlayer:
         """Diff the live screen with the recorded frame; with wait_match, wait for a match.
         Returns the time waited (s)."""
         recorded = self.ep.frame(step.frame)
+        # A shifted region can hang past the screen's edge (a grab there is an X error):
+        # compare only the visible part, with the same part of the recording.
+        visible = region.intersect(capture.monitors()[0]) or region
+        ox, oy = visible.left - region.left, visible.top - region.top
+        recorded = recorded[oy:oy + visible.height, ox:ox + visible.width]
         t0 = time.monotonic()
         deadline = t0 + (self.cfg.match_timeout_s if self.cfg.wait_match else 0.0)
         while True:
-            diff = frame_diff(recorded, grab_rgb(capture, region))
+            diff = frame_diff(recorded, grab_rgb(capture, visible))
             if diff <= self.cfg.match_threshold or time.monotonic() >= deadline:
                 break
             self.guards.sleep(0.05)

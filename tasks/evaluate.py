@@ -37,7 +37,7 @@ from deskmimic.agent.evaluate import (
     make_agent,
     write_report,
 )
-from deskmimic.core.errors import TaskError
+from deskmimic.core.errors import DeskmimicError, TaskError
 from deskmimic.core.paths import data_home
 from deskmimic.tasks.runner import close_task, ensure_app, make_task, show_task, spin, spin_until
 from deskmimic.tasks.vocab import Vocab
@@ -114,9 +114,17 @@ def run_task_episode(name: str, seed: int, agent: EpisodeAgent, *, out: Path | N
                 agent.stop("timeout", f"episode timeout after {timeout:g} s")
             if not spin_until(lambda: not worker.is_alive(), STOP_WAIT_S, poll=0.01):
                 raise TaskError(f"the agent did not stop within {STOP_WAIT_S:g} s of being asked")
-        if "error" in box:
-            raise box["error"]
-        outcome: AgentOutcome = box["outcome"]
+        error = box.get("error")
+        if error is not None and not isinstance(error, DeskmimicError):
+            raise error  # a bug: stop the evaluation
+        if error is not None:
+            # A failure of the agent's own (a grab, an injection, a bad action) fails
+            # this episode, not the whole evaluation.
+            logger.warning("task %s seed %d: the agent failed: %s", name, seed, error)
+            outcome: AgentOutcome = AgentOutcome("error", f"{type(error).__name__}: {error}", 0,
+                                                 round(time.monotonic() - t0, 3))
+        else:
+            outcome = box["outcome"]
         spin(0.05)  # the last click's effect reaches the task
         if not task.is_done():
             task.abort(f"agent stopped ({outcome.stop_reason}): {outcome.message}")
