@@ -28,7 +28,8 @@ class Series:
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values covering [lo, hi] (1, 2, 5 x 10^k steps)."""
+    """Round tick values (steps of 1, 2 or 5 x 10^k) from the last one at or below ``lo``
+    to the last one at or below ``hi``."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return []
     if hi <= lo:

@@ -185,3 +185,20 @@ def test_missing_checkpoint_shows_a_message_and_the_app_stays_responsive(qtbot, 
     window.episodes.search.setText("x")
     assert window.stack.currentWidget() is window.episodes
     assert page.dry_button.isEnabled()
+
+
+def test_abort_hotkey_from_settings_is_checked_shown_and_used(qtbot, window):
+    page, settings = window.replay, window.settings_page
+    window.show_page("Settings")
+    settings.abort_edit.setText("q")  # no modifier: ordinary typing could abort
+    qtbot.mouseClick(settings.save_button, Qt.MouseButton.LeftButton)
+    assert "modifier" in settings.banner.text()
+    settings.abort_edit.setText(settings.hotkey_edit.text())  # same chord as the stop hotkey
+    qtbot.mouseClick(settings.save_button, Qt.MouseButton.LeftButton)
+    assert "differ from the stop hotkey" in settings.banner.text()
+    settings.abort_edit.setText("<ctrl>+<alt>+<shift>+x")
+    qtbot.mouseClick(settings.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: settings.banner.kind == "ok", timeout=5000)
+    assert "Ctrl+Alt+Shift+X" in page.abort_label.text()
+    assert page.abort_hotkey == "<ctrl>+<alt>+<shift>+x"
+    assert GuiSettings.load().abort_hotkey == "<ctrl>+<alt>+<shift>+x"
