@@ -35,6 +35,7 @@ from deskmimic.app.gui_common import (
 )
 from deskmimic.app.gui_frames import FrameLoader, FrameView, OpenedEpisode, to_qimage
 from deskmimic.app.gui_state import SPEEDS, Playback
+from deskmimic.core.errors import DeskmimicError
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class EpisodeViewer(QWidget):
         self.path: Path | None = None
         self._gen = 0
         self.shown_index = -1
+        self.steps: list = []
         self.trim_start: int | None = None
         self.trim_end: int | None = None
         self._last_tick = 0.0
@@ -178,7 +180,14 @@ class EpisodeViewer(QWidget):
         lay.addLayout(trim)
 
         self.steps_title = muted("", wrap=False)
-        lay.addWidget(self.steps_title)
+        self.graph_button = QPushButton("Workflow graph…")
+        self.graph_button.setToolTip("The steps as a Mermaid flowchart, to copy or save")
+        self.graph_button.clicked.connect(self.show_workflow)
+        self.graph_button.setEnabled(False)
+        head = QHBoxLayout()
+        head.addWidget(self.steps_title, 1)
+        head.addWidget(self.graph_button)
+        lay.addLayout(head)
         self.steps_list = QListWidget()
         self.steps_list.setObjectName("steps")
         self.steps_list.setViewMode(QListWidget.ViewMode.IconMode)
@@ -209,6 +218,8 @@ class EpisodeViewer(QWidget):
         self.view.placeholder = "Loading…" if path is not None else "Select an episode to view it"
         self.view.set_frame(None)
         self.steps_list.clear()
+        self.steps = []
+        self.graph_button.setEnabled(False)
         self.steps_title.setText("")
         self._set_enabled(False)
         self._update_trim_label()
@@ -268,12 +279,33 @@ class EpisodeViewer(QWidget):
         if gen != self._gen:
             return
         self.steps_list.clear()
+        self.steps = [step for step, _, _ in result]
+        self.graph_button.setEnabled(bool(self.steps))
         for step, index, thumb in result:
             item = QListWidgetItem(QIcon(QPixmap.fromImage(thumb)), step_caption(step))
             item.setData(Qt.ItemDataRole.UserRole, index)
             item.setToolTip(f"{step.kind} at {step.t_start / 1e9:.2f} s — click to jump there")
             self.steps_list.addItem(item)
         self.steps_title.setText(f"Steps ({len(result)}) — click one to jump to the screen before it")
+
+    def show_workflow(self) -> None:
+        """Open the steps as a Mermaid workflow graph (non-modal dialog)."""
+        from deskmimic.app.gui_workflow import WorkflowDialog, steps_to_mermaid
+        from deskmimic.recorder.episode_format import read_meta
+
+        if not self.steps or self.path is None:
+            return
+        try:
+            meta = read_meta(self.path)
+        except DeskmimicError as exc:
+            self.banner.show_message(describe_error(exc))
+            return
+        extra = meta.get("extra") or {}
+        boxes = extra.get("boxes") if isinstance(extra.get("boxes"), dict) else {}
+        text = steps_to_mermaid(self.steps, str(meta.get("task") or ""),
+                                str(meta.get("instruction") or ""), boxes)
+        self.workflow_dialog = WorkflowDialog(text, str(meta.get("task") or self.path.name), self)
+        self.workflow_dialog.show()
 
     def _steps_failed(self, gen: int, exc: BaseException) -> None:
         if gen == self._gen:
