@@ -220,11 +220,13 @@ def _print_summary(s: dict) -> None:
     ev = s["evaluation"]
     n = next(iter(ev.values()))["episodes"]
     print(f"\nSuccess on {n} held-out seeds (layouts and labels never seen in training):\n")
-    print(f"  {'agent':<24} {'success':>14}  {'95% interval':>13}  {'steps':>5}  {'s/episode':>9}")
+    print(f"  {'agent':<24} {'success':<14}  {'95% interval':<14}  {'steps':>5}  {'s/episode':>9}")
     for agent, r in ev.items():
         lo, hi = r["success_ci95"]
-        print(f"  {NAMES[agent]:<24} {r['successes']:>4}/{r['episodes']:<3} {r['success_rate']:>5.0%}"
-              f"  {lo:>5.0%} - {hi:<4.0%}  {r['mean_steps']:>5.1f}  {r['mean_time_s']:>9.2f}")
+        ratio = f"{r['successes']}/{r['episodes']}"
+        print(f"  {NAMES[agent]:<24} {ratio:>6} {r['success_rate']:>6.0%} "
+              f"  {f'{lo:.0%} - {hi:.0%}':<14}  {r['mean_steps']:>5.1f}  {r['mean_time_s']:>9.2f}")
+    print("\nWhat happened (the task's verdicts, names blanked):")
     pol = ev["policy"]
     for agent, r in ev.items():
         top = "; ".join(f"{k}x {reason}" for reason, k in list(r["outcomes"].items())[:3])
