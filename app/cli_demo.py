@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -62,6 +63,10 @@ def _input_size(text: str) -> tuple[int, int]:
 
 def run(args: argparse.Namespace) -> int:
     from deskmimic.app.virtual_display import virtual_display
+
+    # Before torch is imported: OpenMP threads that spin while waiting for each other
+    # slow training and inference several-fold on a busy machine (docs/learning.md).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
     if args.demos < 1:
         raise ConfigError(f"--demos {args.demos}: must be at least 1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -70,6 +71,10 @@ def config_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from deskmimic.app.virtual_display import virtual_display
+
+    # Before torch is imported: OpenMP threads that spin while waiting for each other
+    # slow training and inference several-fold on a busy machine (docs/learning.md).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
     cfg = config_from_args(args)
     with virtual_display(force=args.display == "virtual"):

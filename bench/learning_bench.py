@@ -205,6 +205,7 @@ def main() -> int:
     elif args.out.exists() and any(args.out.iterdir()):
         p.error(f"--out {args.out}: exists and is not empty")
     os.environ["DESKMIMIC_HOME"] = str(args.out / "home")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see app/cli_train.py
     t0 = time.monotonic()
     try:
         with Xvfb(extra_args=["-extension", "GLX"]) as x:

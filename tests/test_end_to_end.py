@@ -13,6 +13,7 @@ what the learning core achieves and the random baseline does not: acting on a bu
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def _clicked_a_button(report: dict) -> float:
 
 @pytest.fixture(scope="module")
 def learned(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    # Passive OpenMP waiting keeps training fast on a busy machine (docs/learning.md); it
+    # only takes effect if torch is not loaded yet in this test process.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from deskmimic.models.policy import load_policy
     from deskmimic.tasks.evaluate import run_evaluation
     from deskmimic.tasks.learn import QuickTrain, record_task_demos, train_task_policy
