@@ -14,7 +14,7 @@ from tests.conftest import run_cli
 @pytest.mark.timeout(200)
 def test_demo_runs_the_whole_loop_and_prints_the_table(tmp_home: Path, tmp_path: Path):
     out = tmp_path / "demo"
-    args = ["demo", "--demos", "2", "--eval-seeds", "2", "--steps", "4", "--input", "64x96",
+    args = ["demo", "--demos", "2", "--eval-seeds", "1", "--steps", "4", "--input", "64x96",
             "--display", "current", "--out", str(out)]
     res = run_cli(*args, "--json", timeout=190)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -23,9 +23,9 @@ def test_demo_runs_the_whole_loop_and_prints_the_table(tmp_home: Path, tmp_path:
     assert s["training"]["steps"] == 4 and Path(s["training"]["run"]).is_dir()
     assert set(s["evaluation"]) == {"policy", "macro", "random"}
     for r in s["evaluation"].values():
-        assert r["episodes"] == 2 and Path(r["report"]).is_file()
+        assert r["episodes"] == 1 and Path(r["report"]).is_file()
         report = json.loads(Path(r["report"]).read_text())
-        assert report["heldout"] and report["seeds"] == [1_000_000, 1_000_001]
+        assert report["heldout"] and report["seeds"] == [1_000_000]
     # progress bars on stderr for each stage
     for stage in ("1/3 expert demonstrations", "2/3 training", "3/3 eval 1/3: policy"):
         assert stage in res.stderr
