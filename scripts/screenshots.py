@@ -4,7 +4,7 @@ Runs on its own Xvfb (1280x800, like the tests) unless ``--current-display``; re
 few expert demonstrations of practice tasks through the real recorder, trains a small
 run, then opens the app and saves PNGs of the Record page, the recording indicator, the
 Episodes list with the viewer on a step, the Train page mid-run with its plots, the
-Replay page after a dry run, and Settings, into docs/screenshots/.
+Replay page after a dry run, the workflow graph dialog, and Settings, into docs/screenshots/.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--current-display]
 
@@ -36,7 +36,9 @@ def _spin_until(pred, timeout: float, what: str) -> None:
 
 
 def _save(widget_or_pixmap, path: Path) -> Path:
-    pm = widget_or_pixmap if hasattr(widget_or_pixmap, "save") else widget_or_pixmap.grab()
+    from PySide6.QtGui import QPixmap
+
+    pm = widget_or_pixmap if isinstance(widget_or_pixmap, QPixmap) else widget_or_pixmap.grab()
     if not pm.save(str(path), "PNG"):
         raise SystemExit(f"screenshots: could not write {path}")
     _say(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
@@ -156,6 +158,12 @@ def take(out: Path) -> None:
     viewer.seek(int(np.searchsorted(viewer.data.frame_times, t_down, side="right")))
     spin(1.0)
     _save(win, out / "episodes.png")
+    viewer.show_workflow()
+    dlg = viewer.workflow_dialog
+    dlg.resize(640, 420)
+    spin(0.5)
+    _save(dlg, out / "workflow-graph.png")
+    dlg.close()
 
     # Train: a run in progress, its plots filling in
     train = win.train
