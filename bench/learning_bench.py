@@ -67,7 +67,7 @@ def _eval(task: str, seeds: list[int], out: Path, max_steps: int, **agent) -> di
                      **agent)
     r = run_evaluation(cfg)
     row = {k: r[k] for k in ("success_rate", "success_ci95", "successes", "episodes",
-                             "mean_steps", "mean_time_s", "stop_reasons", "task_reasons")}
+                             "mean_steps", "mean_time_s", "stop_reasons", "outcomes")}
     row["_steps_time"] = (sum(x["steps"] for x in r["results"]),
                           sum(x["time_s"] for x in r["results"]))
     log(f"  {task} {agent.get('agent')}: {r['successes']}/{r['episodes']} "
