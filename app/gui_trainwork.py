@@ -35,8 +35,10 @@ class TrainWorker(QThread):
         self.cfg = cfg
         # spawn, never fork: the GUI process has Qt and other threads running.
         self._ctx = mp.get_context("spawn")
-        self._stop = self._ctx.Event()
-        self._started = threading.Event()
+        # The multiprocessing Event is made in run(): its first one starts multiprocessing's
+        # resource tracker (a process spawn), which must not happen on the UI thread.
+        self._stop_flag = threading.Event()
+        self._stop = None
         self.proc = None
         self.setObjectName("deskmimic-train")
         TrainWorker._live.add(self)
@@ -44,11 +46,13 @@ class TrainWorker(QThread):
 
     def request_stop(self) -> None:
         """Stop after the current step (or once loading the episodes is over)."""
-        self._stop.set()
+        self._stop_flag.set()
+        if self._stop is not None:
+            self._stop.set()
 
     @property
     def stop_requested(self) -> bool:
-        return self._stop.is_set()
+        return self._stop_flag.is_set()
 
     def run(self) -> None:
         from deskmimic.app.gui_trainproc import train_child
@@ -56,6 +60,9 @@ class TrainWorker(QThread):
         run_dir = str(self.cfg.run_dir)
         end: dict | None = None
         recv, send = self._ctx.Pipe(duplex=False)
+        self._stop = self._ctx.Event()
+        if self._stop_flag.is_set():  # asked before the thread got here
+            self._stop.set()
         try:
             self.proc = self._ctx.Process(target=train_child, args=(self.cfg, send, self._stop),
                                           name="deskmimic-train", daemon=True)
