@@ -4,6 +4,7 @@ Settings) and ``main()`` for `deskmimic gui`."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -174,6 +175,8 @@ def main(episodes_dir: Path | None = None, argv: list[str] | None = None) -> int
     from deskmimic.recorder.environment import require_x_display
 
     require_x_display()
+    # Before torch loads (a replay loads a policy in this process): passive OpenMP waiting.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setApplicationName("deskmimic")
     apply_style(app)

@@ -28,6 +28,9 @@ def train_child(cfg, conn, stop) -> None:
     stop iterating once ``stop`` (a multiprocessing Event) is set, then send the end."""
     logging.basicConfig(level=os.environ.get("DESKMIMIC_LOG", "WARNING"),
                         format="deskmimic train: %(levelname)s %(name)s: %(message)s")
+    # Spinning OpenMP workers made training several-fold slower on a busy 2-core machine
+    # (see app/cli_train.py); it must be set before torch loads, which it is not yet here.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     last: dict = {}
     gen = None
     try:
