@@ -2,13 +2,11 @@
 recorder -> training -> the trained policy drives real task windows on held-out seeds
 (labels never seen in training), against random actions on the same seeds.
 
-What a dozen demonstrations and a minute of CPU teach (measured, see docs/replay.md):
-the policy learns *what* to do (click, then done) and *where controls are*: it clicks
-a button in ~95 % of held-out layouts. It does not learn *which* button from so few
-examples: matching an unseen label in the instruction to the label drawn on a button
-is reading, and it picks the named button at chance (~1 in 5). So this test asserts
-what the learning core achieves and the random baseline does not: acting on a button
-(the task's own verdict says "clicked X"), and task success not below random.
+The task is `drag_item` ("Drag Plum onto Basket"): measured with the learning bench,
+held-out success grows 35 % -> 65 % -> 85 % with 10 / 20 / 50 demonstrations, against 0 %
+for random actions and for literal macro replay. (`click_button` is not used: from
+this few demonstrations the policy learns to click *a* button in ~95 % of unseen
+layouts but picks the named one only at chance; see docs/replay.md.)
 """
 
 from __future__ import annotations
@@ -21,16 +19,10 @@ import pytest
 
 from deskmimic.agent.evaluate import EvalConfig
 
-TASK = "click_button"
-DEMOS = 12
-HELDOUT = tuple(range(1_000_100, 1_000_110))
-MAX_STEPS = 2  # a single-step task: one decision, one spare, for both agents
-
-
-def _clicked_a_button(report: dict) -> float:
-    """Share of episodes whose verdict is a button press ("clicked X [instead of Y]")."""
-    results = report["results"]
-    return sum(r["reason"].startswith("clicked ") for r in results) / len(results)
+TASK = "drag_item"
+DEMOS = 16
+HELDOUT = tuple(range(1_000_100, 1_000_112))
+MAX_STEPS = 3  # one drag and 'done' take two decisions; one spare, for both agents
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +39,7 @@ def learned(tmp_path_factory: pytest.TempPathFactory) -> dict:
     demos = record_task_demos(TASK, range(DEMOS), root / "episodes", speed=2.0)
     t_rec = time.monotonic() - t0
     events = list(train_task_policy(root / "episodes", root / "runs", "e2e",
-                                    QuickTrain(steps=200, epochs=2, batch_size=16)))
+                                    QuickTrain(steps=300, epochs=2, batch_size=16)))
     t_train = time.monotonic() - t0 - t_rec
     run_dir = Path(events[-1]["run_dir"])
     load_policy(run_dir, which="last")  # loads without the training code's state
@@ -73,16 +65,18 @@ def test_training_fits_the_demonstrations(learned: dict):
     assert metrics["kind_acc"] >= 0.9 and metrics["click_in_target"] >= 0.8, metrics
 
 
-def test_policy_acts_on_held_out_layouts_far_better_than_random(learned: dict):
+def test_policy_succeeds_on_held_out_layouts_clearly_above_random(learned: dict):
     pol, rnd = learned["policy"], learned["random"]
     assert pol["heldout"] and pol["episodes"] == rnd["episodes"] == len(HELDOUT)
-    p_click, r_click = _clicked_a_button(pol), _clicked_a_button(rnd)
-    summary = (f"policy clicked a button in {p_click:.0%} (success {pol['success_rate']:.0%}), "
-               f"random in {r_click:.0%} (success {rnd['success_rate']:.0%}); {learned['seconds']}")
-    assert p_click >= 0.7, summary
-    assert p_click >= r_click + 0.4, summary
-    assert pol["success_rate"] >= rnd["success_rate"], summary
-    # The policy ends its episodes by acting, not by running out of steps.
+    summary = (f"policy {pol['successes']}/{pol['episodes']} {pol['outcomes']}; random "
+               f"{rnd['successes']}/{rnd['episodes']} {rnd['outcomes']}; {learned['seconds']}")
+    # Measured 8/12 against 0/12 (and 13/20 vs 0/20 in the bench); the bounds leave room
+    # for an unlucky draw without letting a policy that learnt nothing pass.
+    assert pol["success_rate"] >= 0.25, summary
+    assert pol["success_rate"] >= rnd["success_rate"] + 0.25, summary
+    # Its failures are mostly wrong choices, not fumbles: it drags an item onto a zone.
+    dragged = sum(r["reason"].startswith(("dropped ", "dragged ")) for r in pol["results"])
+    assert dragged >= 0.8 * pol["episodes"], summary
     assert pol["stop_reasons"].get("max_steps", 0) <= 2, pol["stop_reasons"]
 
 
