@@ -258,6 +258,9 @@ class PolicyAgent:
     def run(self, region: Rect, instruction: str, out: Path | None, seed: int) -> AgentOutcome:
         from deskmimic.agent.runner import ReplayConfig, ReplayRunner
 
+        with self._lock:
+            # A stop that came in after the previous episode had ended must not end this one.
+            self._stop = None
         policy = _Timed(self.make_policy(seed))
         cfg = ReplayConfig(instruction=instruction, region=region, max_steps=self.max_steps,
                            max_duration_s=self.max_duration_s, min_confidence=self.min_confidence,
@@ -311,6 +314,8 @@ class MacroAgent:
     def run(self, region: Rect, instruction: str, out: Path | None, seed: int) -> AgentOutcome:
         from deskmimic.agent.macro import MacroConfig, MacroPlayer
 
+        with self._lock:
+            self._stop = None  # a late stop of the previous episode must not end this one
         rec = self.episode.region
         # The new window sits elsewhere: shift the recorded input by the move, keep its size.
         cfg = MacroConfig(speed=self.speed, region_offset=(region.left - rec.left, region.top - rec.top),

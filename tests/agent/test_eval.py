@@ -142,6 +142,18 @@ def test_oracle_succeeds_wrong_button_fails_and_only_failures_are_kept(tmp_home:
         assert log[0]["action"]["kind"] == "click" and log[0]["status"] == "executed"
 
 
+def test_a_stop_arriving_after_an_episode_ended_does_not_end_the_next(tmp_home: Path,
+                                                                     tmp_path: Path):
+    from deskmimic.tasks.evaluate import run_evaluation
+
+    seed = 1_000_005
+    oracle = _scripted_agent({seed: button_point(seed)}, "oracle")
+    oracle.stop("task_ended", "the previous task ended")  # raced past its episode's end
+    report = run_evaluation(EvalConfig(task=TASK, seeds=(seed,), agent="random", keep="none",
+                                       out=tmp_path / "late"), agent=oracle)
+    assert report["success_rate"] == 1.0, report["results"]
+
+
 def test_an_agent_that_stops_first_fails_the_task(tmp_home: Path, tmp_path: Path):
     from deskmimic.tasks.evaluate import run_evaluation
 

@@ -14,8 +14,8 @@ from tests.conftest import run_cli
 @pytest.mark.timeout(200)
 def test_demo_runs_the_whole_loop_and_prints_the_table(tmp_home: Path, tmp_path: Path):
     out = tmp_path / "demo"
-    args = ["demo", "--demos", "2", "--eval-seeds", "1", "--steps", "4", "--input", "64x96",
-            "--display", "current", "--out", str(out)]
+    args = ["demo", "--task", "click_button", "--demos", "2", "--eval-seeds", "1",
+            "--steps", "4", "--input", "64x96", "--display", "current", "--out", str(out)]
     res = run_cli(*args, "--json", timeout=190)
     assert res.returncode == 0, res.stderr[-3000:]
     s = json.loads(res.stdout)
