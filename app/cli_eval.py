@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
         description="For each seed, open the practice task's window, let the agent act on it "
                     "with real capture and real input (the closed-loop replay runner, guards "
                     "on), and judge success by the task's own result. Reports success rate "
-                    "(with a 95%% interval), mean steps and time per episode; failed episodes "
+                    "(with a 95 % interval), mean steps and time per episode; failed episodes "
                     "are kept as replay episodes for review. Seeds >= 1000000 use labels and "
                     "text never seen in training seeds. Runs on a private virtual display "
                     "unless --display current.",
