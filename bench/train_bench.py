@@ -12,7 +12,9 @@ multi-task policy on them on the CPU, and reports:
 - inference latency of `BCPolicy.act` at batch 1 (p50/p95) at the default input size.
 
 Issue 6 targets: >= 95 % click-in-target within 10 minutes on 2 cores, >= 90 % typed-text
-accuracy on unseen strings, inference p50 <= 10 ms. Progress goes to stderr.
+accuracy on unseen strings, inference p50 <= 10 ms. Progress goes to stderr. The policy
+gets the instruction match channel (`deskmimic.models.text_match`) unless
+``--no-text-match`` (the baseline).
 
     .venv/bin/python bench/train_bench.py                      # the full run (< 10 min)
     .venv/bin/python bench/train_bench.py --click-demos 2 --type-demos 2 --val-demos 1 --epochs 2
@@ -53,12 +55,12 @@ def _record(task: str, seeds: list[int], out: Path) -> tuple[list[Path], float, 
     return ok, time.monotonic() - t0, len(demos) - len(ok)
 
 
-def _samples(paths: list[Path], h: int, w: int) -> list:
+def _samples(paths: list[Path], h: int, w: int, text_match: bool) -> list:
     from deskmimic.models.dataset import load_episode_samples
 
     out = []
     for p in paths:
-        out.extend(load_episode_samples(p, h, w, cache_dir=None)[1])
+        out.extend(load_episode_samples(p, h, w, cache_dir=None, text_match=text_match)[1])
     return out
 
 
@@ -154,8 +156,9 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             f"in {seconds:.0f} s")
 
     t0 = time.monotonic()
-    train_samples = [s for t in tasks for s in _samples(train_eps[t], h, w)]
-    val_by_task = {t: _samples(paths, h, w) for t, paths in val_eps.items()}
+    tm = args.text_match
+    train_samples = [s for t in tasks for s in _samples(train_eps[t], h, w, tm)]
+    val_by_task = {t: _samples(paths, h, w, tm) for t, paths in val_eps.items()}
     load_s = time.monotonic() - t0
     sizes = [(s.width, s.height) for s in train_samples]
     data = DatasetSplit(
@@ -173,7 +176,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     cfg = TrainConfig(name=time.strftime("bench-%Y%m%dT%H%M%S"), runs_dir=work / "runs", epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, device="cpu",
                       input_height=h, input_width=w, num_threads=args.threads,
-                      log_every=10**9, allow_mixed_sizes=True)
+                      log_every=10**9, allow_mixed_sizes=True, text_match=tm)
     history: list[dict] = []
     train_s = 0.0  # training wall time, without this benchmark's own per-task evaluation
     epoch_s, loop_s, steps = [], [], 0
@@ -227,7 +230,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                     "python": platform.python_version(), "torch": torch.__version__},
         "config": {"input_size": [h, w], "batch_size": args.batch_size, "lr": args.lr,
                    "epochs_planned": args.epochs, "minutes_cap": args.minutes,
-                   "seed": args.seed},
+                   "seed": args.seed, "text_match": tm},
         "data": {"tasks": rec, "train_samples": n_train,
                  "val_samples": {t: len(v) for t, v in val_by_task.items()},
                  "load_seconds": round(load_s, 1),
@@ -288,6 +291,8 @@ def main() -> int:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    p.add_argument("--no-text-match", dest="text_match", action="store_false",
+                   help="train without the instruction match channel (the baseline)")
     p.add_argument("--latency-calls", type=int, default=200)
     p.add_argument("--keep", type=Path, help="keep demos and the run in this folder (demos "
                    "already there are reused; the run folder must not exist)")

@@ -50,7 +50,7 @@ def translate_batch(
     """Shift each image by whole pixels (edges replicated) and its targets with it.
 
     Args:
-        images: (B, H, W, 3) uint8 or float.
+        images: (B, H, W, C) uint8 or float (every channel moves alike).
         batch: targets with normalized ``point``/``end`` (B, 2) and ``box`` (B, 4); < 0 = absent.
         max_frac: largest shift as a fraction of W and H.
         gen: random generator (on the images' device).
@@ -86,7 +86,14 @@ def translate_batch(
 
 
 def photometric(images: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
-    """Brightness / contrast / per-channel gain jitter; returns float in [0, 255]."""
+    """Brightness / contrast / per-channel gain jitter; returns float in [0, 255].
+
+    Only the 3 colour channels change: a 4th (the instruction match map) is a measurement
+    of the screen, not a colour.
+    """
+    if images.shape[-1] > 3:
+        rest = images[..., 3:].float()
+        return torch.cat([photometric(images[..., :3], cfg, gen), rest], dim=-1)
     b = images.shape[0]
     dev = images.device
     x = images.float()
@@ -100,7 +107,7 @@ def photometric(images: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) 
 def augment_batch(
     images: torch.Tensor, batch: dict[str, torch.Tensor], cfg: AugmentConfig, gen: torch.Generator
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Translation then photometric jitter; images come back as float (B, H, W, 3) in [0, 255]."""
+    """Translation then photometric jitter; images come back as float (B, H, W, C) in [0, 255]."""
     if cfg.translate > 0:
         images, batch = translate_batch(images, batch, cfg.translate, gen)
     return photometric(images, cfg, gen), batch

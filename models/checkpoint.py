@@ -34,6 +34,7 @@ from deskmimic.models.action_space import ActionSpace
 from deskmimic.models.policy_net import NetConfig, PolicyNet
 from deskmimic.models.preprocess import RESIZE_METHOD
 from deskmimic.models.text import CharTokenizer
+from deskmimic.models.text_match import VERSION as TEXT_MATCH_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,14 @@ class PolicySpec:
             "net": self.net.to_dict(),
             "action_space": self.space.to_config(),
             "tokenizer": self.tokenizer,
-            "preprocess": {"resize": RESIZE_METHOD, "color": "RGB", "cursor": "drawn"},
+            "preprocess": self._preprocess(),
         }
+
+    def _preprocess(self) -> dict:
+        out = {"resize": RESIZE_METHOD, "color": "RGB", "cursor": "drawn"}
+        if self.net.text_match:  # a changed match map must not feed weights trained on the old
+            out["text_match"] = TEXT_MATCH_VERSION
+        return out
 
     def identity_hash(self) -> str:
         blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))

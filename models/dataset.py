@@ -2,9 +2,10 @@
 
 Each episode is reduced to steps (`steps_for_episode`), each learnable step paired with
 its settled frame, the frame resized to the network's input size, and the result cached
-under ``cache_dir`` as ``<episode id>-<key>.npy`` + ``.json``. The key hashes the
-episode's files (names, sizes, mtimes), the input size, the cache format and the
-source of the step-reduction rules, so editing an episode or the rules rebuilds it
+under ``cache_dir`` as ``<episode id>-<key>.npy`` + ``.json``. With ``text_match`` (the
+default) each image gets a 4th channel, the instruction match map (`text_match`). The
+key hashes the episode's files (names, sizes, mtimes), the input size, the match-channel
+setting and version, the cache format and the source of the step-reduction rules, so editing an episode or the rules rebuilds it
 and nothing else. The train/validation split is by episode, seeded.
 """
 
@@ -24,8 +25,9 @@ import numpy as np
 
 from deskmimic.core.errors import ConfigError, EpisodeFormatError
 from deskmimic.models.actions import POINTER_KINDS, Action, action_from_step
-from deskmimic.models.preprocess import resize_frame
+from deskmimic.models.preprocess import input_image
 from deskmimic.models.samples import Sample
+from deskmimic.models.text_match import VERSION as TEXT_MATCH_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -87,13 +89,16 @@ def _target_box(action: Action, boxes: list) -> tuple[float, float, float, float
     return min(hits, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])) if hits else None
 
 
-def episode_samples(ep: Any, steps: Sequence[Any], height: int, width: int) -> list[Sample]:
+def episode_samples(
+    ep: Any, steps: Sequence[Any], height: int, width: int, text_match: bool = False
+) -> list[Sample]:
     """Samples of one episode: each learnable step with its settled frame (resized).
 
     Args:
         ep: an open `Episode` (or anything with its reader API).
         steps: its steps (`steps_for_episode(ep)`).
         height, width: network input size.
+        text_match: add the instruction match map as a 4th image channel.
     """
     region = ep.region
     w0, h0 = region.width, region.height
@@ -119,23 +124,26 @@ def episode_samples(ep: Any, steps: Sequence[Any], height: int, width: int) -> l
         fi = step.frame_index if step.frame_index is not None else ep.frame_index_at(step.t_start)
         plan.append((int(fi), action, tuple(history)))
         history.append(action.kind)
-    frames = _read_frames(ep, sorted({fi for fi, _, _ in plan}), height, width)
+    instruction = (ep.instruction or "") if text_match else None
+    frames = _read_frames(ep, sorted({fi for fi, _, _ in plan}), height, width, instruction)
     return [
         Sample(frames[fi], a, ep.instruction or "", hist, w0, h0, _target_box(a, boxes), ep.id)
         for fi, a, hist in plan
     ]
 
 
-def _read_frames(ep: Any, indices: list[int], height: int, width: int) -> dict[int, np.ndarray]:
+def _read_frames(
+    ep: Any, indices: list[int], height: int, width: int, instruction: str | None = None
+) -> dict[int, np.ndarray]:
     # Random access costs a seek (~20 ms); decoding straight through is cheaper when a
     # good share of the frames is needed.
     wanted = set(indices)
     if len(wanted) * 8 < ep.frame_count:
-        return {i: resize_frame(ep.frame(i), height, width) for i in indices}
+        return {i: input_image(ep.frame(i), height, width, instruction) for i in indices}
     out = {}
     for i, _t, rgb in ep.iter_frames():
         if i in wanted:
-            out[i] = resize_frame(rgb, height, width)
+            out[i] = input_image(rgb, height, width, instruction)
             if len(out) == len(wanted):
                 break
     missing = wanted - set(out)
@@ -156,14 +164,18 @@ def _rules_fingerprint() -> str:
     return h.hexdigest()
 
 
-def cache_key(ep_dir: Path, height: int, width: int) -> str:
-    """Hash of the episode's files (name, size, mtime), input size, cache version and rules."""
+def cache_key(ep_dir: Path, height: int, width: int, text_match: bool = False) -> str:
+    """Hash of the episode's files (name, size, mtime), input size, match channel, cache
+    version and rules."""
     stats = sorted(
         (str(p.relative_to(ep_dir)), p.stat().st_size, p.stat().st_mtime_ns)
         for p in ep_dir.rglob("*")
         if p.is_file()
     )
-    blob = json.dumps([CACHE_VERSION, height, width, _rules_fingerprint(), stats])
+    parts: list = [CACHE_VERSION, height, width, _rules_fingerprint(), stats]
+    if text_match:  # appended only when on: entries without the channel keep their key
+        parts.append(["text_match", TEXT_MATCH_VERSION])
+    blob = json.dumps(parts)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -228,8 +240,11 @@ def load_episode_samples(
     width: int,
     cache_dir: Path | None,
     steps_fn: Callable[[Any], list] | None = None,
+    text_match: bool = False,
 ) -> tuple[EpisodeInfo, list[Sample]]:
     """Open one episode and return (info, samples), from the cache when it is current.
+
+    ``text_match`` adds the instruction match channel to every image (`preprocess.input_image`).
 
     An unfinished episode (status ``recording``) gets no samples; the caller reports it.
     """
@@ -251,13 +266,13 @@ def load_episode_samples(
         stem = None
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            stem = cache_dir / f"{ep.id}-{cache_key(ep_dir, height, width)}"
+            stem = cache_dir / f"{ep.id}-{cache_key(ep_dir, height, width, text_match)}"
             cached = _load_cache(stem)
             if cached is not None:
                 return info, cached
         if steps_fn is None:
             from deskmimic.models.steps import steps_for_episode as steps_fn
-        samples = episode_samples(ep, steps_fn(ep), height, width)
+        samples = episode_samples(ep, steps_fn(ep), height, width, text_match)
         if stem is not None:
             _save_cache(stem, samples)
         return info, samples
@@ -317,11 +332,13 @@ def load_dataset(
     allow_mixed_sizes: bool = False,
     skip_failed: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    text_match: bool = True,
 ) -> DatasetSplit:
     """Load, check and split the episodes under ``paths`` (see the module docstring).
 
     Episodes still marked ``recording``, marked unsuccessful (``extra.success`` false, when
     ``skip_failed``) or without any step but ``done`` are skipped with a warning.
+    ``text_match`` (default on, as in `TrainConfig`) adds the instruction match channel.
 
     Raises:
         ConfigError: no episodes, none usable, or different captured-area sizes.
@@ -335,7 +352,7 @@ def load_dataset(
     for n, d in enumerate(dirs):
         if progress:
             progress(n, len(dirs))
-        info, ep_samples = load_episode_samples(d, height, width, cache_dir)
+        info, ep_samples = load_episode_samples(d, height, width, cache_dir, text_match=text_match)
         if info.status == "recording":
             incomplete.append(info.id)
             continue

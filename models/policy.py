@@ -22,7 +22,7 @@ from deskmimic.models.actions import Action
 from deskmimic.models.checkpoint import PolicySpec, load_checkpoint
 from deskmimic.models.decode import decode_actions
 from deskmimic.models.policy_net import PolicyNet
-from deskmimic.models.preprocess import resize_frame
+from deskmimic.models.preprocess import input_image
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +102,11 @@ class BCPolicy(Policy):
         h, w = image.shape[:2]
         self._check_aspect(w, h)
         cfg = self.spec.net
-        x = torch.from_numpy(resize_frame(image, cfg.input_height, cfg.input_width))[None].to(
-            self.device
+        # The same preprocessing as the dataset cache, match channel included.
+        frame = input_image(
+            image, cfg.input_height, cfg.input_width, instruction if cfg.text_match else None
         )
+        x = torch.from_numpy(frame)[None].to(self.device)
         text, tokens = self._text(instruction)
         hist = torch.from_numpy(self.spec.space.history_tokens(self._history))[None].to(self.device)
         out = self.net(x, tokens, hist, text)

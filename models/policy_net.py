@@ -1,6 +1,7 @@
 """The behavior-cloning network: a FiLM-conditioned fully-convolutional CNN with heatmap heads.
 
-Input: the downscaled captured area (uint8 RGB, cursor drawn in), the instruction's
+Input: the downscaled captured area (uint8 RGB, cursor drawn in; with ``text_match`` a 4th
+channel marks where the instruction's words are written), the instruction's
 character tokens and the ids of the previous action kinds. The instruction and history
 form a conditioning vector that modulates every conv stage (FiLM), so *where* the
 heatmap peaks depends on what the instruction names.
@@ -46,6 +47,8 @@ class NetConfig:
     history_len: int = 4
     mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
     std: tuple[float, float, float] = (0.25, 0.25, 0.25)
+    # A 4th input channel: where the instruction's words are written (`text_match`).
+    text_match: bool = False
 
     def __post_init__(self) -> None:
         if self.input_height % 32 or self.input_width % 32:
@@ -54,6 +57,10 @@ class NetConfig:
             )
         if len(self.channels) != 4 or len(self.decoder_channels) != 3:
             raise ValueError("channels needs 4 entries (strides 4..32), decoder_channels 3 (4..16)")
+
+    @property
+    def in_channels(self) -> int:
+        return 4 if self.text_match else 3
 
     @property
     def heatmap_stride(self) -> int:
@@ -66,6 +73,9 @@ class NetConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        if not self.text_match:
+            # Checkpoints from before the setting existed hash their config without it.
+            del d["text_match"]
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
     @classmethod
@@ -127,7 +137,7 @@ class Stage(nn.Module):
             # raw 0..255 pixels and folds the (x/255 - mean)/std normalization into its weights
             # (exact: the stem has no padding), saving two full-image passes per call.
             self.down = nn.Conv2d(cin, cout, 4, stride=4, bias=False)
-            mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in stem_norm)
+            mean, std = (torch.tensor(v).view(1, cin, 1, 1) for v in stem_norm)
             self.register_buffer("in_scale", 1.0 / (255.0 * std), persistent=False)
             self.register_buffer("in_shift", mean / std, persistent=False)
         else:
@@ -174,8 +184,11 @@ class PolicyNet(nn.Module):
         self.history_proj = nn.Linear(8 * cfg.history_len, cfg.history_dim)
         cond = cfg.text_dim + cfg.history_dim
         ch, dec = cfg.channels, cfg.decoder_channels
+        # The match channel (0..255 = no match..clean match) enters at mean 0, std 0.5.
+        extra = cfg.in_channels - 3
+        norm = (tuple(cfg.mean) + (0.0,) * extra, tuple(cfg.std) + (0.5,) * extra)
         self.stages = nn.ModuleList(
-            Stage(3 if i == 0 else ch[i - 1], ch[i], cond, (cfg.mean, cfg.std) if i == 0 else None)
+            Stage(cfg.in_channels if i == 0 else ch[i - 1], ch[i], cond, norm if i == 0 else None)
             for i in range(4)
         )
         # Top-down decoder from stride 32 to the stride-4 heatmap; level i = stride 4 * 2**i.
@@ -206,7 +219,7 @@ class PolicyNet(nn.Module):
         history: torch.Tensor,
         text: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
     ) -> dict[str, torch.Tensor]:
-        """images uint8 (B, H, W, 3); tokens int64 (B, L); history int64 (B, history_len).
+        """images uint8 (B, H, W, C) (C = ``cfg.in_channels``); tokens int64 (B, L); history int64 (B, history_len).
 
         ``text`` is `encode_text(tokens)` when the caller cached it (same instruction).
         """

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from deskmimic.core.errors import ConfigError
+from deskmimic.models.text_match import match_channel
 
 RESIZE_METHOD = "area"  # stored in checkpoints; INTER_AREA keeps thin UI lines visible
 
@@ -24,3 +25,12 @@ def resize_frame(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
         return np.ascontiguousarray(rgb)
     interp = cv2.INTER_AREA if rgb.shape[0] >= height else cv2.INTER_LINEAR
     return cv2.resize(np.ascontiguousarray(rgb), (width, height), interpolation=interp)
+
+
+def input_image(rgb: np.ndarray, height: int, width: int, instruction: str | None) -> np.ndarray:
+    """A captured frame as the network sees it: resized, plus the instruction match channel
+    (`deskmimic.models.text_match`) when ``instruction`` is given; None: RGB only."""
+    image = resize_frame(rgb, height, width)
+    if instruction is None:
+        return image
+    return np.dstack([image, match_channel(rgb, instruction, height, width)])

@@ -112,6 +112,16 @@ def evaluate(
     return acc.result()
 
 
+def _keep_saved_inputs(cfg: TrainConfig) -> TrainConfig:
+    """On --resume, keep the run's own text_match: it describes the data the weights were
+    trained on (runs from before the setting existed have none), not a choice to change."""
+    path = cfg.run_dir / RUN_CONFIG
+    if not cfg.resume or not path.is_file():
+        return cfg
+    saved = TrainConfig.load(path)
+    return cfg if saved.text_match == cfg.text_match else cfg.replace(text_match=saved.text_match)
+
+
 def _prepare_run_dir(cfg: TrainConfig, ctx: DistContext) -> Path | None:
     """Refuse to overwrite a run; on resume return the checkpoint to continue from (or None)."""
     run_dir = cfg.run_dir
@@ -151,6 +161,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
         ConfigError: bad settings, no usable episodes, or the run folder exists (no --resume).
         CheckpointError: --resume from a missing/corrupt checkpoint or other network settings.
     """
+    cfg = _keep_saved_inputs(cfg)
     ctx = init_distributed(cfg.device)
     threads = (
         max(1, cfg.num_threads // ctx.local_world_size)
@@ -176,6 +187,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
                     seed=cfg.seed,
                     cache_dir=cfg.resolved_cache_dir,
                     allow_mixed_sizes=cfg.allow_mixed_sizes,
+                    text_match=cfg.text_match,
                 ),
             )
         if not data.train:
@@ -209,7 +221,15 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
             num_chords=space.num_chords,
             num_scroll=space.num_scroll,
             history_len=space.history_len,
+            text_match=cfg.text_match,
         )
+        channels = data.train[0].image.shape[-1]
+        if channels != net_cfg.in_channels:
+            raise ConfigError(
+                f"samples have {channels} image channels but text_match={cfg.text_match} needs "
+                f"{net_cfg.in_channels}: load them with load_dataset(..., "
+                f"text_match={cfg.text_match}) or set TrainConfig.text_match to match"
+            )
         torch.manual_seed(cfg.seed)
         net = PolicyNet(net_cfg)
         opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -19,6 +19,7 @@ ARCH_FIELDS = (
     "scroll_max",
     "channels",
     "decoder_channels",
+    "text_match",
 )
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -43,6 +44,8 @@ class TrainConfig:
         max_text_len: instruction characters the policy reads.
         scroll_max: largest wheel-click count per scroll step it can output.
         channels, decoder_channels: network widths (see `NetConfig`).
+        text_match: give the network the instruction match channel (where the instruction's
+            words are written on screen, `deskmimic.models.text_match`).
         augment, translate, brightness, contrast, gain: augmentation (see `AugmentConfig`).
         balance_kinds: weight the kind loss up for rare kinds.
         num_threads: torch CPU threads per process.
@@ -74,6 +77,7 @@ class TrainConfig:
     scroll_max: int = 10
     channels: tuple[int, ...] = (32, 48, 64, 96)
     decoder_channels: tuple[int, ...] = (32, 32, 48)
+    text_match: bool = True
     augment: bool = True
     translate: float = 0.08
     brightness: float = 0.15
@@ -170,7 +174,11 @@ class TrainConfig:
     @classmethod
     def load(cls, path: Path) -> TrainConfig:
         try:
-            return cls.from_json(json.loads(Path(path).read_text()))
+            data = json.loads(Path(path).read_text())
+            if isinstance(data, dict):
+                # Runs saved before the setting existed were trained without the channel.
+                data.setdefault("text_match", False)
+            return cls.from_json(data)
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(f"{path}: not a readable training config ({exc})") from exc
 

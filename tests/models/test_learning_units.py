@@ -228,7 +228,8 @@ def test_same_seed_same_weights_other_seed_other_weights(tmp_path: Path):
 
     def weights(name: str, seed: int) -> dict:
         cfg = small_config(tmp_path, [], name=name, seed=seed, epochs=2, batch_size=4,
-                           input_height=64, input_width=96, val_fraction=0.0)
+                           input_height=64, input_width=96, val_fraction=0.0,
+                           text_match=False)  # synthetic screens carry no match channel
         done = run_training(cfg, data)
         return load_file(Path(done["last_checkpoint"]) / MODEL_FILE)
 

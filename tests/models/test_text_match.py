@@ -1,0 +1,125 @@
+"""The instruction match channel lights up the element the instruction names, on real frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from deskmimic.core.errors import ConfigError
+from deskmimic.models.actions import action_from_step
+from deskmimic.models.augment import AugmentConfig, augment_batch
+from deskmimic.models.dataset import cache_key, load_episode_samples, split_samples
+from deskmimic.models.policy_net import NetConfig
+from deskmimic.models.steps import steps_for_episode
+from deskmimic.models.synthetic import synthetic_samples
+from deskmimic.models.text_match import instruction_words, match_map
+from deskmimic.models.train import run_training
+from deskmimic.recorder.episode import Episode
+from tests.models.conftest import H, W, small_config
+
+
+def test_instruction_words_drop_stop_words_and_keep_quoted_text():
+    assert instruction_words("Click Save") == ["Save"]
+    assert instruction_words("Type 'red fox' into Email") == ["red", "fox", "Email"]
+    assert instruction_words("Click Red, then Blue, then Red") == ["Red", "Blue"]
+    assert instruction_words("click the") == []
+
+
+def _click_frames(root: Path):
+    """(frame, instruction, target box x, y, w, h) of each recorded click_button demo."""
+    out = []
+    for ep_dir in sorted(root.iterdir()):
+        with Episode.open(ep_dir) as ep:
+            step = next(s for s in steps_for_episode(ep)
+                        if (a := action_from_step(s)) is not None and a.kind == "click")
+            label = ep.instruction.split()[-1]
+            out.append((ep.frame(step.frame_index), ep.instruction,
+                        ep.extra["boxes"][f"button:{label}"]))
+    return out
+
+
+@pytest.mark.parametrize("screen", [False, True], ids=["task-window", "full-screen"])
+def test_match_map_peaks_on_the_named_button_of_a_recorded_demo(demo_root: Path, screen: bool):
+    # full-screen: the window inside a 1280x800 capture, which is matched at half resolution
+    # (latency); the peak must stay on the button, with a smaller margin.
+    frames = _click_frames(demo_root / "click")
+    assert len(frames) == 3
+    for frame, instruction, (bx, by, bw, bh) in frames:
+        if screen:
+            canvas = np.full((800, 1280, 3), 228, np.uint8)
+            canvas[90:90 + frame.shape[0], 310:310 + frame.shape[1]] = frame
+            frame, bx, by = canvas, bx + 310, by + 90
+        m = match_map(frame, instruction)
+        assert m.shape == frame.shape[:2] and m.dtype == np.float32
+        y, x = np.unravel_index(int(m.argmax()), m.shape)
+        assert bx <= x < bx + bw and by <= y < by + bh, (instruction, (x, y), (bx, by, bw, bh))
+        inside = m[by:by + bh, bx:bx + bw].max()
+        rest = m.copy()
+        rest[by:by + bh, bx:bx + bw] = 0  # the banner (bold, larger) and the other labels
+        if screen:
+            assert inside >= 0.5 and rest.max() < inside, (instruction, inside, rest.max())
+        else:
+            assert inside >= 0.8 and rest.max() <= 0.6, (instruction, inside, rest.max())
+        # another instruction does not light up this button
+        other = match_map(frame, "Click Zyzzyva")[by:by + bh, bx:bx + bw].max()
+        assert other <= 0.6
+
+
+def test_dataset_adds_the_channel_under_its_own_cache_key(demo_root: Path, tmp_path: Path):
+    ep_dir = sorted((demo_root / "click").iterdir())[0]
+    assert cache_key(ep_dir, H, W, True) != cache_key(ep_dir, H, W, False)
+    _, plain = load_episode_samples(ep_dir, H, W, tmp_path)
+    _, with_match = load_episode_samples(ep_dir, H, W, tmp_path, text_match=True)
+    _, cached = load_episode_samples(ep_dir, H, W, tmp_path, text_match=True)
+    assert plain[0].image.shape == (H, W, 3) and with_match[0].image.shape == (H, W, 4)
+    assert np.array_equal(with_match[0].image[..., :3], plain[0].image)
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(with_match, cached, strict=True))
+    s = with_match[0]  # the click: the channel's peak lies on the target box, scaled
+    x0, y0, x1, y1 = s.box
+    channel = s.image[..., 3]
+    y, x = np.unravel_index(int(channel.argmax()), channel.shape)
+    assert channel.max() >= 200
+    assert x0 * W / s.width - 1 <= x <= x1 * W / s.width + 1
+    assert y0 * H / s.height - 1 <= y <= y1 * H / s.height + 1
+
+
+def test_augmentation_shifts_the_channel_with_the_image_and_keeps_its_values():
+    gen = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (8, 32, 48, 4), dtype=torch.uint8, generator=gen)
+    images[..., 3] = images[..., 0]  # the match channel starts as a copy of red
+    batch = {"point": torch.full((8, 2), -1.0), "end": torch.full((8, 2), -1.0),
+             "box": torch.full((8, 4), -1.0)}
+    cfg = AugmentConfig(translate=0.2, brightness=0.0, contrast=0.0, gain=0.0)
+    moved, _ = augment_batch(images, batch, cfg, gen)
+    assert torch.equal(moved[..., 3], moved[..., 0])  # the same shift for every channel
+    jitter = AugmentConfig(translate=0.0, brightness=0.3, contrast=0.3, gain=0.3)
+    out, _ = augment_batch(images, batch, jitter, gen)
+    assert torch.equal(out[..., 3], images[..., 3].float())  # colours change, matches do not
+    assert not torch.equal(out[..., 0], images[..., 0].float())
+
+
+def test_three_channel_networks_keep_their_config_hash_and_mismatches_are_refused(
+    tmp_path: Path,
+):
+    # Checkpoints from before the setting existed hash their NetConfig without it.
+    assert "text_match" not in NetConfig().to_dict()
+    assert NetConfig(text_match=True).to_dict()["text_match"] is True
+    assert NetConfig.from_dict(NetConfig().to_dict()) == NetConfig()
+    samples = synthetic_samples(8, seed=0, size=(H, W), done=False)  # RGB only
+    cfg = small_config(tmp_path, [], name="mismatch", val_fraction=0.0, epochs=1)
+    assert cfg.text_match  # the default
+    with pytest.raises(ConfigError, match="text_match"):
+        run_training(cfg, split_samples(samples, 0.0, 0))
+
+
+def test_a_trained_policy_computes_the_channel_itself(trained_run: Path, demo_root: Path):
+    from deskmimic.models.policy import load_policy
+
+    policy = load_policy(trained_run, which="last")
+    assert policy.spec.net.text_match and policy.net.cfg.in_channels == 4
+    frame, instruction, _ = _click_frames(demo_root / "click")[0]
+    action = policy.act({"image": frame, "instruction": instruction})
+    assert action.kind in policy.spec.space.kinds
