@@ -123,3 +123,24 @@ def test_a_trained_policy_computes_the_channel_itself(trained_run: Path, demo_ro
     frame, instruction, _ = _click_frames(demo_root / "click")[0]
     action = policy.act({"image": frame, "instruction": instruction})
     assert action.kind in policy.spec.space.kinds
+
+
+def test_a_run_from_before_the_setting_resumes_without_the_channel(
+    demo_root: Path, tmp_path: Path
+):
+    import json
+
+    from deskmimic.models.checkpoint import load_checkpoint
+
+    old = small_config(tmp_path, [demo_root / "click"], name="old", epochs=1, text_match=False)
+    run_training(old)
+    saved = old.run_dir / "config.json"
+    data = json.loads(saved.read_text())
+    del data["text_match"]  # what a run saved before the setting existed looks like
+    saved.write_text(json.dumps(data))
+    resumed = small_config(tmp_path, [demo_root / "click"], name="old", epochs=2, resume=True)
+    assert resumed.text_match  # the default: the run's own setting must win
+    done = run_training(resumed)
+    assert done["epoch"] == 2
+    spec, _, _ = load_checkpoint(old.run_dir, "last")
+    assert not spec.net.text_match
