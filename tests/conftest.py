@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from deskmimic.agent.inject import Injector, open_injector
+from deskmimic.agent.input_state import query_held, release_stuck_input
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -50,3 +53,28 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 120, input: st
         [sys.executable, "-m", "deskmimic.app.cli", *args],
         capture_output=True, text=True, timeout=timeout, env=full_env, input=input,
     )
+
+
+@pytest.fixture
+def inj() -> Iterator[Injector]:
+    """A real XTEST injector; the test must leave nothing held in the X server."""
+    release_stuck_input()
+    try:
+        with open_injector("xtest", seed=0) as injector:
+            yield injector
+    finally:
+        _restore_pointer_root_focus()
+    assert query_held() == ([], []), "the test left input held in the X server"
+
+
+def _restore_pointer_root_focus() -> None:
+    # Clicking a window makes Qt take the X focus; give focus-follows-pointer back so
+    # later tests on this display start from a bare Xvfb's state.
+    from Xlib import X
+
+    from deskmimic.agent.inject_xtest import open_display
+
+    d = open_display()
+    d.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
+    d.sync()
+    d.close()

@@ -12,7 +12,7 @@ import string
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -26,28 +26,6 @@ from deskmimic.core.errors import DisplayError
 SHIFT_L = 0xFFE1
 
 
-@pytest.fixture
-def inj() -> Iterator[Injector]:
-    release_stuck_input()
-    try:
-        with open_injector("xtest", seed=0) as injector:
-            yield injector
-    finally:
-        _restore_pointer_root_focus()
-    assert query_held() == ([], []), "the test left input held in the X server"
-
-
-def _restore_pointer_root_focus() -> None:
-    # Clicking a window makes Qt take the X focus; give focus-follows-pointer back so
-    # later tests on this display start from a bare Xvfb's state.
-    from Xlib import X
-
-    from deskmimic.agent.inject_xtest import open_display
-
-    d = open_display()
-    d.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
-    d.sync()
-    d.close()
 
 
 def run_injection(qtbot, fn: Callable[[], None], timeout_ms: int = 15_000) -> None:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from deskmimic.agent.inject import Injector, open_injector
-from deskmimic.agent.input_state import query_held, release_stuck_input
 from deskmimic.tasks import TaskWindow, make_task, show_task
 
 
@@ -25,29 +23,6 @@ def shown(qtbot) -> Callable[[str, int], TaskWindow]:
     return make
 
 
-@pytest.fixture
-def inj() -> Iterator[Injector]:
-    """A real XTEST injector; the test must leave nothing held in the X server."""
-    release_stuck_input()
-    try:
-        with open_injector("xtest", seed=0) as injector:
-            yield injector
-    finally:
-        _restore_pointer_root_focus()
-    assert query_held() == ([], []), "the test left input held in the X server"
-
-
-def _restore_pointer_root_focus() -> None:
-    # Clicking a window makes Qt take the X focus; give focus-follows-pointer back so
-    # later tests on this display start from a bare Xvfb's state.
-    from Xlib import X
-
-    from deskmimic.agent.inject_xtest import open_display
-
-    d = open_display()
-    d.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
-    d.sync()
-    d.close()
 
 
 @pytest.fixture
