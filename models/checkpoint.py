@@ -189,6 +189,26 @@ def step_dir_name(step: int) -> str:
     return f"{step:06d}"
 
 
+def prune_checkpoints(run_dir: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` step folders; never what ``last`` or ``best`` names.
+
+    A run saves one checkpoint per epoch (~4 MB each at the default size): without
+    pruning a long run fills the disk with folders nobody loads. ``keep`` 0 keeps all.
+    """
+    checkpoints = run_dir / CHECKPOINTS_DIR
+    if keep <= 0 or not checkpoints.is_dir():
+        return []
+    steps = sorted(
+        (p for p in checkpoints.iterdir() if p.name.isdigit() and p.is_dir() and not p.is_symlink()),
+        key=lambda p: int(p.name),
+    )
+    linked = {(checkpoints / n).resolve().name for n in (LAST, BEST) if (checkpoints / n).exists()}
+    removed = [p for p in steps[:-keep] if p.name not in linked]
+    for p in removed:
+        shutil.rmtree(p)
+    return removed
+
+
 def save_checkpoint(
     run_dir: Path,
     step: int,

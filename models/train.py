@@ -34,6 +34,7 @@ from deskmimic.models.checkpoint import (
     PolicySpec,
     load_checkpoint,
     load_training_state,
+    prune_checkpoints,
     save_checkpoint,
 )
 from deskmimic.models.dataset import DatasetSplit, load_dataset
@@ -376,6 +377,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
                     },
                     best=is_best,
                 )
+                prune_checkpoints(run_dir, cfg.keep_checkpoints)
                 record.update(metrics=metrics, checkpoint=str(ckpt), best=is_best)
                 _write_json_line(
                     run_dir / METRICS_FILE,

@@ -54,6 +54,7 @@ class TrainConfig:
         max_steps: stop after this many optimizer steps in total.
         max_steps_per_epoch, max_val_batches: caps (used by smoke runs).
         log_every: yield a progress event every this many steps.
+        keep_checkpoints: newest checkpoints kept besides ``best`` (0 = keep every one).
     """
 
     episodes: tuple[Path, ...] = ()
@@ -91,6 +92,7 @@ class TrainConfig:
     max_steps_per_epoch: int | None = None
     max_val_batches: int | None = None
     log_every: int = 10
+    keep_checkpoints: int = 5
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen)
@@ -117,6 +119,10 @@ class TrainConfig:
         for k in positive:
             if getattr(self, k) < 1:
                 raise ConfigError(f"--{k.replace('_', '-')} {getattr(self, k)}: must be at least 1")
+        if self.keep_checkpoints < 0:
+            raise ConfigError(
+                f"--keep-checkpoints {self.keep_checkpoints}: must be >= 0 (0 keeps all)"
+            )
         for k in ("max_steps", "max_steps_per_epoch", "max_val_batches"):
             v = getattr(self, k)
             if v is not None and v < 1:

@@ -22,6 +22,7 @@ from deskmimic.models.checkpoint import (
     PolicySpec,
     load_checkpoint,
     load_training_state,
+    prune_checkpoints,
     save_checkpoint,
 )
 from deskmimic.models.dataset import load_episode_samples, split_by_episode, split_samples
@@ -158,6 +159,21 @@ def test_checkpoint_save_load_links_and_optimizer(tmp_path: Path):
         assert torch.equal(opt.state[p1]["exp_avg"], opt2.state[p2]["exp_avg"])
     # the weights file carries the hash of its config
     assert load_file(second / MODEL_FILE).keys() == net.state_dict().keys()
+
+
+def test_pruning_keeps_the_newest_and_whatever_best_and_last_name(tmp_path: Path):
+    spec = _tiny_spec()
+    net = spec.build_net()
+    for step in (1, 2, 3, 4, 5):
+        save_checkpoint(tmp_path, step, net, spec, best=step == 2)
+    ckpts = tmp_path / CHECKPOINTS_DIR
+    assert prune_checkpoints(tmp_path, 0) == []  # 0 keeps all
+    removed = prune_checkpoints(tmp_path, 2)
+    assert sorted(p.name for p in removed) == ["000001", "000003"]
+    assert sorted(p.name for p in ckpts.iterdir() if p.name.isdigit()) == [
+        "000002", "000004", "000005"]
+    assert load_checkpoint(tmp_path)[2].name == "000002"  # best still loads
+    assert load_checkpoint(tmp_path, "last")[2].name == "000005"
 
 
 def test_translation_moves_the_click_target_with_the_image():

@@ -44,6 +44,8 @@ def test_train_interrupt_resume_is_exact_and_loss_drops(demo_root: Path, tmp_pat
     ckpts = run / CHECKPOINTS_DIR
     assert os.readlink(ckpts / "last") == f"{30 * per_epoch:06d}"  # relative link
     assert (ckpts / "best" / MODEL_FILE).is_file()
+    kept = [p.name for p in ckpts.iterdir() if p.name.isdigit()]
+    assert len(kept) <= 6 and os.readlink(ckpts / "best") in kept  # newest 5 + best
     lines = (run / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in lines] == list(range(1, 31))
     assert json.loads((run / "config.json").read_text())["epochs"] == 30
