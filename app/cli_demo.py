@@ -31,8 +31,8 @@ def add_parser(sub) -> None:
                     "and print the success table. Defaults finish in a few minutes on 2 CPU "
                     "cores.",
     )
-    p.add_argument("--task", default="type_field",
-                   help="practice task (default type_field; see `deskmimic tasks list`)")
+    p.add_argument("--task", default="click_button",
+                   help="practice task (default click_button; see `deskmimic tasks list`)")
     p.add_argument("--demos", type=int, default=20, help="number of expert demonstrations (default 20)")
     p.add_argument("--eval-seeds", type=int, default=20,
                    help="held-out seeds each agent is evaluated on (default 20)")
