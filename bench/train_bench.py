@@ -55,12 +55,13 @@ def _record(task: str, seeds: list[int], out: Path) -> tuple[list[Path], float, 
     return ok, time.monotonic() - t0, len(demos) - len(ok)
 
 
-def _samples(paths: list[Path], h: int, w: int, text_match: bool) -> list:
+def _samples(paths: list[Path], h: int, w: int, text_match: bool, words: bool) -> list:
     from deskmimic.models.dataset import load_episode_samples
 
     out = []
     for p in paths:
-        out.extend(load_episode_samples(p, h, w, cache_dir=None, text_match=text_match)[1])
+        out.extend(load_episode_samples(p, h, w, cache_dir=None, text_match=text_match,
+                                        word_maps=text_match and words)[1])
     return out
 
 
@@ -156,9 +157,9 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             f"in {seconds:.0f} s")
 
     t0 = time.monotonic()
-    tm = args.text_match
-    train_samples = [s for t in tasks for s in _samples(train_eps[t], h, w, tm)]
-    val_by_task = {t: _samples(paths, h, w, tm) for t, paths in val_eps.items()}
+    tm, ws = args.text_match, args.word_select
+    train_samples = [s for t in tasks for s in _samples(train_eps[t], h, w, tm, ws)]
+    val_by_task = {t: _samples(paths, h, w, tm, ws) for t, paths in val_eps.items()}
     load_s = time.monotonic() - t0
     sizes = [(s.width, s.height) for s in train_samples]
     data = DatasetSplit(
@@ -176,7 +177,8 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     cfg = TrainConfig(name=time.strftime("bench-%Y%m%dT%H%M%S"), runs_dir=work / "runs", epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, device="cpu",
                       input_height=h, input_width=w, num_threads=args.threads,
-                      log_every=10**9, allow_mixed_sizes=True, text_match=tm)
+                      log_every=10**9, allow_mixed_sizes=True, text_match=tm,
+                      word_select=ws)
     history: list[dict] = []
     train_s = 0.0  # training wall time, without this benchmark's own per-task evaluation
     epoch_s, loop_s, steps = [], [], 0
@@ -230,7 +232,8 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                     "python": platform.python_version(), "torch": torch.__version__},
         "config": {"input_size": [h, w], "batch_size": args.batch_size, "lr": args.lr,
                    "epochs_planned": args.epochs, "minutes_cap": args.minutes,
-                   "seed": args.seed, "text_match": tm},
+                   "seed": args.seed, "text_match": tm,
+                   "word_select": tm and ws},
         "data": {"tasks": rec, "train_samples": n_train,
                  "val_samples": {t: len(v) for t, v in val_by_task.items()},
                  "load_seconds": round(load_s, 1),
@@ -293,6 +296,8 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     p.add_argument("--no-text-match", dest="text_match", action="store_false",
                    help="train without the instruction match channel (the baseline)")
+    p.add_argument("--no-word-select", dest="word_select", action="store_false",
+                   help="one match channel for all instruction words (no word selection)")
     p.add_argument("--latency-calls", type=int, default=200)
     p.add_argument("--keep", type=Path, help="keep demos and the run in this folder (demos "
                    "already there are reused; the run folder must not exist)")

@@ -35,6 +35,7 @@ from deskmimic.models.policy_net import NetConfig, PolicyNet
 from deskmimic.models.preprocess import RESIZE_METHOD
 from deskmimic.models.text import CharTokenizer
 from deskmimic.models.text_match import VERSION as TEXT_MATCH_VERSION
+from deskmimic.models.text_match import WORD_MAPS_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ class PolicySpec:
         out = {"resize": RESIZE_METHOD, "color": "RGB", "cursor": "drawn"}
         if self.net.text_match:  # a changed match map must not feed weights trained on the old
             out["text_match"] = TEXT_MATCH_VERSION
+        if self.net.word_select:
+            out["word_maps"] = WORD_MAPS_VERSION
         return out
 
     def identity_hash(self) -> str:
@@ -199,7 +202,11 @@ def prune_checkpoints(run_dir: Path, keep: int) -> list[Path]:
     if keep <= 0 or not checkpoints.is_dir():
         return []
     steps = sorted(
-        (p for p in checkpoints.iterdir() if p.name.isdigit() and p.is_dir() and not p.is_symlink()),
+        (
+            p
+            for p in checkpoints.iterdir()
+            if p.name.isdigit() and p.is_dir() and not p.is_symlink()
+        ),
         key=lambda p: int(p.name),
     )
     linked = {(checkpoints / n).resolve().name for n in (LAST, BEST) if (checkpoints / n).exists()}

@@ -27,6 +27,7 @@ from deskmimic.core.errors import ConfigError, EpisodeFormatError
 from deskmimic.models.actions import POINTER_KINDS, Action, action_from_step
 from deskmimic.models.preprocess import input_image
 from deskmimic.models.samples import Sample
+from deskmimic.models.text_match import MAX_WORDS, WORD_MAPS_VERSION
 from deskmimic.models.text_match import VERSION as TEXT_MATCH_VERSION
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,12 @@ def _target_box(action: Action, boxes: list) -> tuple[float, float, float, float
 
 
 def episode_samples(
-    ep: Any, steps: Sequence[Any], height: int, width: int, text_match: bool = False
+    ep: Any,
+    steps: Sequence[Any],
+    height: int,
+    width: int,
+    text_match: bool = False,
+    word_maps: bool = False,
 ) -> list[Sample]:
     """Samples of one episode: each learnable step with its settled frame (resized).
 
@@ -99,6 +105,7 @@ def episode_samples(
         steps: its steps (`steps_for_episode(ep)`).
         height, width: network input size.
         text_match: add the instruction match map as a 4th image channel.
+        word_maps: with ``text_match``, one map per content word (`text_match.word_maps`).
     """
     region = ep.region
     w0, h0 = region.width, region.height
@@ -125,7 +132,9 @@ def episode_samples(
         plan.append((int(fi), action, tuple(history)))
         history.append(action.kind)
     instruction = (ep.instruction or "") if text_match else None
-    frames = _read_frames(ep, sorted({fi for fi, _, _ in plan}), height, width, instruction)
+    frames = _read_frames(
+        ep, sorted({fi for fi, _, _ in plan}), height, width, instruction, word_maps
+    )
     return [
         Sample(frames[fi], a, ep.instruction or "", hist, w0, h0, _target_box(a, boxes), ep.id)
         for fi, a, hist in plan
@@ -133,17 +142,22 @@ def episode_samples(
 
 
 def _read_frames(
-    ep: Any, indices: list[int], height: int, width: int, instruction: str | None = None
+    ep: Any,
+    indices: list[int],
+    height: int,
+    width: int,
+    instruction: str | None = None,
+    words: bool = False,
 ) -> dict[int, np.ndarray]:
     # Random access costs a seek (~20 ms); decoding straight through is cheaper when a
     # good share of the frames is needed.
     wanted = set(indices)
     if len(wanted) * 8 < ep.frame_count:
-        return {i: input_image(ep.frame(i), height, width, instruction) for i in indices}
+        return {i: input_image(ep.frame(i), height, width, instruction, words) for i in indices}
     out = {}
     for i, _t, rgb in ep.iter_frames():
         if i in wanted:
-            out[i] = input_image(rgb, height, width, instruction)
+            out[i] = input_image(rgb, height, width, instruction, words)
             if len(out) == len(wanted):
                 break
     missing = wanted - set(out)
@@ -164,7 +178,9 @@ def _rules_fingerprint() -> str:
     return h.hexdigest()
 
 
-def cache_key(ep_dir: Path, height: int, width: int, text_match: bool = False) -> str:
+def cache_key(
+    ep_dir: Path, height: int, width: int, text_match: bool = False, word_maps: bool = False
+) -> str:
     """Hash of the episode's files (name, size, mtime), input size, match channel, cache
     version and rules."""
     stats = sorted(
@@ -175,6 +191,8 @@ def cache_key(ep_dir: Path, height: int, width: int, text_match: bool = False) -
     parts: list = [CACHE_VERSION, height, width, _rules_fingerprint(), stats]
     if text_match:  # appended only when on: entries without the channel keep their key
         parts.append(["text_match", TEXT_MATCH_VERSION])
+        if word_maps:
+            parts.append(["word_maps", MAX_WORDS, WORD_MAPS_VERSION])
     blob = json.dumps(parts)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -241,10 +259,12 @@ def load_episode_samples(
     cache_dir: Path | None,
     steps_fn: Callable[[Any], list] | None = None,
     text_match: bool = False,
+    word_maps: bool = False,
 ) -> tuple[EpisodeInfo, list[Sample]]:
     """Open one episode and return (info, samples), from the cache when it is current.
 
-    ``text_match`` adds the instruction match channel to every image (`preprocess.input_image`).
+    ``text_match`` adds the instruction match channel to every image (`preprocess.input_image`),
+    ``word_maps`` makes it one channel per content word.
 
     An unfinished episode (status ``recording``) gets no samples; the caller reports it.
     """
@@ -266,13 +286,14 @@ def load_episode_samples(
         stem = None
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            stem = cache_dir / f"{ep.id}-{cache_key(ep_dir, height, width, text_match)}"
+            key = cache_key(ep_dir, height, width, text_match, word_maps)
+            stem = cache_dir / f"{ep.id}-{key}"
             cached = _load_cache(stem)
             if cached is not None:
                 return info, cached
         if steps_fn is None:
             from deskmimic.models.steps import steps_for_episode as steps_fn
-        samples = episode_samples(ep, steps_fn(ep), height, width, text_match)
+        samples = episode_samples(ep, steps_fn(ep), height, width, text_match, word_maps)
         if stem is not None:
             _save_cache(stem, samples)
         return info, samples
@@ -333,12 +354,14 @@ def load_dataset(
     skip_failed: bool = True,
     progress: Callable[[int, int], None] | None = None,
     text_match: bool = True,
+    word_maps: bool = False,
 ) -> DatasetSplit:
     """Load, check and split the episodes under ``paths`` (see the module docstring).
 
     Episodes still marked ``recording``, marked unsuccessful (``extra.success`` false, when
     ``skip_failed``) or without any step but ``done`` are skipped with a warning.
-    ``text_match`` (default on, as in `TrainConfig`) adds the instruction match channel.
+    ``text_match`` (default on, as in `TrainConfig`) adds the instruction match channel;
+    ``word_maps`` one per content word.
 
     Raises:
         ConfigError: no episodes, none usable, or different captured-area sizes.
@@ -352,7 +375,9 @@ def load_dataset(
     for n, d in enumerate(dirs):
         if progress:
             progress(n, len(dirs))
-        info, ep_samples = load_episode_samples(d, height, width, cache_dir, text_match=text_match)
+        info, ep_samples = load_episode_samples(
+            d, height, width, cache_dir, text_match=text_match, word_maps=word_maps
+        )
         if info.status == "recording":
             incomplete.append(info.id)
             continue

@@ -13,6 +13,10 @@ import torch.nn.functional as F
 from deskmimic.models.action_space import IGNORE
 
 HEAT_SIGMA = 1.0  # heatmap target spread, in cells: tolerant of one-cell label noise
+# How far left of a point on no word `select_loss` looks for the field's label (share of width).
+LABEL_REACH = 0.4
+# How far either side of a point on a word `select_loss` looks for the rest of its phrase.
+PHRASE_REACH = 0.12
 
 
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -52,6 +56,55 @@ def heatmap_loss(
     return _masked_mean(ce, valid) + _masked_mean(l1, valid)
 
 
+def select_loss(
+    logits: torch.Tensor, maps: torch.Tensor, point: torch.Tensor, end: torch.Tensor
+) -> torch.Tensor:
+    """Direct supervision for `WordSelect`: the instruction words written on the line right
+    around the demonstrated point (``PHRASE_REACH``) are the ones to pick, all of them: a
+    multi-word target such as the menu entry "Export Data" among "Export ..." and
+    "... Data" entries is told apart only by all its words. With none there (an empty
+    field), the nearest one to the point's left on the line (the field's label, up to
+    ``LABEL_REACH`` away).
+
+    Steps with neither (a blank spot) get no label here; there the selection learns only
+    from the heatmap loss it feeds.
+
+    Args:
+        logits: (B, 2, W + 1) selection logits (point, end; last = none).
+        maps: (B, W, H, Wd) the per-word match maps the net saw (0..255, augmented).
+        point, end: (B, 2) normalized targets; rows with u < 0 are ignored.
+    """
+    b, nw, h, w = maps.shape
+    # A 3x3 max: the demonstrated point may sit a pixel off the blob.
+    near = F.max_pool2d(maps.detach().float(), 3, stride=1, padding=1)
+    beside, reach = max(1, int(PHRASE_REACH * w)), max(1, int(LABEL_REACH * w))
+    total = logits.new_zeros(())
+    for k, uv in enumerate((point, end)):
+        # Words the net cannot pick (cut off by the tokenizer) are no label either.
+        pickable = logits[:, k, :nw] > torch.finfo(logits.dtype).min / 2
+        target = torch.zeros(b, nw, device=maps.device)
+        labelled = torch.zeros(b, dtype=torch.bool, device=maps.device)
+        for i in torch.nonzero(uv[:, 0] >= 0).flatten().tolist():
+            c = int(float(uv[i, 0].clamp(0.0, 1.0 - 1e-6)) * w)
+            r = int(float(uv[i, 1].clamp(0.0, 1.0 - 1e-6)) * h)
+            shown = (near[i] >= 128.0) & pickable[i, :, None, None]  # (W, H, Wd)
+            phrase = shown[:, max(0, r - 1) : r + 2, max(0, c - beside) : c + beside + 1]
+            phrase = phrase.flatten(1).any(1)
+            if bool(phrase.any()):
+                target[i], labelled[i] = phrase.float(), True
+                continue
+            band = shown[:, max(0, r - 2) : r + 3, max(0, c - reach) : c + 1].any(1)
+            # Per word, the rightmost column where it shows: the label nearest the point.
+            cols = torch.arange(band.shape[1], device=band.device)
+            right = torch.where(band, cols, -1).amax(1)
+            if int(right.max()) >= 0:
+                target[i], labelled[i] = (right == right.max()).float(), True
+        target = target / target.sum(1, keepdim=True).clamp(min=1.0)
+        logp = F.log_softmax(logits[:, k].float(), dim=1)[:, :nw]
+        total = total + _masked_mean(-(target * logp).sum(1), labelled)
+    return total
+
+
 def policy_loss(
     out: dict[str, torch.Tensor],
     batch: dict[str, torch.Tensor],
@@ -76,5 +129,7 @@ def policy_loss(
             out["scroll"].reshape(-1, out["scroll"].shape[-1]), batch["scroll"].reshape(-1)
         ),
     }
+    if "select" in out:
+        parts["select"] = select_loss(out["select"], out["word_maps"], batch["point"], batch["end"])
     total = sum(parts.values())
     return total, {k: float(v.detach()) for k, v in parts.items()}

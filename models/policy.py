@@ -21,8 +21,10 @@ from deskmimic.core.errors import ConfigError
 from deskmimic.models.actions import Action
 from deskmimic.models.checkpoint import PolicySpec, load_checkpoint
 from deskmimic.models.decode import decode_actions
+from deskmimic.models.match_stream import WordMatchStream
 from deskmimic.models.policy_net import PolicyNet
-from deskmimic.models.preprocess import input_image
+from deskmimic.models.preprocess import input_image, resize_frame
+from deskmimic.models.text_match import word_span_array
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,10 @@ class BCPolicy(Policy):
         self.net = net.to(self.device).eval()
         self.tokenizer = spec.make_tokenizer()
         self._history: list[str] = []
-        self._text_cache: tuple[str, Any, torch.Tensor] | None = None
+        self._text_cache: tuple[str, Any, torch.Tensor, torch.Tensor] | None = None
+        # Word maps of the previous frame, updated where the screen changed (~2 ms per
+        # instruction word saved on most decisions).
+        self._stream: WordMatchStream | None = None
         screen = spec.screen or {}
         self._train_aspect = (screen.get("width") or 1) / (screen.get("height") or 1)
         self._warned_aspect = False
@@ -70,13 +75,16 @@ class BCPolicy(Policy):
 
     def reset(self) -> None:
         self._history.clear()
+        self._stream = None  # a new episode may show another screen: match it whole once
 
-    def _text(self, instruction: str) -> tuple[Any, torch.Tensor]:
+    def _text(self, instruction: str) -> tuple[Any, torch.Tensor, torch.Tensor]:
         # The instruction is fixed for an episode: encode it once (~2 ms saved per call).
         if self._text_cache is None or self._text_cache[0] != instruction:
             tokens = torch.from_numpy(self.tokenizer.encode(instruction))[None].to(self.device)
-            self._text_cache = (instruction, self.net.encode_text(tokens), tokens)
-        return self._text_cache[1], self._text_cache[2]
+            spans = word_span_array(instruction, self.tokenizer.max_len)
+            words = torch.from_numpy(spans)[None].to(self.device)
+            self._text_cache = (instruction, self.net.encode_text(tokens), tokens, words)
+        return self._text_cache[1:]
 
     def _check_aspect(self, w: int, h: int) -> None:
         if not self._warned_aspect and abs(w / h / self._train_aspect - 1) > 0.1:
@@ -103,13 +111,19 @@ class BCPolicy(Policy):
         self._check_aspect(w, h)
         cfg = self.spec.net
         # The same preprocessing as the dataset cache, match channel included.
-        frame = input_image(
-            image, cfg.input_height, cfg.input_width, instruction if cfg.text_match else None
-        )
+        if cfg.word_select:
+            if self._stream is None or self._stream.instruction != instruction:
+                self._stream = WordMatchStream(instruction)
+            maps = self._stream.word_maps(image, cfg.input_height, cfg.input_width)
+            frame = np.dstack([resize_frame(image, cfg.input_height, cfg.input_width), maps])
+        else:
+            frame = input_image(
+                image, cfg.input_height, cfg.input_width, instruction if cfg.text_match else None
+            )
         x = torch.from_numpy(frame)[None].to(self.device)
-        text, tokens = self._text(instruction)
+        text, tokens, words = self._text(instruction)
         hist = torch.from_numpy(self.spec.space.history_tokens(self._history))[None].to(self.device)
-        out = self.net(x, tokens, hist, text)
+        out = self.net(x, tokens, hist, text, words)
         action = decode_actions(out, self.spec.space, [instruction], [(w, h)])[0]
         self._history.append(action.kind)
         return action

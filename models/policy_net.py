@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from deskmimic.models.text import TextEncoder
+from deskmimic.models.text_match import MAX_WORDS
 
 
 @dataclass(frozen=True)
@@ -49,18 +50,34 @@ class NetConfig:
     std: tuple[float, float, float] = (0.25, 0.25, 0.25)
     # A 4th input channel: where the instruction's words are written (`text_match`).
     text_match: bool = False
+    # With text_match: one map per instruction word comes in, and the net picks the word
+    # each pointer (point, drag end) needs (`WordSelect`).
+    word_select: bool = False
 
     def __post_init__(self) -> None:
         if self.input_height % 32 or self.input_width % 32:
             raise ValueError(
                 f"input size {self.input_height}x{self.input_width}: both must be multiples of 32"
             )
+        if self.word_select and not self.text_match:
+            raise ValueError("word_select needs text_match (it selects among the match maps)")
         if len(self.channels) != 4 or len(self.decoder_channels) != 3:
             raise ValueError("channels needs 4 entries (strides 4..32), decoder_channels 3 (4..16)")
 
     @property
     def in_channels(self) -> int:
+        """Channels of the images the net takes: RGB, then the match map(s)."""
+        if self.word_select:
+            return 3 + MAX_WORDS
         return 4 if self.text_match else 3
+
+    @property
+    def stem_channels(self) -> int:
+        """Channels the first conv sees: RGB + all words' map + the point's and the end's words,
+        plain and smeared along the line (`PHRASE_SMEAR`)."""
+        if self.word_select:
+            return 8
+        return self.in_channels
 
     @property
     def heatmap_stride(self) -> int:
@@ -73,9 +90,10 @@ class NetConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        if not self.text_match:
-            # Checkpoints from before the setting existed hash their config without it.
-            del d["text_match"]
+        # Checkpoints from before a setting existed hash their config without it.
+        for name in ("text_match", "word_select"):
+            if not d[name]:
+                del d[name]
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
     @classmethod
@@ -173,6 +191,47 @@ class DecoderBlock(nn.Module):
         return F.relu(self.film(h + self.conv(F.relu(h)), cond))
 
 
+# Width in input pixels of the horizontal smear of the selected words' map: about two
+# words' spacing at the usual ~0.3 downscale of a task window.
+PHRASE_SMEAR = 15
+
+
+def word_membership(spans: torch.Tensor, length: int) -> torch.Tensor:
+    """(B, W, 2) character spans -> (B, W, length) bool: token l lies in word w."""
+    pos = torch.arange(length, device=spans.device)
+    return (pos >= spans[..., :1]) & (pos < spans[..., 1:])
+
+
+class WordSelect(nn.Module):
+    """Which instruction word's match map each pointer (point, drag end) should look at.
+
+    A word's key is its character features (averaged over the word) plus an embedding of
+    its position among the content words; the query comes from the conditioning vector
+    (instruction + action history), so "the 2nd word after one click" is easy to learn.
+    A learned "none" key lets a step whose target is not a word (an empty field) pick nothing.
+    """
+
+    def __init__(self, text_dim: int, cond_dim: int) -> None:
+        super().__init__()
+        self.key = nn.Linear(text_dim, text_dim)
+        self.pos = nn.Embedding(MAX_WORDS, text_dim)
+        self.none = nn.Parameter(torch.zeros(1, 1, text_dim))
+        self.query = nn.Linear(cond_dim, 2 * text_dim)
+
+    def forward(
+        self, tok_feats: torch.Tensor, inside: torch.Tensor, cond: torch.Tensor
+    ) -> torch.Tensor:
+        """tok_feats (B, L, D), inside (B, MAX_WORDS, L) (`word_membership`) -> logits
+        (B, 2, MAX_WORDS + 1)."""
+        b, _, d = tok_feats.shape
+        count = inside.sum(-1, keepdim=True).clamp(min=1)
+        feats = torch.einsum("bwl,bld->bwd", inside.to(tok_feats.dtype), tok_feats) / count
+        keys = torch.cat([self.key(feats) + self.pos.weight[None], self.none.expand(b, 1, d)], 1)
+        valid = torch.cat([inside.any(-1), torch.ones_like(inside[:, :1, 0])], 1)
+        logits = torch.einsum("bkd,bwd->bkw", self.query(cond).view(b, 2, d), keys) * d**-0.5
+        return logits.masked_fill(~valid[:, None, :], torch.finfo(logits.dtype).min)
+
+
 class PolicyNet(nn.Module):
     """See the module docstring for inputs and outputs."""
 
@@ -185,12 +244,16 @@ class PolicyNet(nn.Module):
         cond = cfg.text_dim + cfg.history_dim
         ch, dec = cfg.channels, cfg.decoder_channels
         # The match channel (0..255 = no match..clean match) enters at mean 0, std 0.5.
-        extra = cfg.in_channels - 3
+        extra = cfg.stem_channels - 3
         norm = (tuple(cfg.mean) + (0.0,) * extra, tuple(cfg.std) + (0.5,) * extra)
         self.stages = nn.ModuleList(
-            Stage(cfg.in_channels if i == 0 else ch[i - 1], ch[i], cond, norm if i == 0 else None)
+            Stage(cfg.stem_channels if i == 0 else ch[i - 1], ch[i], cond, norm if i == 0 else None)
             for i in range(4)
         )
+        self.select = WordSelect(cfg.text_dim, cond) if cfg.word_select else None
+        # With word spans at hand, the copy pointer also gets each character's word number:
+        # "the 2nd value" is then plain to see (both values follow "to '").
+        self.span_word = nn.Embedding(MAX_WORDS + 1, 2 * cfg.text_dim) if cfg.word_select else None
         # Top-down decoder from stride 32 to the stride-4 heatmap; level i = stride 4 * 2**i.
         self.decoder = nn.ModuleList(
             DecoderBlock(ch[3] if i == 2 else dec[i + 1], ch[i], dec[i], cond) for i in range(3)
@@ -218,10 +281,15 @@ class PolicyNet(nn.Module):
         tokens: torch.Tensor,
         history: torch.Tensor,
         text: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+        words: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """images uint8 (B, H, W, C) (C = ``cfg.in_channels``); tokens int64 (B, L); history int64 (B, history_len).
 
         ``text`` is `encode_text(tokens)` when the caller cached it (same instruction).
+        ``words`` (B, MAX_WORDS, 2): the content words' character spans
+        (`text_match.word_span_array`); needed with ``word_select``, which adds
+        ``select`` (B, 2, MAX_WORDS + 1) logits and ``word_maps`` (B, MAX_WORDS, H, W) to the
+        outputs.
         """
         cfg = self.cfg
         tok_feats, text_vec, tok_mask = text if text is not None else self.text(tokens)
@@ -229,6 +297,21 @@ class PolicyNet(nn.Module):
         cond = torch.cat([text_vec, hist], dim=1)
 
         x = images.permute(0, 3, 1, 2).float()  # normalized inside the stem
+        extra: dict[str, torch.Tensor] = {}
+        if self.select is not None:
+            if words is None:
+                raise ValueError("word_select: pass words= (the instruction's word spans)")
+            maps = x[:, 3:]
+            inside = word_membership(words, tok_feats.shape[1])
+            logits = self.select(tok_feats, inside, cond)
+            chosen = torch.einsum("bkw,bwhx->bkhx", torch.softmax(logits, -1)[..., :-1], maps)
+            # Smeared along the line, the words of a multi-word target ("Order Member")
+            # add up where they stand together and outshine entries sharing one word.
+            smear = F.avg_pool2d(
+                chosen, (1, PHRASE_SMEAR), stride=1, padding=(0, PHRASE_SMEAR // 2)
+            )
+            x = torch.cat([x[:, :3], maps.amax(1, keepdim=True), chosen, 2.0 * smear], 1)
+            extra = {"select": logits, "word_maps": maps}
         feats = []
         for stage in self.stages:
             x = stage(x, cond)
@@ -242,7 +325,12 @@ class PolicyNet(nn.Module):
         top = feats[3]
         g = self.trunk(torch.cat([top.mean((2, 3)), top.amax((2, 3)), cond], dim=1))
         q_start, q_end = self.span_query(g).chunk(2, dim=1)
-        k_start, k_end = self.span_keys(tok_feats).chunk(2, dim=2)
+        keys = self.span_keys(tok_feats)
+        if self.span_word is not None:
+            # Each token's word number; MAX_WORDS for a stop-word or space.
+            with_none = torch.cat([inside, torch.ones_like(inside[:, :1])], 1)
+            keys = keys + self.span_word(with_none.to(torch.uint8).argmax(1))
+        k_start, k_end = keys.chunk(2, dim=2)
         scale = cfg.text_dim**-0.5
         neg = torch.finfo(tok_feats.dtype).min
         span_start = (torch.einsum("bld,bd->bl", k_start, q_start) * scale).masked_fill(
@@ -259,6 +347,7 @@ class PolicyNet(nn.Module):
             "string": self.string_head(g),
             "chord": self.chord_head(g),
             "scroll": self.scroll_head(g).view(-1, 2, cfg.num_scroll),
+            **extra,
         }
 
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from deskmimic.core.errors import ConfigError
-from deskmimic.models.text_match import match_channel
+from deskmimic.models.text_match import match_channel, word_maps
 
 RESIZE_METHOD = "area"  # stored in checkpoints; INTER_AREA keeps thin UI lines visible
 
@@ -27,10 +27,18 @@ def resize_frame(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(rgb), (width, height), interpolation=interp)
 
 
-def input_image(rgb: np.ndarray, height: int, width: int, instruction: str | None) -> np.ndarray:
+def input_image(
+    rgb: np.ndarray, height: int, width: int, instruction: str | None, words: bool = False
+) -> np.ndarray:
     """A captured frame as the network sees it: resized, plus the instruction match channel
-    (`deskmimic.models.text_match`) when ``instruction`` is given; None: RGB only."""
+    (`deskmimic.models.text_match`) when ``instruction`` is given; None: RGB only.
+
+    ``words``: one match channel per content word (`text_match.word_maps`, ``MAX_WORDS``
+    of them) instead of their maximum.
+    """
     image = resize_frame(rgb, height, width)
     if instruction is None:
         return image
+    if words:
+        return np.dstack([image, word_maps(rgb, instruction, height, width)])
     return np.dstack([image, match_channel(rgb, instruction, height, width)])

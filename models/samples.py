@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 from deskmimic.models.action_space import ActionSpace
 from deskmimic.models.actions import Action
 from deskmimic.models.text import CharTokenizer
+from deskmimic.models.text_match import MAX_WORDS, word_span_array
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,19 @@ class SampleSet(Dataset):
             if n
             else torch.zeros((0, tokenizer.max_len), dtype=torch.long)
         )
+        span_cache: dict[str, np.ndarray] = {}
+        self.words = torch.from_numpy(
+            np.stack(
+                [
+                    span_cache.setdefault(
+                        s.instruction, word_span_array(s.instruction, tokenizer.max_len)
+                    )
+                    for s in samples
+                ]
+            )
+            if n
+            else np.zeros((0, MAX_WORDS, 2), np.int64)
+        )
         self.history = torch.from_numpy(
             np.stack([space.history_tokens(list(s.history)) for s in samples])
             if n
@@ -92,6 +106,7 @@ class SampleSet(Dataset):
             image=self.images[i],
             tokens=self.tokens[i],
             history=self.history[i],
+            words=self.words[i],
             size=self.size_tensor[i],
             index=torch.tensor(i),
         )

@@ -33,6 +33,13 @@ FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # word and decision on a task window; 13-15 px put `BCPolicy.act` at 25-33 ms on the busy
 # 2-core machine (budget 20 ms). Another DPI or UI font needs other sizes here.
 SIZES = (14,)
+# The per-word maps (`word_maps`) also try 12 and 13 px: popup menus write their entries
+# smaller (a recorded workflow menu: entries 0.8-0.97 at 12 px, <= 0.45 at 14) and a
+# dialog's "OK" scored 0.86 at 13 px, 0.57 at 14. On the workflow (20 demonstrations,
+# 20 held-out seeds) adding 13 px took the policy from 5/20 to 8/20.
+WORD_SIZES = (12, 13, 14)
+# Bump when the per-word maps change (checkpoints with word selection record it).
+WORD_MAPS_VERSION = 1
 # NCC below LOW is what unrelated text and edges reach; HIGH and above is a clean match.
 LOW, HIGH = 0.5, 0.85
 # Frames larger than this (longest side) are searched at half resolution first and only
@@ -42,6 +49,8 @@ LOW, HIGH = 0.5, 0.85
 MAX_FULL_RES = 700
 COARSE = 0.3  # half-resolution score a candidate needs
 CANDIDATES = 24  # per template
+# Per-word maps (`word_maps`): words past this many are dropped.
+MAX_WORDS = 16
 # Height in frame pixels of the blob marking a matched word's centre (width 3x).
 BLOB = 9
 STOP_WORDS = frozenset(
@@ -51,11 +60,35 @@ STOP_WORDS = frozenset(
 _WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
 
 
+def word_spans(instruction: str) -> list[tuple[str, int, int]]:
+    """Content words with their character span ``(word, start, end)`` (end exclusive).
+
+    Stop-words are dropped, quoted text kept; a repeated word keeps its first occurrence.
+    """
+    out: dict[str, tuple[str, int, int]] = {}
+    for m in _WORD_RE.finditer(instruction):
+        raw = m.group()
+        word = raw.strip(".-")
+        if not word or word.lower() in STOP_WORDS or word in out:
+            continue
+        start = m.start() + raw.index(word)
+        out[word] = (word, start, start + len(word))
+    return list(out.values())
+
+
 def instruction_words(instruction: str) -> list[str]:
     """Content words of ``instruction`` (stop-words dropped, quoted text kept), first seen first."""
-    words = [w.strip(".-") for w in _WORD_RE.findall(instruction)]
-    keep = [w for w in words if w and w.lower() not in STOP_WORDS]
-    return list(dict.fromkeys(keep))
+    return [w for w, _, _ in word_spans(instruction)]
+
+
+def word_span_array(instruction: str, max_len: int) -> np.ndarray:
+    """(MAX_WORDS, 2) int64 character spans of the content words `word_maps` covers, in
+    order; ``-1`` rows for absent words and words cut off by the tokenizer's ``max_len``."""
+    out = np.full((MAX_WORDS, 2), -1, np.int64)
+    for i, (_, start, end) in enumerate(word_spans(instruction)[:MAX_WORDS]):
+        if end <= max_len:
+            out[i] = (start, end)
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -76,14 +109,19 @@ def render_word(word: str, size: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def _templates(instruction: str) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    # (full-size, half-size) templates, rendered once per instruction (an episode keeps it).
+def _templates(
+    instruction: str, sizes: tuple[int, ...] = SIZES
+) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]:
+    # Per word, its (full-size, half-size) templates, one per size; rendered once per
+    # instruction (an episode keeps it).
     out = []
     for word in instruction_words(instruction):
-        for size in SIZES:
+        sized = []
+        for size in sizes:
             t = render_word(word, size)
             half = cv2.resize(t, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-            out.append((t, half))
+            sized.append((t, half))
+        out.append(tuple(sized))
     return tuple(out)
 
 
@@ -118,42 +156,88 @@ def _candidates(ncc: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     return ys[order], xs[order]
 
 
-def _match(rgb: np.ndarray, instruction: str) -> np.ndarray:
-    """`match_map` before resizing: (H, W) float32, frame resolution."""
-    h, w = rgb.shape[:2]
-    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    sq = gray * gray
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def _finish(raws: list[np.ndarray | None], templates: tuple, h: int, w: int) -> np.ndarray:
+    """One word's full-resolution NCC maps (one per size, top-left coordinates) -> its
+    rescaled blob map, (h, w) float32 in [0, 1]."""
     best = np.zeros((h, w), np.float32)
-    coarse = max(h, w) > MAX_FULL_RES
-    if coarse:
-        small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        small_sq = small * small
-    for t, t_half in _templates(instruction):
-        th, tw = t.shape
-        if th > h or tw > w:
+    for raw, (t, _) in zip(raws, templates, strict=True):
+        if raw is None:
             continue
-        y0, x0 = th // 2, tw // 2
-        if not coarse:
-            # ncc[y, x] scores the word whose top-left is (x, y): keep it at the word's centre.
-            # A light-on-dark word scores negative: the task windows write dark on light.
-            ncc = _ncc(gray, sq, t)
-            view = best[y0 : y0 + ncc.shape[0], x0 : x0 + ncc.shape[1]]
-            np.maximum(view, ncc, out=view)
-            continue
-        # Large frame: find candidates at half resolution (4x cheaper, but there a similar
-        # word can outscore the right one), then score each at full resolution.
-        ys, xs = _candidates(_ncc(small, small_sq, t_half), CANDIDATES)
-        for cy, cx in zip(ys.tolist(), xs.tolist(), strict=True):
-            top, left = max(0, 2 * cy - 3), max(0, 2 * cx - 3)
-            roi = (slice(top, min(h, 2 * cy + th + 4)), slice(left, min(w, 2 * cx + tw + 4)))
-            if roi[0].stop - top < th or roi[1].stop - left < tw:
-                continue
-            ncc = _ncc(gray[roi], sq[roi], t)
-            view = best[top + y0 : top + y0 + ncc.shape[0], left + x0 : left + x0 + ncc.shape[1]]
-            np.maximum(view, ncc, out=view)
+        # ncc[y, x] scores the word whose top-left is (x, y): keep it at the word's centre.
+        # A light-on-dark word scores negative: the task windows write dark on light.
+        y0, x0 = t.shape[0] // 2, t.shape[1] // 2
+        view = best[y0 : y0 + raw.shape[0], x0 : x0 + raw.shape[1]]
+        np.maximum(view, raw, out=view)
+    return _blob(best)
+
+
+def _blob(best: np.ndarray) -> np.ndarray:
+    """Best NCC at each word centre -> [0, 1] (LOW..HIGH rescaled) blob map."""
     best = np.clip((best - LOW) * (1.0 / (HIGH - LOW)), 0.0, 1.0)
     # A blob, not a point, at each matched word's centre, so it survives the downscale.
     return cv2.dilate(best, cv2.getStructuringElement(cv2.MORPH_RECT, (3 * BLOB, BLOB)))
+
+
+def _full_res_raws(
+    gray: np.ndarray, sq: np.ndarray, instruction: str, sizes: tuple[int, ...]
+) -> list[list[np.ndarray | None]]:
+    """Per word, per size: its NCC over the whole frame (None: template larger than it)."""
+    h, w = gray.shape
+    return [
+        [_ncc(gray, sq, t) if t.shape[0] <= h and t.shape[1] <= w else None for t, _ in sized]
+        for sized in _templates(instruction, sizes)
+    ]
+
+
+def _word_scores(
+    rgb: np.ndarray, instruction: str, sizes: tuple[int, ...] = SIZES
+) -> list[np.ndarray]:
+    """Per content word, its rescaled blob map at frame resolution, (H, W) float32 in [0, 1]."""
+    h, w = rgb.shape[:2]
+    gray = _gray(rgb)
+    sq = gray * gray
+    templates = _templates(instruction, sizes)
+    if max(h, w) <= MAX_FULL_RES:
+        raws = _full_res_raws(gray, sq, instruction, sizes)
+        return [_finish(r, t, h, w) for r, t in zip(raws, templates, strict=True)]
+    # Large frame: find candidates at half resolution (4x cheaper, but there a similar
+    # word can outscore the right one), then score each at full resolution.
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    small_sq = small * small
+    out = []
+    for sized in templates:
+        best = np.zeros((h, w), np.float32)
+        for t, t_half in sized:
+            th, tw = t.shape
+            if th > h or tw > w:
+                continue
+            y0, x0 = th // 2, tw // 2
+            ys, xs = _candidates(_ncc(small, small_sq, t_half), CANDIDATES)
+            for cy, cx in zip(ys.tolist(), xs.tolist(), strict=True):
+                top, left = max(0, 2 * cy - 3), max(0, 2 * cx - 3)
+                roi = (slice(top, min(h, 2 * cy + th + 4)), slice(left, min(w, 2 * cx + tw + 4)))
+                if roi[0].stop - top < th or roi[1].stop - left < tw:
+                    continue
+                ncc = _ncc(gray[roi], sq[roi], t)
+                view = best[
+                    top + y0 : top + y0 + ncc.shape[0], left + x0 : left + x0 + ncc.shape[1]
+                ]
+                np.maximum(view, ncc, out=view)
+        out.append(_blob(best))
+    return out
+
+
+def _match(rgb: np.ndarray, instruction: str) -> np.ndarray:
+    """`match_map` before resizing: (H, W) float32, frame resolution (max over words; the
+    clip and the dilation commute with it, so this equals the per-word maps' maximum)."""
+    scores = _word_scores(rgb, instruction)
+    if not scores:
+        return np.zeros(rgb.shape[:2], np.float32)
+    return np.maximum.reduce(scores) if len(scores) > 1 else scores[0]
 
 
 def match_map(rgb: np.ndarray, instruction: str) -> np.ndarray:
@@ -169,8 +253,21 @@ def match_map(rgb: np.ndarray, instruction: str) -> np.ndarray:
 
 def match_channel(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.ndarray:
     """`match_map` resized to the network input, (height, width) uint8 (255 = clean match)."""
-    m = _match(rgb, instruction)
+    return _to_input(_match(rgb, instruction), height, width)
+
+
+def _to_input(m: np.ndarray, height: int, width: int) -> np.ndarray:
     if m.shape != (height, width):
         interp = cv2.INTER_AREA if m.shape[0] >= height else cv2.INTER_LINEAR
         m = cv2.resize(m, (width, height), interpolation=interp)
     return np.clip(m * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.ndarray:
+    """One match map per content word (`word_spans` order), resized to the network input:
+    (height, width, MAX_WORDS) uint8, zero for absent words. Kept apart, the policy can pick
+    the word the current step needs; they also try ``WORD_SIZES``, not only ``SIZES``."""
+    out = np.zeros((height, width, MAX_WORDS), np.uint8)
+    for i, m in enumerate(_word_scores(rgb, instruction, WORD_SIZES)[:MAX_WORDS]):
+        out[:, :, i] = _to_input(m, height, width)
+    return out

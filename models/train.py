@@ -73,6 +73,7 @@ def _batches(
             image=ds.images[idx],
             tokens=ds.tokens[idx],
             history=ds.history[idx],
+            words=ds.words[idx],
             size=ds.size_tensor[idx],
             index=idx,
         )
@@ -99,7 +100,7 @@ def evaluate(
         if max_batches is not None and n >= max_batches:
             break
         b = _to(batch, device)
-        out = net(b["image"], b["tokens"], b["history"])
+        out = net(b["image"], b["tokens"], b["history"], words=b["words"])
         loss, _ = policy_loss(out, b)
         rows = batch["index"].tolist()
         acc.update(
@@ -114,13 +115,14 @@ def evaluate(
 
 
 def _keep_saved_inputs(cfg: TrainConfig) -> TrainConfig:
-    """On --resume, keep the run's own text_match: it describes the data the weights were
-    trained on (runs from before the setting existed have none), not a choice to change."""
+    """On --resume, keep the run's own text_match and word_select: they describe the data the
+    weights were trained on (runs from before a setting existed have none), not a choice to
+    change."""
     path = cfg.run_dir / RUN_CONFIG
     if not cfg.resume or not path.is_file():
         return cfg
     saved = TrainConfig.load(path)
-    return cfg if saved.text_match == cfg.text_match else cfg.replace(text_match=saved.text_match)
+    return cfg.replace(text_match=saved.text_match, word_select=saved.word_select)
 
 
 def _prepare_run_dir(cfg: TrainConfig, ctx: DistContext) -> Path | None:
@@ -189,6 +191,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
                     cache_dir=cfg.resolved_cache_dir,
                     allow_mixed_sizes=cfg.allow_mixed_sizes,
                     text_match=cfg.text_match,
+                    word_maps=cfg.uses_word_maps,
                 ),
             )
         if not data.train:
@@ -223,13 +226,15 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
             num_scroll=space.num_scroll,
             history_len=space.history_len,
             text_match=cfg.text_match,
+            word_select=cfg.uses_word_maps,
         )
         channels = data.train[0].image.shape[-1]
         if channels != net_cfg.in_channels:
             raise ConfigError(
-                f"samples have {channels} image channels but text_match={cfg.text_match} needs "
-                f"{net_cfg.in_channels}: load them with load_dataset(..., "
-                f"text_match={cfg.text_match}) or set TrainConfig.text_match to match"
+                f"samples have {channels} image channels but text_match={cfg.text_match}, "
+                f"word_select={cfg.word_select} needs {net_cfg.in_channels}: load them with "
+                f"load_dataset(..., text_match={cfg.text_match}, "
+                f"word_maps={cfg.uses_word_maps}) or change the TrainConfig to match"
             )
         torch.manual_seed(cfg.seed)
         net = PolicyNet(net_cfg)
@@ -313,7 +318,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
                 images = b["image"]
                 if cfg.augment:
                     images, b = augment_batch(images, b, aug, aug_gen)
-                out = model(images, b["tokens"], b["history"])
+                out = model(images, b["tokens"], b["history"], words=b["words"])
                 loss, parts = policy_loss(out, b, kind_w)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()

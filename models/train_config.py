@@ -20,6 +20,7 @@ ARCH_FIELDS = (
     "channels",
     "decoder_channels",
     "text_match",
+    "word_select",
 )
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -46,6 +47,9 @@ class TrainConfig:
         channels, decoder_channels: network widths (see `NetConfig`).
         text_match: give the network the instruction match channel (where the instruction's
             words are written on screen, `deskmimic.models.text_match`).
+        word_select: with ``text_match``, one match map per instruction word, and the
+            network learns which word each step points at (`policy_net.WordSelect`);
+            ignored without ``text_match``.
         augment, translate, brightness, contrast, gain: augmentation (see `AugmentConfig`).
         balance_kinds: weight the kind loss up for rare kinds.
         num_threads: torch CPU threads per process.
@@ -79,6 +83,7 @@ class TrainConfig:
     channels: tuple[int, ...] = (32, 48, 64, 96)
     decoder_channels: tuple[int, ...] = (32, 32, 48)
     text_match: bool = True
+    word_select: bool = True
     augment: bool = True
     translate: float = 0.08
     brightness: float = 0.15
@@ -184,6 +189,7 @@ class TrainConfig:
             if isinstance(data, dict):
                 # Runs saved before the setting existed were trained without the channel.
                 data.setdefault("text_match", False)
+                data.setdefault("word_select", False)
             return cls.from_json(data)
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(f"{path}: not a readable training config ({exc})") from exc
@@ -195,6 +201,11 @@ class TrainConfig:
             for k in ARCH_FIELDS
             if getattr(self, k) != getattr(other, k)
         ]
+
+    @property
+    def uses_word_maps(self) -> bool:
+        """Whether the net gets one match map per word (`word_select` with `text_match`)."""
+        return self.text_match and self.word_select
 
     def replace(self, **changes) -> TrainConfig:
         return replace(self, **changes)

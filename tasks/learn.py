@@ -42,6 +42,7 @@ class QuickTrain:
         threads: torch CPU threads.
         seed: initialisation, shuffling and augmentation seed.
         device: torch device (``cpu`` by default: reproducible here).
+        word_select: one match map per instruction word, picked per step (`TrainConfig`).
     """
 
     steps: int = 400
@@ -52,6 +53,7 @@ class QuickTrain:
     threads: int = 2
     seed: int = 0
     device: str = "cpu"
+    word_select: bool = True
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.epochs < 1 or self.batch_size < 1 or self.threads < 1:
@@ -83,9 +85,10 @@ def train_task_policy(episodes: Path | Iterable[Path], runs_dir: Path, name: str
         input_height=cfg.input_height, input_width=cfg.input_width, num_threads=cfg.threads,
         allow_mixed_sizes=True,  # every task window has its own size
         max_steps=cfg.steps, max_val_batches=1, warmup_steps=min(30, cfg.steps // 10),
-        log_every=max(1, cfg.steps // 50))
+        log_every=max(1, cfg.steps // 50), word_select=cfg.word_select)
     data = load_dataset(paths, height=cfg.input_height, width=cfg.input_width, val_fraction=0.0,
-                        seed=cfg.seed, cache_dir=tcfg.resolved_cache_dir, allow_mixed_sizes=True)
+                        seed=cfg.seed, cache_dir=tcfg.resolved_cache_dir, allow_mixed_sizes=True,
+                        text_match=tcfg.text_match, word_maps=tcfg.uses_word_maps)
     per_epoch = math.ceil(cfg.steps / cfg.epochs)
     repeat = max(1, math.ceil(per_epoch * cfg.batch_size / max(1, len(data.train))))
     data = replace(data, train=data.train * repeat)

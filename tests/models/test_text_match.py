@@ -15,7 +15,7 @@ from deskmimic.models.dataset import cache_key, load_episode_samples, split_samp
 from deskmimic.models.policy_net import NetConfig
 from deskmimic.models.steps import steps_for_episode
 from deskmimic.models.synthetic import synthetic_samples
-from deskmimic.models.text_match import instruction_words, match_map
+from deskmimic.models.text_match import MAX_WORDS, instruction_words, match_map
 from deskmimic.models.train import run_training
 from deskmimic.recorder.episode import Episode
 from tests.models.conftest import H, W, small_config
@@ -119,7 +119,9 @@ def test_a_trained_policy_computes_the_channel_itself(trained_run: Path, demo_ro
     from deskmimic.models.policy import load_policy
 
     policy = load_policy(trained_run, which="last")
-    assert policy.spec.net.text_match and policy.net.cfg.in_channels == 4
+    # The default: one map per instruction word, RGB + MAX_WORDS channels.
+    assert policy.spec.net.text_match and policy.spec.net.word_select
+    assert policy.net.cfg.in_channels == 3 + MAX_WORDS
     frame, instruction, _ = _click_frames(demo_root / "click")[0]
     action = policy.act({"image": frame, "instruction": instruction})
     assert action.kind in policy.spec.space.kinds

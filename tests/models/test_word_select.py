@@ -1,0 +1,144 @@
+"""Per-word match maps, the incremental matcher used in replay, and the word selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from deskmimic.models.dataset import cache_key, load_episode_samples
+from deskmimic.models.losses import select_loss
+from deskmimic.models.match_stream import WordMatchStream
+from deskmimic.models.policy_net import NetConfig, PolicyNet
+from deskmimic.models.samples import SampleSet
+from deskmimic.models.text import CharTokenizer
+from deskmimic.models.text_match import (
+    MAX_WORDS,
+    match_channel,
+    word_maps,
+    word_span_array,
+    word_spans,
+)
+from deskmimic.recorder.episode import Episode
+from tests.models.conftest import H, W
+
+
+def test_word_spans_point_at_the_words_in_the_instruction():
+    text = "Open File \u203a Save As, set Name to 'red fox', then press OK"
+    spans = word_spans(text)
+    assert [w for w, _, _ in spans] == ["Open", "File", "Save", "As", "set", "Name", "red",
+                                        "fox", "OK"]
+    assert all(text[a:b] == w for w, a, b in spans)
+    arr = word_span_array(text, max_len=40)
+    assert arr.shape == (MAX_WORDS, 2)
+    assert (arr[:6] >= 0).all()
+    assert (arr[7:] == -1).all()  # "fox" and "OK" end past 40 characters: cut off, like tokens
+
+
+def _frames(ep_dir: Path) -> tuple[list[np.ndarray], str]:
+    with Episode.open(ep_dir) as ep:
+        return [rgb for _, _, rgb in ep.iter_frames()], ep.instruction
+
+
+def test_word_maps_split_the_match_channel_by_word(demo_root: Path):
+    frames, instruction = _frames(sorted((demo_root / "type").iterdir())[0])
+    frame = frames[-1]
+    maps = word_maps(frame, instruction, H, W)
+    n = len(word_spans(instruction))
+    assert maps.shape == (H, W, MAX_WORDS) and maps.dtype == np.uint8
+    assert not maps[..., n:].any()
+    # The field's label is on screen: its own map lights up, and where the single channel
+    # (one size only) shows a word, some word's map shows it too.
+    label = instruction.split()[-1]
+    i = [w for w, _, _ in word_spans(instruction)].index(label)
+    assert maps[..., i].max() >= 200
+    single = match_channel(frame, instruction, H, W)
+    assert (maps.max(-1)[single >= 200] >= 150).all()
+
+
+def test_the_stream_equals_matching_every_frame_from_scratch(demo_root: Path):
+    # A recorded demo: the pointer moves, a field fills with text, the window stays.
+    frames, instruction = _frames(sorted((demo_root / "type").iterdir())[1])
+    stream = WordMatchStream(instruction)
+    changed = 0
+    for i, frame in enumerate(frames):
+        got = stream.word_maps(frame, H, W)
+        want = word_maps(frame, instruction, H, W)
+        assert np.abs(got.astype(int) - want).max() <= 1, f"frame {i}"
+        changed += i > 0 and not np.array_equal(frame, frames[i - 1])
+    assert changed >= 3  # the test saw real changes, not one frame over and over
+    assert stream.full_updates < len(frames) // 2  # and updated most of them in place
+    # Another size or a whole new screen falls back to a full match, still exact.
+    other = np.ascontiguousarray(frames[-1][::-1])
+    assert np.array_equal(stream.word_maps(other, H, W), word_maps(other, instruction, H, W))
+
+
+def test_select_loss_labels_the_word_under_the_point_or_the_label_left_of_it():
+    maps = torch.zeros(3, MAX_WORDS, 40, 60)
+    maps[:, 1, 10:13, 10:20] = 255.0  # word 1: a button label around (15, 11)
+    maps[:, 2, 30:33, 5:12] = 255.0  # word 2: a field label; the field lies right of it
+    point = torch.tensor([[15.5 / 60, 11.5 / 40], [40.5 / 60, 31.5 / 40], [50.5 / 60, 2.5 / 40]])
+    end = torch.full((3, 2), -1.0)
+    logits = torch.zeros(3, 2, MAX_WORDS + 1)
+    base = select_loss(logits, maps, point, end)
+    good = logits.clone()
+    good[0, 0, 1] = good[1, 0, 2] = 20.0  # the right words; sample 2 (blank spot) has no label
+    assert float(select_loss(good, maps, point, end)) < 1e-3 < float(base)
+    wrong = logits.clone()
+    wrong[0, 0, 2] = wrong[1, 0, 1] = 20.0
+    assert float(select_loss(wrong, maps, point, end)) > float(base)
+
+
+def test_the_net_shows_the_selected_words_map_to_the_cnn():
+    torch.manual_seed(0)
+    cfg = NetConfig(input_height=64, input_width=96, text_match=True, word_select=True)
+    net = PolicyNet(cfg).eval()
+    assert cfg.in_channels == 3 + MAX_WORDS and NetConfig.from_dict(cfg.to_dict()) == cfg
+    assert "word_select" not in NetConfig(text_match=True).to_dict()  # older hashes unchanged
+    tok = CharTokenizer(cfg.max_text_len)
+    text = "Drag Apple onto Basket"
+    tokens = torch.from_numpy(tok.encode(text))[None]
+    words = torch.from_numpy(word_span_array(text, cfg.max_text_len))[None]
+    images = torch.zeros(1, 64, 96, cfg.in_channels, dtype=torch.uint8)
+    images[0, 10:14, 10:20, 3] = 255  # "Apple" shows top left
+    with torch.no_grad():
+        # Force the point's selection onto "Apple", the end's onto "Basket".
+        net.select.query.weight.zero_()
+        net.select.query.bias.zero_()
+        net.select.none.data.fill_(-5.0)
+        net.select.pos.weight.zero_()
+        net.select.key.weight.zero_()
+        net.select.key.bias.zero_()
+        net.select.pos.weight[0, 0] = net.select.pos.weight[1, 1] = 50.0
+        net.select.query.bias[0] = net.select.query.bias[cfg.text_dim + 1] = 1.0
+        seen = {}
+        stem = net.stages[0]
+        hook = stem.register_forward_pre_hook(lambda m, a: seen.update(x=a[0]))
+        out = net(images, tokens, torch.zeros(1, 4, dtype=torch.long), words=words)
+        hook.remove()
+    assert out["select"].shape == (1, 2, MAX_WORDS + 1)
+    assert int(out["select"][0, 0].argmax()) == 0 and int(out["select"][0, 1].argmax()) == 1
+    x = seen["x"]  # RGB, all words, the point's and the end's words, both smeared
+    assert x.shape[1] == 8
+    assert float(x[0, 4, 11, 15]) > 250 and float(x[0, 5].max()) < 1  # Apple; Basket absent
+    assert float(x[0, 3, 11, 15]) == 255
+    # The smear spreads Apple along its line, not across lines.
+    assert float(x[0, 6, 11, 24]) > 0 and float(x[0, 6, 20, 15]) == 0
+
+
+def test_samples_carry_word_spans_and_the_cache_keeps_maps_apart(
+    demo_root: Path, tmp_path: Path
+):
+    ep_dir = sorted((demo_root / "type").iterdir())[0]
+    assert cache_key(ep_dir, H, W, True, True) != cache_key(ep_dir, H, W, True, False)
+    _, samples = load_episode_samples(ep_dir, H, W, tmp_path, text_match=True, word_maps=True)
+    assert samples[0].image.shape == (H, W, 3 + MAX_WORDS)
+    from deskmimic.models.action_space import ActionSpace
+
+    space = ActionSpace.build(s.action for s in samples)
+    ds = SampleSet(samples, space, CharTokenizer(96))
+    item = ds[0]
+    assert item["words"].shape == (MAX_WORDS, 2)
+    expect = word_span_array(samples[0].instruction, 96)
+    assert np.array_equal(item["words"].numpy(), expect)
