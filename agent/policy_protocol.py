@@ -21,10 +21,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from deskmimic.core.errors import ConfigError
 
-ACTION_KINDS = ("click", "double_click", "right_click", "middle_click", "drag", "scroll",
-                "type", "hotkey", "done")
-POINTER_KINDS = frozenset({"click", "double_click", "right_click", "middle_click", "drag",
-                           "scroll"})
+# The vocabulary and field rules are the models' own (that module needs no torch).
+from deskmimic.models.actions import POINTER_KINDS, check_action_fields
 
 
 @runtime_checkable
@@ -71,16 +69,7 @@ class AgentAction:
     confidence: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.kind not in ACTION_KINDS:
-            raise ConfigError(f"action kind {self.kind!r}: expected one of {', '.join(ACTION_KINDS)}")
-        if self.kind in POINTER_KINDS and (self.x is None or self.y is None):
-            raise ConfigError(f"a {self.kind} action needs x and y")
-        if self.kind == "drag" and (self.x2 is None or self.y2 is None):
-            raise ConfigError("a drag action needs x2 and y2 (the end point)")
-        if self.kind == "type" and not self.text:
-            raise ConfigError("a type action needs non-empty text")
-        if self.kind == "hotkey" and not self.keys:
-            raise ConfigError("a hotkey action needs keys")
+        check_action_fields(self)
         if not (0.0 <= self.confidence <= 1.0) or math.isnan(self.confidence):
             raise ConfigError(f"action confidence {self.confidence!r} must be in [0, 1]")
 

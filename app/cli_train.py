@@ -46,6 +46,12 @@ def add_parser(sub) -> None:
     p.add_argument("--allow-mixed-sizes", action="store_true",
                    help="train on episodes whose captured areas differ in size")
     p.add_argument("--no-augment", action="store_true", help="disable shift / colour augmentation")
+    p.add_argument("--no-text-match", action="store_true",
+                   help="do not show the net where the instruction's words are written "
+                        "(docs/learning.md 3a)")
+    p.add_argument("--no-word-select", action="store_true",
+                   help="one match map for all the instruction's words instead of one per "
+                        "word, picked per step (docs/learning.md 3b)")
     p.add_argument("--keep-checkpoints", type=int, default=5, metavar="N",
                    help="keep the newest N checkpoints besides the best one (0: all; default 5)")
     p.add_argument("--json", action="store_true", help="print the final summary as JSON")
@@ -72,7 +78,8 @@ def build_config(args: argparse.Namespace):
         resume=args.resume, smoke=args.smoke, val_fraction=args.val_fraction, input_height=h,
         input_width=w, num_threads=args.threads, cache_dir=args.cache_dir,
         allow_mixed_sizes=args.allow_mixed_sizes, augment=not args.no_augment,
-        keep_checkpoints=args.keep_checkpoints,
+        keep_checkpoints=args.keep_checkpoints, text_match=not args.no_text_match,
+        word_select=not args.no_word_select,
     )
 
 

@@ -4,13 +4,14 @@ frames, events, and a Stop button."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from deskmimic.app.gui_common import format_duration, plural
+from deskmimic.app.gui_floatbar import BUTTON_QSS, FloatingBar
 from deskmimic.core.geometry import Rect
 
 
-class RecordingIndicator(QWidget):
+class RecordingIndicator(FloatingBar):
     """Frameless, stays on top, placed outside the captured area when there is room."""
 
     stop_clicked = Signal()
@@ -18,26 +19,9 @@ class RecordingIndicator(QWidget):
     MARGIN = 12
 
     def __init__(self) -> None:
-        super().__init__(None, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
-                         | Qt.WindowType.Tool)
-        self.setWindowTitle("deskmimic recording")
-        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
-        # Without a compositor the corners outside the rounded frame show the window's own
-        # background: make it the frame's colour rather than a light square.
-        self.setStyleSheet("RecordingIndicator { background: #111827; }")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        frame = QFrame(self)
-        frame.setObjectName("indicator")
-        frame.setStyleSheet(
-            "QFrame#indicator { background: #111827; border: 1px solid #374151; border-radius: 8px; }"
-            "QLabel { color: #e5e7eb; font-size: 10pt; }"
-            "QLabel#dot { color: #ef4444; font-weight: 700; }"
-            "QPushButton { background: #dc2626; color: white; border: none; border-radius: 5px;"
-            " padding: 4px 12px; font-weight: 600; }"
-            "QPushButton:hover { background: #b91c1c; }")
-        lay = QHBoxLayout(frame)
-        lay.setContentsMargins(12, 6, 6, 6)
-        lay.setSpacing(12)
+        super().__init__("deskmimic recording", "1px solid #374151",
+                         "QLabel#dot { color: #ef4444; font-weight: 700; }" + BUTTON_QSS
+                         + "QPushButton:hover { background: #b91c1c; }")
         self.dot = QLabel("● REC")
         self.dot.setObjectName("dot")
         self.label = QLabel()
@@ -45,12 +29,8 @@ class RecordingIndicator(QWidget):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop and save the recording (or press the stop hotkey)")
         self.stop_button.clicked.connect(self.stop_clicked)
-        lay.addWidget(self.dot)
-        lay.addWidget(self.label)
-        lay.addWidget(self.stop_button)
-        outer = QHBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(frame)
+        for w in (self.dot, self.label, self.stop_button):
+            self.row.addWidget(w)
         self.update_stats({})
 
     def update_stats(self, stats: dict, phase: str = "recording") -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt, QThread, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from deskmimic.app.gui_common import emit
+from deskmimic.app.gui_floatbar import BUTTON_QSS, FloatingBar
 from deskmimic.core.errors import DeskmimicError
 
 logger = logging.getLogger(__name__)
@@ -96,31 +97,16 @@ class ReplayWorker(QThread):
             w.wait(timeout_ms)
 
 
-class AgentBar(QWidget):
+class AgentBar(FloatingBar):
     """Frameless, always on top, at the bottom of the screen: what the agent does and how
     to stop it, while the main window is out of the way."""
 
     abort_clicked = Signal()
 
     def __init__(self) -> None:
-        super().__init__(None, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
-                         | Qt.WindowType.Tool)
-        self.setWindowTitle("deskmimic agent")
-        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
-        self.setStyleSheet("AgentBar { background: #111827; }")  # see RecordingIndicator
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        frame = QFrame(self)
-        frame.setObjectName("agentbar")
-        frame.setStyleSheet(
-            "QFrame#agentbar { background: #111827; border: 2px solid #f59e0b; border-radius: 8px; }"
-            "QLabel { color: #e5e7eb; font-size: 10pt; }"
-            "QLabel#mode { color: #fbbf24; font-weight: 700; }"
-            "QLabel#abort { color: #fde68a; font-weight: 600; }"
-            "QPushButton { background: #dc2626; color: white; border: none; border-radius: 5px;"
-            " padding: 4px 12px; font-weight: 600; }")
-        lay = QHBoxLayout(frame)
-        lay.setContentsMargins(12, 6, 6, 6)
-        lay.setSpacing(12)
+        super().__init__("deskmimic agent", "2px solid #f59e0b",
+                         "QLabel#mode { color: #fbbf24; font-weight: 700; }"
+                         "QLabel#abort { color: #fde68a; font-weight: 600; }" + BUTTON_QSS)
         self.mode = QLabel("● AGENT")
         self.mode.setObjectName("mode")
         self.label = QLabel("starting…")
@@ -130,10 +116,7 @@ class AgentBar(QWidget):
         self.button = QPushButton("Abort")
         self.button.clicked.connect(lambda: emit(self.abort_clicked))
         for w in (self.mode, self.label, self.abort_label, self.button):
-            lay.addWidget(w)
-        outer = QHBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(frame)
+            self.row.addWidget(w)
 
     def show_for(self, hotkey: str, dry_run: bool, screen: QRect) -> None:
         self.mode.setText("● DRY RUN" if dry_run else "● AGENT")

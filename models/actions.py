@@ -35,6 +35,22 @@ POINTER_KINDS: frozenset[str] = frozenset(
 CLICK_KINDS: frozenset[str] = frozenset({"click", "double_click", "right_click", "middle_click"})
 
 
+def check_action_fields(action: Any) -> None:
+    """Raise `ConfigError` unless ``action``'s kind is known and it has the fields its kind
+    needs (shared by `Action` and the agent's `AgentAction`)."""
+    kind = action.kind
+    if kind not in ACTION_KINDS:
+        raise ConfigError(f"action kind {kind!r}: expected one of {', '.join(ACTION_KINDS)}")
+    if kind in POINTER_KINDS and (action.x is None or action.y is None):
+        raise ConfigError(f"a {kind} action needs x and y")
+    if kind == "drag" and (action.x2 is None or action.y2 is None):
+        raise ConfigError("a drag action needs x2 and y2 (the end point)")
+    if kind == "type" and not action.text:
+        raise ConfigError("a type action needs non-empty text")
+    if kind == "hotkey" and not action.keys:
+        raise ConfigError("a hotkey action needs keys")
+
+
 @dataclass(frozen=True)
 class Action:
     """One decision of a policy (or one demonstrated step as a training target).
@@ -61,18 +77,7 @@ class Action:
     confidence: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.kind not in ACTION_KINDS:
-            raise ConfigError(
-                f"action kind {self.kind!r}: expected one of {', '.join(ACTION_KINDS)}"
-            )
-        if self.kind in POINTER_KINDS and (self.x is None or self.y is None):
-            raise ConfigError(f"a {self.kind} action needs x and y")
-        if self.kind == "drag" and (self.x2 is None or self.y2 is None):
-            raise ConfigError("a drag action needs x2 and y2 (the end point)")
-        if self.kind == "type" and not self.text:
-            raise ConfigError("a type action needs non-empty text")
-        if self.kind == "hotkey" and not self.keys:
-            raise ConfigError("a hotkey action needs keys")
+        check_action_fields(self)
 
     @property
     def chord(self) -> str:

@@ -35,7 +35,7 @@ from deskmimic.models.policy_net import NetConfig, PolicyNet
 from deskmimic.models.preprocess import RESIZE_METHOD
 from deskmimic.models.text import CharTokenizer
 from deskmimic.models.text_match import VERSION as TEXT_MATCH_VERSION
-from deskmimic.models.text_match import WORD_MAPS_VERSION
+from deskmimic.models.text_match import word_maps_signature
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class PolicySpec:
         if self.net.text_match:  # a changed match map must not feed weights trained on the old
             out["text_match"] = TEXT_MATCH_VERSION
         if self.net.word_select:
-            out["word_maps"] = WORD_MAPS_VERSION
+            out["word_maps"] = word_maps_signature()
         return out
 
     def identity_hash(self) -> str:

@@ -27,8 +27,8 @@ from deskmimic.core.errors import ConfigError, EpisodeFormatError
 from deskmimic.models.actions import POINTER_KINDS, Action, action_from_step
 from deskmimic.models.preprocess import input_image
 from deskmimic.models.samples import Sample
-from deskmimic.models.text_match import MAX_WORDS, WORD_MAPS_VERSION
 from deskmimic.models.text_match import VERSION as TEXT_MATCH_VERSION
+from deskmimic.models.text_match import word_maps_signature
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def cache_key(
     if text_match:  # appended only when on: entries without the channel keep their key
         parts.append(["text_match", TEXT_MATCH_VERSION])
         if word_maps:
-            parts.append(["word_maps", MAX_WORDS, WORD_MAPS_VERSION])
+            parts.append(["word_maps", word_maps_signature()])
     blob = json.dumps(parts)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 

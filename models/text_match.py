@@ -27,6 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 # Bump when the map changes: dataset cache entries and checkpoints record it.
 VERSION = 1
 FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+BOLD_FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 # Qt's default UI font here is DejaVu Sans 9 pt = 12 px at 96 dpi, whose glyphs match PIL's
 # 14 px rendering best (measured on recorded click_button frames: NCC 0.91-0.94 at 14 px,
 # <= 0.62 one or two sizes away, so neighbours never win here). Each size costs ~3-5 ms per
@@ -37,8 +38,10 @@ SIZES = (14,)
 # smaller (a recorded workflow menu: entries 0.8-0.97 at 12 px, <= 0.45 at 14) and a
 # dialog's "OK" scored 0.86 at 13 px, 0.57 at 14. On the workflow (20 demonstrations,
 # 20 held-out seeds) adding 13 px took the policy from 5/20 to 8/20.
-WORD_SIZES = (12, 13, 14)
-# Bump when the per-word maps change (checkpoints with word selection record it).
+# A negative size means bold: drag_item's items are bold labels, where the regular
+# template scored 0.67 and a bold 14 px one 0.86-0.94.
+WORD_SIZES = (12, 13, 14, -14)
+# Bump when the per-word maps change in a way `word_maps_signature` does not show.
 WORD_MAPS_VERSION = 1
 # NCC below LOW is what unrelated text and edges reach; HIGH and above is a clean match.
 LOW, HIGH = 0.5, 0.85
@@ -91,17 +94,17 @@ def word_span_array(instruction: str, max_len: int) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=4)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+@lru_cache(maxsize=8)
+def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     try:
-        return ImageFont.truetype(str(FONT_PATH), size)
+        return ImageFont.truetype(str(BOLD_FONT_PATH if bold else FONT_PATH), size)
     except OSError:  # fonts-dejavu-core missing: PIL's own font still matches crudely
         return ImageFont.load_default(size)
 
 
-def render_word(word: str, size: int) -> np.ndarray:
+def render_word(word: str, size: int, bold: bool = False) -> np.ndarray:
     """``word`` as dark text on white, (h, w) uint8, 2 px margin."""
-    font = _font(size)
+    font = _font(size, bold)
     left, top, right, bottom = font.getbbox(word)
     im = Image.new("L", (max(1, right - left) + 4, max(1, bottom - top) + 4), 255)
     ImageDraw.Draw(im).text((2 - left, 2 - top), word, font=font, fill=0)
@@ -118,7 +121,7 @@ def _templates(
     for word in instruction_words(instruction):
         sized = []
         for size in sizes:
-            t = render_word(word, size)
+            t = render_word(word, abs(size), bold=size < 0)
             half = cv2.resize(t, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
             sized.append((t, half))
         out.append(tuple(sized))
@@ -261,6 +264,12 @@ def _to_input(m: np.ndarray, height: int, width: int) -> np.ndarray:
         interp = cv2.INTER_AREA if m.shape[0] >= height else cv2.INTER_LINEAR
         m = cv2.resize(m, (width, height), interpolation=interp)
     return np.clip(m * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def word_maps_signature() -> list:
+    """What the per-word maps depend on: dataset cache keys and checkpoints record it, so
+    a change of sizes or thresholds rebuilds the cache and refuses old checkpoints."""
+    return [WORD_MAPS_VERSION, list(WORD_SIZES), LOW, HIGH, BLOB, MAX_WORDS, MAX_FULL_RES]
 
 
 def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.ndarray:

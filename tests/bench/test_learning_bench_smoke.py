@@ -37,6 +37,8 @@ def test_learning_bench_prints_one_json_object(tmp_path: Path) -> None:
     lat = result["latency"]
     assert lat["samples"] == 5 and 0 < lat["capture_ms_p50"] <= lat["decision_ms_p50"]
     assert lat["decision_ms_p50"] <= lat["decision_ms_p95"]
+    assert 0 < lat["first_decision_ms_p50"] <= lat["first_decision_ms_p95"]
+    assert lat["instruction_words"] == 1  # "Click <label>"
     assert result["closed_loop_steps_per_s"] > 0
     # The bench keeps what it made under --out, nothing in the user's data folder.
     assert (tmp_path / "bench" / "click_button" / "episodes").is_dir()

@@ -66,6 +66,19 @@ def _cli_error(*argv: str) -> str:
     return str(info.value)
 
 
+def test_cli_match_flags_reach_the_config(tmp_path: Path):
+    from deskmimic.app.cli import build_parser
+    from deskmimic.app.cli_train import build_config
+
+    def cfg(*flags: str):
+        return build_config(build_parser().parse_args(
+            ["train", str(tmp_path), "--name", "m", *flags]))
+
+    assert cfg().text_match and cfg().word_select and cfg().uses_word_maps
+    assert not cfg("--no-word-select").uses_word_maps and cfg("--no-word-select").text_match
+    assert not cfg("--no-text-match").text_match and not cfg("--no-text-match").uses_word_maps
+
+
 def test_cli_bad_inputs_give_one_line(demo_root: Path, tmp_path: Path, tmp_home):
     runs = ("--runs-dir", str(tmp_path / "runs"), *SMALL)
     empty = tmp_path / "empty"

@@ -57,6 +57,23 @@ def test_word_maps_split_the_match_channel_by_word(demo_root: Path):
     assert (maps.max(-1)[single >= 200] >= 150).all()
 
 
+def test_word_maps_find_bold_item_labels_on_a_recorded_drag(qapp, tmp_path: Path):
+    # drag_item writes its items in bold: the regular 14 px template alone misses them.
+    from deskmimic.models.text_match import _word_scores, instruction_words
+    from deskmimic.tasks.demos import record_demos
+
+    demo = record_demos("drag_item", [3], tmp_path / "drag")[0]
+    assert demo.success
+    with Episode.open(demo.path) as ep:
+        frame, instruction, boxes = ep.frame(0), ep.instruction, ep.extra["boxes"]
+    item = instruction_words(instruction)[0]
+    x, y, w, h = boxes[f"item:{item}"]
+    full = word_maps(frame, instruction, frame.shape[0], frame.shape[1])[..., 0]
+    regular = _word_scores(frame, instruction)[0]  # the single channel's templates
+    assert full[y : y + h, x : x + w].max() >= 200
+    assert full[y : y + h, x : x + w].max() > 255 * regular[y : y + h, x : x + w].max() + 50
+
+
 def test_the_stream_equals_matching_every_frame_from_scratch(demo_root: Path):
     # A recorded demo: the pointer moves, a field fills with text, the window stays.
     frames, instruction = _frames(sorted((demo_root / "type").iterdir())[1])
