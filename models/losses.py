@@ -63,8 +63,8 @@ def select_loss(
     around the demonstrated point (``PHRASE_REACH``) are the ones to pick, all of them: a
     multi-word target such as the menu entry "Export Data" among "Export ..." and
     "... Data" entries is told apart only by all its words. With none there (an empty
-    field), the nearest one to the point's left on the line (the field's label, up to
-    ``LABEL_REACH`` away).
+    field, a wide list row), the nearest one to the point's left on the line and those
+    ending close to it (the field's label, the row's text, up to ``LABEL_REACH`` away).
 
     Steps with neither (a blank spot) get no label here; there the selection learns only
     from the heatmap loss it feeds.
@@ -98,7 +98,10 @@ def select_loss(
             cols = torch.arange(band.shape[1], device=band.device)
             right = torch.where(band, cols, -1).amax(1)
             if int(right.max()) >= 0:
-                target[i], labelled[i] = (right == right.max()).float(), True
+                # The nearest one and those ending close to it: a label of several words,
+                # or a list row's text left of where it was clicked ("Mara Bishop").
+                near_end = (right >= 0) & (right >= right.max() - beside)
+                target[i], labelled[i] = near_end.float(), True
         target = target / target.sum(1, keepdim=True).clamp(min=1.0)
         logp = F.log_softmax(logits[:, k].float(), dim=1)[:, :nw]
         total = total + _masked_mean(-(target * logp).sum(1), labelled)

@@ -42,7 +42,7 @@ SIZES = (14,)
 # template scored 0.67 and a bold 14 px one 0.86-0.94.
 WORD_SIZES = (12, 13, 14, -14)
 # Bump when the per-word maps change in a way `word_maps_signature` does not show.
-WORD_MAPS_VERSION = 1
+WORD_MAPS_VERSION = 2
 # NCC below LOW is what unrelated text and edges reach; HIGH and above is a clean match.
 LOW, HIGH = 0.5, 0.85
 # Frames larger than this (longest side) are searched at half resolution first and only
@@ -52,8 +52,8 @@ LOW, HIGH = 0.5, 0.85
 MAX_FULL_RES = 700
 COARSE = 0.3  # half-resolution score a candidate needs
 CANDIDATES = 24  # per template
-# Per-word maps (`word_maps`): words past this many are dropped.
-MAX_WORDS = 16
+# Per-word maps (`word_maps`): terms (`term_spans`) past this many are dropped.
+MAX_WORDS = 24
 # Height in frame pixels of the blob marking a matched word's centre (width 3x).
 BLOB = 9
 STOP_WORDS = frozenset(
@@ -79,16 +79,50 @@ def word_spans(instruction: str) -> list[tuple[str, int, int]]:
     return list(out.values())
 
 
+# Not worth a map of their own among the per-word maps (`term_spans`): "click it",
+# "Open File", "set Name to".
+TERM_STOP_WORDS = STOP_WORDS | {"it", "open", "set"}
+
+
+def term_spans(instruction: str) -> list[tuple[str, int, int]]:
+    """What the per-word maps (`word_maps`) look for: the content words and each pair of
+    content words standing next to each other (one space apart), ``(text, start, end)``
+    in order of position, at most ``MAX_WORDS``.
+
+    A pair is matched as one template: "Milo Zhang" in a list of names that share first
+    or last names, or the menu entry "Order Member" among "Order Contact" and
+    "Add Member", is only told apart by both words together.
+    """
+    words = []
+    for m in _WORD_RE.finditer(instruction):
+        raw = m.group()
+        word = raw.strip(".-")
+        start = m.start() + raw.index(word) if word else m.start()
+        keep = bool(word) and word.lower() not in TERM_STOP_WORDS
+        words.append((word, start, start + len(word), keep))
+    terms: dict[str, tuple[str, int, int]] = {}
+    for i, (word, start, end, keep) in enumerate(words):
+        if not keep:
+            continue
+        terms.setdefault(word, (word, start, end))
+        if i + 1 < len(words):
+            nxt, n_start, n_end, n_keep = words[i + 1]
+            if n_keep and instruction[end:n_start] == " ":
+                pair = instruction[start:n_end]
+                terms.setdefault(pair, (pair, start, n_end))
+    return sorted(terms.values(), key=lambda t: (t[1], t[2]))[:MAX_WORDS]
+
+
 def instruction_words(instruction: str) -> list[str]:
     """Content words of ``instruction`` (stop-words dropped, quoted text kept), first seen first."""
     return [w for w, _, _ in word_spans(instruction)]
 
 
 def word_span_array(instruction: str, max_len: int) -> np.ndarray:
-    """(MAX_WORDS, 2) int64 character spans of the content words `word_maps` covers, in
-    order; ``-1`` rows for absent words and words cut off by the tokenizer's ``max_len``."""
+    """(MAX_WORDS, 2) int64 character spans of the terms `word_maps` covers (`term_spans`),
+    in order; ``-1`` rows for absent ones and ones cut off by the tokenizer's ``max_len``."""
     out = np.full((MAX_WORDS, 2), -1, np.int64)
-    for i, (_, start, end) in enumerate(word_spans(instruction)[:MAX_WORDS]):
+    for i, (_, start, end) in enumerate(term_spans(instruction)):
         if end <= max_len:
             out[i] = (start, end)
     return out
@@ -116,9 +150,14 @@ def _templates(
     instruction: str, sizes: tuple[int, ...] = SIZES
 ) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]:
     # Per word, its (full-size, half-size) templates, one per size; rendered once per
-    # instruction (an episode keeps it).
+    # instruction (an episode keeps it). The per-word maps' sizes look for `term_spans`,
+    # the single channel's for `instruction_words`.
+    if sizes == WORD_SIZES:
+        words = [t for t, _, _ in term_spans(instruction)]
+    else:
+        words = instruction_words(instruction)
     out = []
-    for word in instruction_words(instruction):
+    for word in words:
         sized = []
         for size in sizes:
             t = render_word(word, abs(size), bold=size < 0)
@@ -273,7 +312,8 @@ def word_maps_signature() -> list:
 
 
 def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.ndarray:
-    """One match map per content word (`word_spans` order), resized to the network input:
+    """One match map per term (`term_spans`: content words and adjacent pairs, in order),
+    resized to the network input:
     (height, width, MAX_WORDS) uint8, zero for absent words. Kept apart, the policy can pick
     the word the current step needs; they also try ``WORD_SIZES``, not only ``SIZES``."""
     out = np.zeros((height, width, MAX_WORDS), np.uint8)

@@ -16,6 +16,7 @@ from deskmimic.models.text import CharTokenizer
 from deskmimic.models.text_match import (
     MAX_WORDS,
     match_channel,
+    term_spans,
     word_maps,
     word_span_array,
     word_spans,
@@ -30,10 +31,16 @@ def test_word_spans_point_at_the_words_in_the_instruction():
     assert [w for w, _, _ in spans] == ["Open", "File", "Save", "As", "set", "Name", "red",
                                         "fox", "OK"]
     assert all(text[a:b] == w for w, a, b in spans)
+    # The per-word maps also look for adjacent pairs, and skip "Open" and "set".
+    terms = term_spans(text)
+    assert [t for t, _, _ in terms] == ["File", "Save", "Save As", "As", "Name", "red",
+                                        "red fox", "fox", "OK"]
+    assert all(text[a:b] == t for t, a, b in terms)
     arr = word_span_array(text, max_len=40)
     assert arr.shape == (MAX_WORDS, 2)
     assert (arr[:6] >= 0).all()
-    assert (arr[7:] == -1).all()  # "fox" and "OK" end past 40 characters: cut off, like tokens
+    # "red fox", "fox" and "OK" end past 40 characters: cut off, like the tokenizer does
+    assert (arr[6:] == -1).all()
 
 
 def _frames(ep_dir: Path) -> tuple[list[np.ndarray], str]:
@@ -45,13 +52,13 @@ def test_word_maps_split_the_match_channel_by_word(demo_root: Path):
     frames, instruction = _frames(sorted((demo_root / "type").iterdir())[0])
     frame = frames[-1]
     maps = word_maps(frame, instruction, H, W)
-    n = len(word_spans(instruction))
+    n = len(term_spans(instruction))
     assert maps.shape == (H, W, MAX_WORDS) and maps.dtype == np.uint8
     assert not maps[..., n:].any()
     # The field's label is on screen: its own map lights up, and where the single channel
     # (one size only) shows a word, some word's map shows it too.
     label = instruction.split()[-1]
-    i = [w for w, _, _ in word_spans(instruction)].index(label)
+    i = [w for w, _, _ in term_spans(instruction)].index(label)
     assert maps[..., i].max() >= 200
     single = match_channel(frame, instruction, H, W)
     assert (maps.max(-1)[single >= 200] >= 150).all()
