@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from deskmimic.models.action_space import IGNORE
+from deskmimic.models.actions import ACTION_KINDS
 
 HEAT_SIGMA = 1.0  # heatmap target spread, in cells: tolerant of one-cell label noise
 # How far left of a point on no word `select_loss` looks for the field's label (share of width).
@@ -57,7 +58,11 @@ def heatmap_loss(
 
 
 def select_loss(
-    logits: torch.Tensor, maps: torch.Tensor, point: torch.Tensor, end: torch.Tensor
+    logits: torch.Tensor,
+    maps: torch.Tensor,
+    point: torch.Tensor,
+    end: torch.Tensor,
+    done: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Direct supervision for `WordSelect`: the instruction words written on the line right
     around the demonstrated point (``PHRASE_REACH``) are the ones to pick, all of them: a
@@ -66,13 +71,15 @@ def select_loss(
     field, a wide list row), the nearest one to the point's left on the line and those
     ending close to it (the field's label, the row's text, up to ``LABEL_REACH`` away).
 
-    Steps with neither (a blank spot) get no label here; there the selection learns only
-    from the heatmap loss it feeds.
+    At a ``done`` step the point's pick is "none": nothing is left to point at, and the
+    heads see that (`PolicyNet`). Other steps with no word near the point (a blank spot)
+    get no label here; there the selection learns only from the heatmap loss it feeds.
 
     Args:
         logits: (B, 2, W + 1) selection logits (point, end; last = none).
         maps: (B, W, H, Wd) the per-word match maps the net saw (0..255, augmented).
         point, end: (B, 2) normalized targets; rows with u < 0 are ignored.
+        done: (B,) bool, the steps whose action is ``done``.
     """
     b, nw, h, w = maps.shape
     # A 3x3 max: the demonstrated point may sit a pixel off the blob.
@@ -102,16 +109,27 @@ def select_loss(
                 # or a list row's text left of where it was clicked ("Mara Bishop").
                 near_end = (right >= 0) & (right >= right.max() - beside)
                 target[i], labelled[i] = near_end.float(), True
+        target = torch.cat([target, torch.zeros_like(target[:, :1])], 1)
+        if k == 0 and done is not None:
+            target[done] = 0.0
+            target[done, nw] = 1.0
+            labelled = labelled | done
         target = target / target.sum(1, keepdim=True).clamp(min=1.0)
-        logp = F.log_softmax(logits[:, k].float(), dim=1)[:, :nw]
+        logp = F.log_softmax(logits[:, k].float(), dim=1)
         total = total + _masked_mean(-(target * logp).sum(1), labelled)
     return total
+
+
+def done_index(kinds: tuple[str, ...]) -> int:
+    """The ``done`` kind's logit index in ``kinds`` (-1: not among them)."""
+    return kinds.index("done") if "done" in kinds else -1
 
 
 def policy_loss(
     out: dict[str, torch.Tensor],
     batch: dict[str, torch.Tensor],
     kind_weights: torch.Tensor | None = None,
+    done_kind: int = ACTION_KINDS.index("done"),
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Total loss and its parts (plain floats) for a batch of `ActionSpace.encode` targets."""
     parts = {
@@ -133,6 +151,12 @@ def policy_loss(
         ),
     }
     if "select" in out:
-        parts["select"] = select_loss(out["select"], out["word_maps"], batch["point"], batch["end"])
+        parts["select"] = select_loss(
+            out["select"],
+            out["word_maps"],
+            batch["point"],
+            batch["end"],
+            batch["kind"] == done_kind,
+        )
     total = sum(parts.values())
     return total, {k: float(v.detach()) for k, v in parts.items()}

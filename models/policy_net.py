@@ -259,7 +259,9 @@ class PolicyNet(nn.Module):
             DecoderBlock(ch[3] if i == 2 else dec[i + 1], ch[i], dec[i], cond) for i in range(3)
         )
         self.point_head = nn.Conv2d(dec[0], 6, 1)  # 2 heat + 4 offset channels
-        g = 2 * ch[3] + cond
+        # With word selection the heads also see how much each pointer picked "none":
+        # nothing left to point at is what "done" looks like in a sequence of clicks.
+        g = 2 * ch[3] + cond + (2 if cfg.word_select else 0)
         self.trunk = nn.Sequential(
             nn.Linear(g, cfg.head_dim), nn.ReLU(), nn.Linear(cfg.head_dim, cfg.head_dim), nn.ReLU()
         )
@@ -298,6 +300,7 @@ class PolicyNet(nn.Module):
 
         x = images.permute(0, 3, 1, 2).float()  # normalized inside the stem
         extra: dict[str, torch.Tensor] = {}
+        summary = [cond]
         if self.select is not None:
             if words is None:
                 raise ValueError("word_select: pass words= (the instruction's word spans)")
@@ -312,6 +315,7 @@ class PolicyNet(nn.Module):
             )
             x = torch.cat([x[:, :3], maps.amax(1, keepdim=True), chosen, 2.0 * smear], 1)
             extra = {"select": logits, "word_maps": maps}
+            summary.append(torch.softmax(logits, -1)[..., -1])
         feats = []
         for stage in self.stages:
             x = stage(x, cond)
@@ -323,7 +327,7 @@ class PolicyNet(nn.Module):
         point = self.point_head(d)
 
         top = feats[3]
-        g = self.trunk(torch.cat([top.mean((2, 3)), top.amax((2, 3)), cond], dim=1))
+        g = self.trunk(torch.cat([top.mean((2, 3)), top.amax((2, 3)), *summary], dim=1))
         q_start, q_end = self.span_query(g).chunk(2, dim=1)
         keys = self.span_keys(tok_feats)
         if self.span_word is not None:

@@ -39,7 +39,7 @@ from deskmimic.models.checkpoint import (
 )
 from deskmimic.models.dataset import DatasetSplit, load_dataset
 from deskmimic.models.distributed import DistContext, init_distributed, main_first
-from deskmimic.models.losses import policy_loss
+from deskmimic.models.losses import done_index, policy_loss
 from deskmimic.models.metrics import MetricAccumulator
 from deskmimic.models.policy_net import NetConfig, PolicyNet
 from deskmimic.models.samples import SampleSet
@@ -101,7 +101,7 @@ def evaluate(
             break
         b = _to(batch, device)
         out = net(b["image"], b["tokens"], b["history"], words=b["words"])
-        loss, _ = policy_loss(out, b)
+        loss, _ = policy_loss(out, b, done_kind=done_index(ds.space.kinds))
         rows = batch["index"].tolist()
         acc.update(
             out,
@@ -319,7 +319,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
                 if cfg.augment:
                     images, b = augment_batch(images, b, aug, aug_gen)
                 out = model(images, b["tokens"], b["history"], words=b["words"])
-                loss, parts = policy_loss(out, b, kind_w)
+                loss, parts = policy_loss(out, b, kind_w, done_index(space.kinds))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)

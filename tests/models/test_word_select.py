@@ -112,6 +112,12 @@ def test_select_loss_labels_the_word_under_the_point_or_the_label_left_of_it():
     wrong = logits.clone()
     wrong[0, 0, 2] = wrong[1, 0, 1] = 20.0
     assert float(select_loss(wrong, maps, point, end)) > float(base)
+    # A "done" step picks none: nothing is left to point at.
+    done = torch.tensor([False, False, True])
+    none = good.clone()
+    assert float(select_loss(none, maps, point, end, done)) > 1.0  # none not picked yet
+    none[2, 0, MAX_WORDS] = 20.0
+    assert float(select_loss(none, maps, point, end, done)) < 1e-3
 
 
 def test_the_net_shows_the_selected_words_map_to_the_cnn():
