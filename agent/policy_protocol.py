@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 from deskmimic.core.errors import ConfigError
 
 # The vocabulary and field rules are the models' own (that module needs no torch).
-from deskmimic.models.actions import POINTER_KINDS, check_action_fields
+from deskmimic.models.actions import POINTER_KINDS, Action
 
 
 @runtime_checkable
@@ -51,25 +51,15 @@ class PolicyLike(Protocol):
 
 
 @dataclass(frozen=True)
-class AgentAction:
-    """A validated copy of a policy's action, as the agent executes and logs it.
+class AgentAction(Action):
+    """A validated copy of a policy's action, as the agent executes and logs it: the
+    models' `Action` (same fields and rules) whose confidence must also lie in [0, 1].
 
     Coordinates are captured-area pixels (the observation image's pixels).
     """
 
-    kind: str
-    x: int | None = None
-    y: int | None = None
-    x2: int | None = None
-    y2: int | None = None
-    text: str | None = None
-    keys: tuple[str, ...] = ()
-    dx: int = 0
-    dy: int = 0
-    confidence: float = 1.0
-
     def __post_init__(self) -> None:
-        check_action_fields(self)
+        super().__post_init__()
         if not (0.0 <= self.confidence <= 1.0) or math.isnan(self.confidence):
             raise ConfigError(f"action confidence {self.confidence!r} must be in [0, 1]")
 
