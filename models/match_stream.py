@@ -33,6 +33,7 @@ class WordMatchStream:
 
     def __init__(self, instruction: str) -> None:
         self.instruction = instruction
+        self.terms = tm.term_texts(instruction)
         self._gray: np.ndarray | None = None
         self._raws: list[list[np.ndarray | None]] = []
         self._out: np.ndarray | None = None
@@ -60,11 +61,11 @@ class WordMatchStream:
     def _full(self, gray: np.ndarray, height: int, width: int) -> None:
         self.full_updates += 1
         h, w = gray.shape
-        self._raws = tm._full_res_raws(gray, gray * gray, self.instruction, tm.WORD_SIZES)
+        self._raws = tm._full_res_raws(gray, gray * gray, self.terms, tm.WORD_SIZES)
         self._out = np.zeros((height, width, tm.MAX_WORDS), np.uint8)
         self._out_size = (height, width)
         for i, (raws, sized) in enumerate(
-            zip(self._raws, tm._templates(self.instruction, tm.WORD_SIZES), strict=True)
+            zip(self._raws, tm._templates(self.terms, tm.WORD_SIZES), strict=True)
         ):
             if i < tm.MAX_WORDS:
                 self._out[:, :, i] = tm._to_input(tm._finish(raws, sized, h, w), height, width)
@@ -90,7 +91,7 @@ class WordMatchStream:
         ]
         sq = gray * gray
         for i, (raws, sized) in enumerate(
-            zip(self._raws, tm._templates(self.instruction, tm.WORD_SIZES), strict=True)
+            zip(self._raws, tm._templates(self.terms, tm.WORD_SIZES), strict=True)
         ):
             shows = False
             for raw, (t, _) in zip(raws, sized, strict=True):

@@ -23,7 +23,7 @@ from deskmimic.models.checkpoint import PolicySpec, load_checkpoint
 from deskmimic.models.decode import decode_actions
 from deskmimic.models.match_stream import WordMatchStream
 from deskmimic.models.policy_net import PolicyNet
-from deskmimic.models.preprocess import input_image, resize_frame
+from deskmimic.models.preprocess import input_image
 from deskmimic.models.text_match import word_span_array
 
 logger = logging.getLogger(__name__)
@@ -127,15 +127,16 @@ class BCPolicy(Policy):
         self._check_aspect(w, h)
         cfg = self.spec.net
         # The same preprocessing as the dataset cache, match channel included.
-        if cfg.word_select:
-            if self._stream is None or self._stream.instruction != instruction:
-                self._stream = WordMatchStream(instruction)
-            maps = self._stream.word_maps(image, cfg.input_height, cfg.input_width)
-            frame = np.dstack([resize_frame(image, cfg.input_height, cfg.input_width), maps])
-        else:
-            frame = input_image(
-                image, cfg.input_height, cfg.input_width, instruction if cfg.text_match else None
-            )
+        if cfg.word_select and (self._stream is None or self._stream.instruction != instruction):
+            self._stream = WordMatchStream(instruction)
+        frame = input_image(
+            image,
+            cfg.input_height,
+            cfg.input_width,
+            instruction if cfg.text_match else None,
+            words=cfg.word_select,
+            stream=self._stream if cfg.word_select else None,
+        )
         x = torch.from_numpy(frame)[None].to(self.device)
         text, tokens, words = self._text(instruction)
         hist = torch.from_numpy(self.spec.space.history_tokens(self._history))[None].to(self.device)

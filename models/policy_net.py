@@ -53,6 +53,9 @@ class NetConfig:
     # With text_match: one map per instruction word comes in, and the net picks the word
     # each pointer (point, drag end) needs (`WordSelect`).
     word_select: bool = False
+    # With word_select: each word's key also says what the screen looks like where the
+    # word is written (`TermGlance`): ticked or not, greyed out, shown at all.
+    term_glance: bool = False
 
     def __post_init__(self) -> None:
         if self.input_height % 32 or self.input_width % 32:
@@ -61,6 +64,10 @@ class NetConfig:
             )
         if self.word_select and not self.text_match:
             raise ValueError("word_select needs text_match (it selects among the match maps)")
+        if self.term_glance and not self.word_select:
+            raise ValueError(
+                "term_glance needs word_select (it describes the words it picks among)"
+            )
         if len(self.channels) != 4 or len(self.decoder_channels) != 3:
             raise ValueError("channels needs 4 entries (strides 4..32), decoder_channels 3 (4..16)")
 
@@ -91,7 +98,7 @@ class NetConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         # Checkpoints from before a setting existed hash their config without it.
-        for name in ("text_match", "word_select"):
+        for name in ("text_match", "word_select", "term_glance"):
             if not d[name]:
                 del d[name]
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
@@ -202,6 +209,48 @@ def word_membership(spans: torch.Tensor, length: int) -> torch.Tensor:
     return (pos >= spans[..., :1]) & (pos < spans[..., 1:])
 
 
+GLANCE_CHANNELS = 32
+
+
+class TermGlance(nn.Module):
+    """What the screen looks like where each instruction word is written, one vector per word.
+
+    A small conv stack of its own (receptive field 28 input px: a label and the box or tick
+    beside it) pooled under each word's match map, plus how strongly the word shows at all.
+    It lets `WordSelect` tell "Blue" ticked from "Blue" still to do, so "the first word
+    not yet done" is a plain dot product: a large bonus for not-done minus a little per
+    position (click_sequence, checkboxes, a dialog's option group). The position
+    embeddings alone, with the action history, could only count clicks.
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        c = GLANCE_CHANNELS
+        self.conv = nn.Sequential(
+            nn.Conv2d(3, 16, 4, stride=4),
+            nn.ReLU(),
+            nn.Conv2d(16, c, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(c, c, 3, padding=2, dilation=2),
+            nn.ReLU(),
+        )
+        self.proj = nn.Linear(c + 1, dim)
+        nn.init.zeros_(self.proj.weight)  # starts as "no glance": the keys as before
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, rgb: torch.Tensor, maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """rgb (B, 3, H, W) and maps (B, MAX_WORDS, H, W), both 0..255 -> per-word vectors
+        (B, MAX_WORDS, dim) and how strongly each word shows (B, MAX_WORDS) in [0, 1]."""
+        f = self.conv(rgb * (1.0 / 64.0) - 2.0)  # 0..255 -> about mean 0, std 1
+        m = F.avg_pool2d(maps, 4) * (1.0 / 255.0)
+        strength = m.flatten(2).amax(-1)
+        # Squared weights: a clean match outweighs the faint similar words around it.
+        wts = m * m
+        wts = wts / wts.sum((2, 3), keepdim=True).clamp(min=1e-4)
+        pooled = torch.einsum("bwhx,bchx->bwc", wts, f)
+        return self.proj(torch.cat([pooled, strength[..., None]], -1)), strength
+
+
 class WordSelect(nn.Module):
     """Which instruction word's match map each pointer (point, drag end) should look at.
 
@@ -219,14 +268,21 @@ class WordSelect(nn.Module):
         self.query = nn.Linear(cond_dim, 2 * text_dim)
 
     def forward(
-        self, tok_feats: torch.Tensor, inside: torch.Tensor, cond: torch.Tensor
+        self,
+        tok_feats: torch.Tensor,
+        inside: torch.Tensor,
+        cond: torch.Tensor,
+        glance: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """tok_feats (B, L, D), inside (B, MAX_WORDS, L) (`word_membership`) -> logits
-        (B, 2, MAX_WORDS + 1)."""
+        """tok_feats (B, L, D), inside (B, MAX_WORDS, L) (`word_membership`), glance
+        (B, MAX_WORDS, D) (`TermGlance`, optional) -> logits (B, 2, MAX_WORDS + 1)."""
         b, _, d = tok_feats.shape
         count = inside.sum(-1, keepdim=True).clamp(min=1)
         feats = torch.einsum("bwl,bld->bwd", inside.to(tok_feats.dtype), tok_feats) / count
-        keys = torch.cat([self.key(feats) + self.pos.weight[None], self.none.expand(b, 1, d)], 1)
+        words = self.key(feats) + self.pos.weight[None]
+        if glance is not None:
+            words = words + glance
+        keys = torch.cat([words, self.none.expand(b, 1, d)], 1)
         valid = torch.cat([inside.any(-1), torch.ones_like(inside[:, :1, 0])], 1)
         logits = torch.einsum("bkd,bwd->bkw", self.query(cond).view(b, 2, d), keys) * d**-0.5
         return logits.masked_fill(~valid[:, None, :], torch.finfo(logits.dtype).min)
@@ -251,6 +307,7 @@ class PolicyNet(nn.Module):
             for i in range(4)
         )
         self.select = WordSelect(cfg.text_dim, cond) if cfg.word_select else None
+        self.glance = TermGlance(cfg.text_dim) if cfg.term_glance else None
         # With word spans at hand, the copy pointer also gets each character's word number:
         # "the 2nd value" is then plain to see (both values follow "to '").
         self.span_word = nn.Embedding(MAX_WORDS + 1, 2 * cfg.text_dim) if cfg.word_select else None
@@ -261,7 +318,8 @@ class PolicyNet(nn.Module):
         self.point_head = nn.Conv2d(dec[0], 6, 1)  # 2 heat + 4 offset channels
         # With word selection the heads also see how much each pointer picked "none":
         # nothing left to point at is what "done" looks like in a sequence of clicks.
-        g = 2 * ch[3] + cond + (2 if cfg.word_select else 0)
+        # With the glance, also how strongly the picked words show (none on screen: scroll).
+        g = 2 * ch[3] + cond + (2 if cfg.word_select else 0) + (2 if cfg.term_glance else 0)
         self.trunk = nn.Sequential(
             nn.Linear(g, cfg.head_dim), nn.ReLU(), nn.Linear(cfg.head_dim, cfg.head_dim), nn.ReLU()
         )
@@ -306,8 +364,12 @@ class PolicyNet(nn.Module):
                 raise ValueError("word_select: pass words= (the instruction's word spans)")
             maps = x[:, 3:]
             inside = word_membership(words, tok_feats.shape[1])
-            logits = self.select(tok_feats, inside, cond)
-            chosen = torch.einsum("bkw,bwhx->bkhx", torch.softmax(logits, -1)[..., :-1], maps)
+            glance = strength = None
+            if self.glance is not None:
+                glance, strength = self.glance(x[:, :3], maps)
+            logits = self.select(tok_feats, inside, cond, glance)
+            probs = torch.softmax(logits, -1)
+            chosen = torch.einsum("bkw,bwhx->bkhx", probs[..., :-1], maps)
             # Smeared along the line, the words of a multi-word target ("Order Member")
             # add up where they stand together and outshine entries sharing one word.
             smear = F.avg_pool2d(
@@ -315,7 +377,9 @@ class PolicyNet(nn.Module):
             )
             x = torch.cat([x[:, :3], maps.amax(1, keepdim=True), chosen, 2.0 * smear], 1)
             extra = {"select": logits, "word_maps": maps}
-            summary.append(torch.softmax(logits, -1)[..., -1])
+            summary.append(probs[..., -1])
+            if strength is not None:
+                summary.append(torch.einsum("bkw,bw->bk", probs[..., :-1], strength))
         feats = []
         for stage in self.stages:
             x = stage(x, cond)

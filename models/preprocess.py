@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from deskmimic.core.errors import ConfigError
+from deskmimic.models.match_stream import WordMatchStream
 from deskmimic.models.text_match import match_channel, word_maps
 
 RESIZE_METHOD = "area"  # stored in checkpoints; INTER_AREA keeps thin UI lines visible
@@ -28,17 +29,28 @@ def resize_frame(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def input_image(
-    rgb: np.ndarray, height: int, width: int, instruction: str | None, words: bool = False
+    rgb: np.ndarray,
+    height: int,
+    width: int,
+    instruction: str | None,
+    words: bool = False,
+    stream: WordMatchStream | None = None,
 ) -> np.ndarray:
     """A captured frame as the network sees it: resized, plus the instruction match channel
     (`deskmimic.models.text_match`) when ``instruction`` is given; None: RGB only.
 
     ``words``: one match channel per content word (`text_match.word_maps`, ``MAX_WORDS``
-    of them) instead of their maximum.
+    of them) instead of their maximum; from ``stream`` (the same maps, updated where the
+    frame changed) when given.
     """
     image = resize_frame(rgb, height, width)
     if instruction is None:
         return image
     if words:
-        return np.dstack([image, word_maps(rgb, instruction, height, width)])
+        maps = (
+            stream.word_maps(rgb, height, width)
+            if stream is not None
+            else word_maps(rgb, instruction, height, width)
+        )
+        return np.dstack([image, maps])
     return np.dstack([image, match_channel(rgb, instruction, height, width)])

@@ -42,7 +42,7 @@ SIZES = (14,)
 # template scored 0.67 and a bold 14 px one 0.86-0.94.
 WORD_SIZES = (12, 13, 14, -14)
 # Bump when the per-word maps change in a way `word_maps_signature` does not show.
-WORD_MAPS_VERSION = 2
+WORD_MAPS_VERSION = 3
 # NCC below LOW is what unrelated text and edges reach; HIGH and above is a clean match.
 LOW, HIGH = 0.5, 0.85
 # Frames larger than this (longest side) are searched at half resolution first and only
@@ -80,7 +80,8 @@ def word_spans(instruction: str) -> list[tuple[str, int, int]]:
 
 
 # Not worth a map of their own among the per-word maps (`term_spans`): "click it",
-# "Open File", "set Name to".
+# "Open File", "set Name to". Capitalized after the first word, they are labels all the
+# same: "Click Open, then Select" names the buttons Open and Select.
 TERM_STOP_WORDS = STOP_WORDS | {"it", "open", "set"}
 
 
@@ -98,7 +99,9 @@ def term_spans(instruction: str) -> list[tuple[str, int, int]]:
         raw = m.group()
         word = raw.strip(".-")
         start = m.start() + raw.index(word) if word else m.start()
-        keep = bool(word) and word.lower() not in TERM_STOP_WORDS
+        keep = bool(word) and (
+            word.lower() not in TERM_STOP_WORDS or (word[0].isupper() and start > 0)
+        )
         words.append((word, start, start + len(word), keep))
     terms: dict[str, tuple[str, int, int]] = {}
     for i, (word, start, end, keep) in enumerate(words):
@@ -145,17 +148,17 @@ def render_word(word: str, size: int, bold: bool = False) -> np.ndarray:
     return np.asarray(im)
 
 
+def term_texts(instruction: str) -> tuple[str, ...]:
+    """What the per-word maps look for, in order (the texts of `term_spans`)."""
+    return tuple(t for t, _, _ in term_spans(instruction))
+
+
 @lru_cache(maxsize=32)
 def _templates(
-    instruction: str, sizes: tuple[int, ...] = SIZES
+    words: tuple[str, ...], sizes: tuple[int, ...]
 ) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]:
     # Per word, its (full-size, half-size) templates, one per size; rendered once per
-    # instruction (an episode keeps it). The per-word maps' sizes look for `term_spans`,
-    # the single channel's for `instruction_words`.
-    if sizes == WORD_SIZES:
-        words = [t for t, _, _ in term_spans(instruction)]
-    else:
-        words = instruction_words(instruction)
+    # instruction (an episode keeps it).
     out = []
     for word in words:
         sized = []
@@ -225,26 +228,26 @@ def _blob(best: np.ndarray) -> np.ndarray:
 
 
 def _full_res_raws(
-    gray: np.ndarray, sq: np.ndarray, instruction: str, sizes: tuple[int, ...]
+    gray: np.ndarray, sq: np.ndarray, words: tuple[str, ...], sizes: tuple[int, ...]
 ) -> list[list[np.ndarray | None]]:
     """Per word, per size: its NCC over the whole frame (None: template larger than it)."""
     h, w = gray.shape
     return [
         [_ncc(gray, sq, t) if t.shape[0] <= h and t.shape[1] <= w else None for t, _ in sized]
-        for sized in _templates(instruction, sizes)
+        for sized in _templates(words, sizes)
     ]
 
 
 def _word_scores(
-    rgb: np.ndarray, instruction: str, sizes: tuple[int, ...] = SIZES
+    rgb: np.ndarray, words: tuple[str, ...], sizes: tuple[int, ...] = SIZES
 ) -> list[np.ndarray]:
-    """Per content word, its rescaled blob map at frame resolution, (H, W) float32 in [0, 1]."""
+    """Per word, its rescaled blob map at frame resolution, (H, W) float32 in [0, 1]."""
     h, w = rgb.shape[:2]
     gray = _gray(rgb)
     sq = gray * gray
-    templates = _templates(instruction, sizes)
+    templates = _templates(words, sizes)
     if max(h, w) <= MAX_FULL_RES:
-        raws = _full_res_raws(gray, sq, instruction, sizes)
+        raws = _full_res_raws(gray, sq, words, sizes)
         return [_finish(r, t, h, w) for r, t in zip(raws, templates, strict=True)]
     # Large frame: find candidates at half resolution (4x cheaper, but there a similar
     # word can outscore the right one), then score each at full resolution.
@@ -276,7 +279,7 @@ def _word_scores(
 def _match(rgb: np.ndarray, instruction: str) -> np.ndarray:
     """`match_map` before resizing: (H, W) float32, frame resolution (max over words; the
     clip and the dilation commute with it, so this equals the per-word maps' maximum)."""
-    scores = _word_scores(rgb, instruction)
+    scores = _word_scores(rgb, tuple(instruction_words(instruction)))
     if not scores:
         return np.zeros(rgb.shape[:2], np.float32)
     return np.maximum.reduce(scores) if len(scores) > 1 else scores[0]
@@ -317,6 +320,6 @@ def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.
     (height, width, MAX_WORDS) uint8, zero for absent words. Kept apart, the policy can pick
     the word the current step needs; they also try ``WORD_SIZES``, not only ``SIZES``."""
     out = np.zeros((height, width, MAX_WORDS), np.uint8)
-    for i, m in enumerate(_word_scores(rgb, instruction, WORD_SIZES)[:MAX_WORDS]):
+    for i, m in enumerate(_word_scores(rgb, term_texts(instruction), WORD_SIZES)):
         out[:, :, i] = _to_input(m, height, width)
     return out

@@ -227,6 +227,8 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
             history_len=space.history_len,
             text_match=cfg.text_match,
             word_select=cfg.uses_word_maps,
+            # Runs from before the glance resume without it.
+            term_glance=cfg.uses_word_maps and (resume_from is None or spec0.net.term_glance),
         )
         channels = data.train[0].image.shape[-1]
         if channels != net_cfg.in_channels:

@@ -28,19 +28,40 @@ from tests.models.conftest import H, W
 def test_word_spans_point_at_the_words_in_the_instruction():
     text = "Open File \u203a Save As, set Name to 'red fox', then press OK"
     spans = word_spans(text)
-    assert [w for w, _, _ in spans] == ["Open", "File", "Save", "As", "set", "Name", "red",
-                                        "fox", "OK"]
+    assert [w for w, _, _ in spans] == [
+        "Open",
+        "File",
+        "Save",
+        "As",
+        "set",
+        "Name",
+        "red",
+        "fox",
+        "OK",
+    ]
     assert all(text[a:b] == w for w, a, b in spans)
     # The per-word maps also look for adjacent pairs, and skip "Open" and "set".
     terms = term_spans(text)
-    assert [t for t, _, _ in terms] == ["File", "Save", "Save As", "As", "Name", "red",
-                                        "red fox", "fox", "OK"]
+    assert [t for t, _, _ in terms] == [
+        "File",
+        "Save",
+        "Save As",
+        "As",
+        "Name",
+        "red",
+        "red fox",
+        "fox",
+        "OK",
+    ]
     assert all(text[a:b] == t for t, a, b in terms)
     arr = word_span_array(text, max_len=40)
     assert arr.shape == (MAX_WORDS, 2)
     assert (arr[:6] >= 0).all()
     # "red fox", "fox" and "OK" end past 40 characters: cut off, like the tokenizer does
     assert (arr[6:] == -1).all()
+    # Capitalized after the first word, a stop-word is a label: the buttons Open and Select.
+    assert [t for t, _, _ in term_spans("Click Open, then Select")] == ["Open", "Select"]
+    assert [t for t, _, _ in term_spans("Select Open in the list")] == ["Open", "list"]
 
 
 def _frames(ep_dir: Path) -> tuple[list[np.ndarray], str]:
@@ -76,7 +97,8 @@ def test_word_maps_find_bold_item_labels_on_a_recorded_drag(qapp, tmp_path: Path
     item = instruction_words(instruction)[0]
     x, y, w, h = boxes[f"item:{item}"]
     full = word_maps(frame, instruction, frame.shape[0], frame.shape[1])[..., 0]
-    regular = _word_scores(frame, instruction)[0]  # the single channel's templates
+    # The single channel's templates:
+    regular = _word_scores(frame, tuple(instruction_words(instruction)))[0]
     assert full[y : y + h, x : x + w].max() >= 200
     assert full[y : y + h, x : x + w].max() > 255 * regular[y : y + h, x : x + w].max() + 50
 
@@ -157,9 +179,44 @@ def test_the_net_shows_the_selected_words_map_to_the_cnn():
     assert float(x[0, 6, 11, 24]) > 0 and float(x[0, 6, 20, 15]) == 0
 
 
-def test_samples_carry_word_spans_and_the_cache_keeps_maps_apart(
-    demo_root: Path, tmp_path: Path
-):
+def test_the_glance_describes_the_screen_where_each_word_is_written():
+    # Two words on screen; a tick box appears beside the first one only. The first word's
+    # glance changes, the second's does not, and a word not on screen has no strength.
+    cfg = NetConfig(
+        input_height=64, input_width=96, text_match=True, word_select=True, term_glance=True
+    )
+    assert NetConfig.from_dict(cfg.to_dict()) == cfg
+    assert "term_glance" not in NetConfig(text_match=True, word_select=True).to_dict()
+    torch.manual_seed(0)
+    net = PolicyNet(cfg)
+    assert net.glance is not None
+    torch.nn.init.normal_(net.glance.proj.weight)  # trained weights, not the zero start
+    images = torch.full((1, 3 + MAX_WORDS, 64, 96), 240.0)
+    images[:, 3:] = 0.0
+    images[0, 3, 8:12, 28:44] = 255.0  # word 0 matched at (36, 10)
+    images[0, 4, 40:44, 28:44] = 255.0  # word 1 matched at (36, 42)
+    maps = images[:, 3:]
+    ticked = images.clone()
+    ticked[0, :3, 7:13, 18:24] = 30.0  # a dark box left of word 0
+    with torch.no_grad():
+        before, strength = net.glance(images[:, :3], maps)
+        after, _ = net.glance(ticked[:, :3], maps)
+    assert strength[0, :3].tolist() == [1.0, 1.0, 0.0]
+    assert float((after[0, 0] - before[0, 0]).abs().max()) > 1e-3
+    assert torch.equal(after[0, 1], before[0, 1])
+    # The net runs with it, and its keys change the selection.
+    tok = CharTokenizer(cfg.max_text_len)
+    text = "Click Apple, then Basket"
+    out = net(
+        ticked.permute(0, 2, 3, 1).to(torch.uint8),
+        torch.from_numpy(tok.encode(text))[None],
+        torch.zeros(1, 4, dtype=torch.long),
+        words=torch.from_numpy(word_span_array(text, cfg.max_text_len))[None],
+    )
+    assert out["select"].shape == (1, 2, MAX_WORDS + 1)
+
+
+def test_samples_carry_word_spans_and_the_cache_keeps_maps_apart(demo_root: Path, tmp_path: Path):
     ep_dir = sorted((demo_root / "type").iterdir())[0]
     assert cache_key(ep_dir, H, W, True, True) != cache_key(ep_dir, H, W, True, False)
     _, samples = load_episode_samples(ep_dir, H, W, tmp_path, text_match=True, word_maps=True)
