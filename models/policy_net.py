@@ -54,7 +54,8 @@ class NetConfig:
     # each pointer (point, drag end) needs (`WordSelect`).
     word_select: bool = False
     # With word_select: each word's key also says what the screen looks like where the
-    # word is written (`TermGlance`): ticked or not, greyed out, shown at all.
+    # word is written (`TermGlance`): ticked or not, greyed out, shown at all; and the
+    # keys see each other (`WordSelect.mix`).
     term_glance: bool = False
 
     def __post_init__(self) -> None:
@@ -260,12 +261,19 @@ class WordSelect(nn.Module):
     A learned "none" key lets a step whose target is not a word (an empty field) pick nothing.
     """
 
-    def __init__(self, text_dim: int, cond_dim: int) -> None:
+    def __init__(self, text_dim: int, cond_dim: int, mix: bool = False) -> None:
         super().__init__()
         self.key = nn.Linear(text_dim, text_dim)
         self.pos = nn.Embedding(MAX_WORDS, text_dim)
         self.none = nn.Parameter(torch.zeros(1, 1, text_dim))
         self.query = nn.Linear(cond_dim, 2 * text_dim)
+        # With glances: one attention layer among the words, so a key can depend on the
+        # others' (the option group's label is the one to click while its value is not
+        # shown yet). Zero output projection: starts as the keys without it.
+        self.mix = nn.MultiheadAttention(text_dim, 4, batch_first=True) if mix else None
+        if self.mix is not None:
+            nn.init.zeros_(self.mix.out_proj.weight)
+            nn.init.zeros_(self.mix.out_proj.bias)
 
     def forward(
         self,
@@ -282,8 +290,15 @@ class WordSelect(nn.Module):
         words = self.key(feats) + self.pos.weight[None]
         if glance is not None:
             words = words + glance
+        present = inside.any(-1)
+        if self.mix is not None:
+            # An instruction without content words would leave a query nothing to attend to.
+            hide = ~present
+            hide[:, 0] &= present.any(-1)
+            mixed, _ = self.mix(words, words, words, key_padding_mask=hide, need_weights=False)
+            words = words + mixed
         keys = torch.cat([words, self.none.expand(b, 1, d)], 1)
-        valid = torch.cat([inside.any(-1), torch.ones_like(inside[:, :1, 0])], 1)
+        valid = torch.cat([present, torch.ones_like(present[:, :1])], 1)
         logits = torch.einsum("bkd,bwd->bkw", self.query(cond).view(b, 2, d), keys) * d**-0.5
         return logits.masked_fill(~valid[:, None, :], torch.finfo(logits.dtype).min)
 
@@ -306,7 +321,9 @@ class PolicyNet(nn.Module):
             Stage(cfg.stem_channels if i == 0 else ch[i - 1], ch[i], cond, norm if i == 0 else None)
             for i in range(4)
         )
-        self.select = WordSelect(cfg.text_dim, cond) if cfg.word_select else None
+        self.select = (
+            WordSelect(cfg.text_dim, cond, mix=cfg.term_glance) if cfg.word_select else None
+        )
         self.glance = TermGlance(cfg.text_dim) if cfg.term_glance else None
         # With word spans at hand, the copy pointer also gets each character's word number:
         # "the 2nd value" is then plain to see (both values follow "to '").
@@ -318,8 +335,11 @@ class PolicyNet(nn.Module):
         self.point_head = nn.Conv2d(dec[0], 6, 1)  # 2 heat + 4 offset channels
         # With word selection the heads also see how much each pointer picked "none":
         # nothing left to point at is what "done" looks like in a sequence of clicks.
-        # With the glance, also how strongly the picked words show (none on screen: scroll).
-        g = 2 * ch[3] + cond + (2 if cfg.word_select else 0) + (2 if cfg.term_glance else 0)
+        # With the glance, also how strongly the picked words show, and each word on its
+        # own: a list entry's full name ("Nadia Abbott") shown or not decides scroll vs
+        # click, while the point's pick may be a word of a similar entry.
+        g = 2 * ch[3] + cond + (2 if cfg.word_select else 0)
+        g += 2 + MAX_WORDS if cfg.term_glance else 0
         self.trunk = nn.Sequential(
             nn.Linear(g, cfg.head_dim), nn.ReLU(), nn.Linear(cfg.head_dim, cfg.head_dim), nn.ReLU()
         )
@@ -379,7 +399,7 @@ class PolicyNet(nn.Module):
             extra = {"select": logits, "word_maps": maps}
             summary.append(probs[..., -1])
             if strength is not None:
-                summary.append(torch.einsum("bkw,bw->bk", probs[..., :-1], strength))
+                summary += [torch.einsum("bkw,bw->bk", probs[..., :-1], strength), strength]
         feats = []
         for stage in self.stages:
             x = stage(x, cond)

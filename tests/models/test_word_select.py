@@ -229,3 +229,35 @@ def test_samples_carry_word_spans_and_the_cache_keeps_maps_apart(demo_root: Path
     assert item["words"].shape == (MAX_WORDS, 2)
     expect = word_span_array(samples[0].instruction, 96)
     assert np.array_equal(item["words"].numpy(), expect)
+
+
+def test_with_glances_a_word_key_depends_on_whether_the_other_words_show():
+    # "Choose Color Red": whether Red is on screen yet decides between clicking the
+    # group's label and the value, so Color's key must see Red's glance.
+    cfg = NetConfig(
+        input_height=64, input_width=96, text_match=True, word_select=True, term_glance=True
+    )
+    torch.manual_seed(0)
+    net = PolicyNet(cfg).eval()
+    assert net.select is not None and net.select.mix is not None
+    torch.nn.init.normal_(net.glance.proj.weight)
+    torch.nn.init.normal_(net.select.mix.out_proj.weight)
+    text = "Choose Color Red"
+    tokens = torch.from_numpy(CharTokenizer(cfg.max_text_len).encode(text))[None]
+    words = torch.from_numpy(word_span_array(text, cfg.max_text_len))[None]
+    images = torch.full((1, 64, 96, 3 + MAX_WORDS), 240, dtype=torch.uint8)
+    images[..., 3:] = 0
+    images[0, 8:12, 28:44, 3] = 255  # Color shown
+    shown = images.clone()
+    shown[0, 40:44, 28:44, 4] = 255  # ... and Red too
+    hist = torch.zeros(1, cfg.history_len, dtype=torch.long)
+    with torch.no_grad():
+        a = net(images, tokens, hist, words=words)["select"]
+        b = net(shown, tokens, hist, words=words)["select"]
+    assert float((a[0, :, 0] - b[0, :, 0]).abs().max()) > 1e-3
+    # Without the mixing layer, Color's logit would not move: only Red's glance changed.
+    net.select.mix = None
+    with torch.no_grad():
+        a = net(images, tokens, hist, words=words)["select"]
+        b = net(shown, tokens, hist, words=words)["select"]
+    assert torch.allclose(a[0, :, 0], b[0, :, 0])
