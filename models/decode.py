@@ -45,11 +45,31 @@ def to_pixels(uv: torch.Tensor, width: int, height: int) -> tuple[int, int]:
     return min(max(x, 0), width - 1), min(max(y, 0), height - 1)
 
 
-def decode_span(start: torch.Tensor, end: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Best (start, end) with start <= end < start + MAX_SPAN, per row.
+QUOTES = frozenset("'\"`\u2018\u2019\u201c\u201d")
+
+
+def quote_barriers(text: str, length: int) -> torch.Tensor:
+    """(length,) bool: the characters of ``text`` that open or close a quotation (a quote
+    mark not standing between two letters or digits, as the apostrophe of "O'Brien" does).
+    A copied value never spans one: in "set A to 'x' and B to 'y'" the best start (of
+    'x') and the best end (of 'y') taken together would type "x' and B to 'y"."""
+    out = torch.zeros(length, dtype=torch.bool)
+    for i, c in enumerate(text[:length]):
+        if c in QUOTES:
+            inner = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+            out[i] = not inner
+    return out
+
+
+def decode_span(
+    start: torch.Tensor, end: torch.Tensor, barriers: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Best (start, end) with start <= end < start + MAX_SPAN, per row, holding none of
+    the ``barriers``.
 
     Args:
         start, end: (B, L) logits (padding already at -inf).
+        barriers: (B, L) bool, positions a span may not hold (`quote_barriers`).
 
     Returns:
         span: (B, 2) int64 token positions (end inclusive); prob: (B,) joint probability.
@@ -57,7 +77,12 @@ def decode_span(start: torch.Tensor, end: torch.Tensor) -> tuple[torch.Tensor, t
     ls, le = F.log_softmax(start.float(), 1), F.log_softmax(end.float(), 1)
     n = ls.shape[1]
     i = torch.arange(n, device=start.device)
-    valid = (i[None, :] >= i[:, None]) & (i[None, :] < i[:, None] + MAX_SPAN)
+    valid = ((i[None, :] >= i[:, None]) & (i[None, :] < i[:, None] + MAX_SPAN))[None]
+    if barriers is not None:
+        # Barriers in [s, e]: the count up to e minus the count before s.
+        upto = barriers.long().cumsum(1)
+        before = upto - barriers.long()
+        valid = valid & (upto[:, None, :] - before[:, :, None] == 0)
     joint = (ls[:, :, None] + le[:, None, :]).masked_fill(~valid, float("-inf"))
     best = joint.view(joint.shape[0], -1).argmax(1)
     score = joint.view(joint.shape[0], -1).gather(1, best[:, None]).squeeze(1)
@@ -69,7 +94,11 @@ def decode_text(
 ) -> list[tuple[str | None, float]]:
     """The text to type for each row: a copied instruction span or a string seen in training."""
     p_copy = torch.sigmoid(out["copy"].float())
-    span, span_p = decode_span(out["span_start"], out["span_end"])
+    n = out["span_start"].shape[1]
+    barriers = torch.stack([quote_barriers(t, n) for t in instructions]).to(
+        out["span_start"].device
+    )
+    span, span_p = decode_span(out["span_start"], out["span_end"], barriers)
     p_str = F.softmax(out["string"].float(), 1)
     p_str[:, 0] = 0.0  # never "type" the unknown class
     s_prob, s_cls = p_str.max(1)

@@ -18,6 +18,9 @@ HEAT_SIGMA = 1.0  # heatmap target spread, in cells: tolerant of one-cell label 
 LABEL_REACH = 0.4
 # How far either side of a point on a word `select_loss` looks for the rest of its phrase.
 PHRASE_REACH = 0.12
+# Of the words at the point, `select_loss` labels those shown over at most this many times
+# the smallest area among them: the most specific ones.
+SPECIFIC_SLACK = 1.5
 
 
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -63,11 +66,16 @@ def select_loss(
     point: torch.Tensor,
     end: torch.Tensor,
     done: torch.Tensor | None = None,
+    spans: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Direct supervision for `WordSelect`: the instruction words written on the line right
-    around the demonstrated point (``PHRASE_REACH``) are the ones to pick, all of them: a
-    multi-word target such as the menu entry "Export Data" among "Export ..." and
-    "... Data" entries is told apart only by all its words. With none there (an empty
+    around the demonstrated point (``PHRASE_REACH``) are the ones to pick, the most
+    specific of them: shown over the smallest area (within ``SPECIFIC_SLACK``), and of
+    those the longest (with ``spans``). At the menu entry "Order Member" among "Import
+    Member" and "Add Order", the pair term "Order Member" shows once, its single words
+    twice each; and where the entry shares no word, the pair is still the one that stays
+    unique on the next screen. A pick spread over all three pointed between entries.
+    With none there (an empty
     field, a wide list row), the nearest one to the point's left on the line and those
     ending close to it (the field's label, the row's text, up to ``LABEL_REACH`` away).
 
@@ -80,6 +88,7 @@ def select_loss(
         maps: (B, W, H, Wd) the per-word match maps the net saw (0..255, augmented).
         point, end: (B, 2) normalized targets; rows with u < 0 are ignored.
         done: (B,) bool, the steps whose action is ``done``.
+        spans: (B, W, 2) the terms' character spans (`text_match.word_span_array`).
     """
     b, nw, h, w = maps.shape
     # A 3x3 max: the demonstrated point may sit a pixel off the blob.
@@ -98,7 +107,12 @@ def select_loss(
             phrase = shown[:, max(0, r - 1) : r + 2, max(0, c - beside) : c + beside + 1]
             phrase = phrase.flatten(1).any(1)
             if bool(phrase.any()):
-                target[i], labelled[i] = phrase.float(), True
+                area = shown.flatten(1).sum(1).float()
+                specific = phrase & (area <= area[phrase].min() * SPECIFIC_SLACK)
+                if spans is not None:
+                    length = (spans[i, :nw, 1] - spans[i, :nw, 0]).to(area.device)
+                    specific &= length == length[specific].max()
+                target[i], labelled[i] = specific.float(), True
                 continue
             band = shown[:, max(0, r - 2) : r + 3, max(0, c - reach) : c + 1].any(1)
             # Per word, the rightmost column where it shows: the label nearest the point.
@@ -157,6 +171,7 @@ def policy_loss(
             batch["point"],
             batch["end"],
             batch["kind"] == done_kind,
+            batch.get("words"),
         )
     total = sum(parts.values())
     return total, {k: float(v.detach()) for k, v in parts.items()}

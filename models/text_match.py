@@ -157,31 +157,38 @@ def term_texts(instruction: str) -> tuple[str, ...]:
 def _templates(
     words: tuple[str, ...], sizes: tuple[int, ...]
 ) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]:
-    # Per word, its (full-size, half-size) templates, one per size; rendered once per
-    # instruction (an episode keeps it).
+    # Per word, its (full-size, half-size) templates, one per size, zero-mean float32 as
+    # `_ncc` takes them; rendered once per instruction (an episode keeps it), which also
+    # spares each of the stream's ~100 small matches per decision that preparation.
     out = []
     for word in words:
         sized = []
         for size in sizes:
             t = render_word(word, abs(size), bold=size < 0)
             half = cv2.resize(t, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-            sized.append((t, half))
+            sized.append((_zero_mean(t), _zero_mean(half)))
         out.append(tuple(sized))
     return tuple(out)
 
 
-def _ncc(gray: np.ndarray, sq: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``cv2.TM_CCOEFF_NORMED`` of float32 ``gray`` (``sq`` = gray**2) and template ``t``.
+def _zero_mean(t: np.ndarray) -> np.ndarray:
+    tz = t.astype(np.float32)
+    tz -= tz.mean()
+    tz.setflags(write=False)  # shared through the template cache
+    return tz
+
+
+def _ncc(gray: np.ndarray, sq: np.ndarray, tz: np.ndarray) -> np.ndarray:
+    """``cv2.TM_CCOEFF_NORMED`` of float32 ``gray`` (``sq`` = gray**2) and a template
+    (``tz``: zero-mean float32, as `_templates` gives them).
 
     The same formula as OpenCV's, computed from a plain correlation with the zero-mean
     template and box sums of the window (faster), and flat windows (text-free background,
     where the score is meaningless) come out near 0 instead of noise.
     """
-    th, tw = t.shape
+    th, tw = tz.shape
     n = th * tw
-    tz = t.astype(np.float32)
-    tz -= tz.mean()
-    tnorm = float(np.sqrt((tz * tz).sum())) or 1.0
+    tnorm = cv2.norm(tz) or 1.0
     num = cv2.matchTemplate(gray, tz, cv2.TM_CCORR)
     oh, ow = num.shape
     box = dict(anchor=(0, 0), normalize=False, borderType=cv2.BORDER_CONSTANT)

@@ -26,7 +26,7 @@ from deskmimic.models.checkpoint import (
     save_checkpoint,
 )
 from deskmimic.models.dataset import load_episode_samples, split_by_episode, split_samples
-from deskmimic.models.decode import decode_actions
+from deskmimic.models.decode import decode_actions, decode_span, quote_barriers
 from deskmimic.models.policy_net import NetConfig
 from deskmimic.models.samples import SampleSet
 from deskmimic.models.synthetic import synthetic_samples
@@ -98,6 +98,23 @@ def test_encode_then_decode_gives_the_action_back(action: Action):
     assert decoded.confidence > 0.9
     if action.text == "Mira":
         assert t["copy"] == 1.0 and INSTRUCTION[t["span"][0] : t["span"][1] + 1] == "Mira"
+
+
+def test_a_copied_value_never_spans_a_quote():
+    text = "set Venue to 'gilded' and City to 'cookie cosmic', O'Brien"
+    n = 64
+    a, b = text.index("gilded"), text.index("cosmic") + len("cosmic") - 1
+    start = torch.full((1, n), -5.0)
+    end = torch.full((1, n), -5.0)
+    start[0, a] = 4.0  # the first value's start
+    end[0, b] = 4.0  # ... and the second's end, a bit likelier than the first's
+    end[0, a + len("gilded") - 1] = 3.0
+    (span,), _ = decode_span(start, end)
+    assert tuple(span.tolist()) == (a, b)  # unconstrained: "gilded' and City to 'cookie cosmic"
+    barriers = quote_barriers(text, n)
+    assert int(barriers.sum()) == 4  # the four quotes around values, not O'Brien's
+    (span,), _ = decode_span(start, end, barriers[None])
+    assert text[span[0] : span[1] + 1] == "gilded"
 
 
 def test_action_space_vocabularies_history_and_config_round_trip():

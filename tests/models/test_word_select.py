@@ -142,6 +142,36 @@ def test_select_loss_labels_the_word_under_the_point_or_the_label_left_of_it():
     assert float(select_loss(none, maps, point, end, done)) < 1e-3
 
 
+def test_select_loss_labels_the_most_specific_words_at_the_point():
+    # Menu entries "Import Member" (row 5), "Add Order" (row 25), "Order Member" (row 15):
+    # terms 0 "Order", 1 "Order Member", 2 "Member". Each match is a blob of the same
+    # size (`text_match._blob`). At the last entry all three show, but "Order" and "Member"
+    # show twice each: the pair alone is the label.
+    maps = torch.zeros(1, MAX_WORDS, 40, 60)
+    maps[0, 2, 4:7, 10:18] = 255.0
+    maps[0, 0, 24:27, 10:18] = 255.0
+    maps[0, :3, 14:17, 10:18] = 255.0
+    point = torch.tensor([[14.5 / 60, 15.5 / 40]])
+    end = torch.full((1, 2), -1.0)
+
+    def loss(*picked: int) -> float:
+        logits = torch.zeros(1, 2, MAX_WORDS + 1)
+        logits[0, 0, list(picked)] = 20.0
+        return float(select_loss(logits, maps, point, end))
+
+    assert loss(1) < 1e-3
+    assert loss(0, 1, 2) > 1.0  # spread over the entries' shared words too
+    # A word shown once is as specific as the pair: both are labels, unless the spans
+    # tell which is longer.
+    maps[0, 0, 24:27] = 0.0
+    assert loss(0, 1) < 0.7 < 5.0 < loss(1)  # the label is both, half each (entropy ln 2)
+    spans = torch.zeros(1, MAX_WORDS, 2, dtype=torch.long)
+    spans[0, :3] = torch.tensor([[5, 10], [5, 17], [11, 17]])  # Order, Order Member, Member
+    logits = torch.zeros(1, 2, MAX_WORDS + 1)
+    logits[0, 0, 1] = 20.0
+    assert float(select_loss(logits, maps, point, end, spans=spans)) < 1e-3
+
+
 def test_the_net_shows_the_selected_words_map_to_the_cnn():
     torch.manual_seed(0)
     cfg = NetConfig(input_height=64, input_width=96, text_match=True, word_select=True)
