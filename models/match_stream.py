@@ -68,7 +68,8 @@ class WordMatchStream:
             zip(self._raws, tm._templates(self.terms, tm.WORD_SIZES), strict=True)
         ):
             if i < tm.MAX_WORDS:
-                self._out[:, :, i] = tm._to_input(tm._finish(raws, sized, h, w), height, width)
+                finished = tm._finish(raws, sized, h, w, tm.term_low(self.terms[i]))
+                self._out[:, :, i] = tm._to_input(finished, height, width)
 
     def _update(self, previous: np.ndarray, gray: np.ndarray, height: int, width: int) -> bool:
         """Redo the changed areas; False when a full recompute is the better deal."""
@@ -113,5 +114,6 @@ class WordMatchStream:
                     old[...] = new
             if shows and i < tm.MAX_WORDS:
                 assert self._out is not None
-                self._out[:, :, i] = tm._to_input(tm._finish(raws, sized, h, w), height, width)
+                finished = tm._finish(raws, sized, h, w, tm.term_low(self.terms[i]))
+                self._out[:, :, i] = tm._to_input(finished, height, width)
         return True

@@ -210,6 +210,16 @@ def word_membership(spans: torch.Tensor, length: int) -> torch.Tensor:
     return (pos >= spans[..., :1]) & (pos < spans[..., 1:])
 
 
+def part_of_longer(spans: torch.Tensor) -> torch.Tensor:
+    """(B, W, 2) character spans (-1: absent) -> (B, W) bool: term w lies inside a longer
+    term of the instruction ("Abbott" inside the pair "Nadia Abbott")."""
+    start, end = spans[..., 0], spans[..., 1]
+    present = start >= 0
+    inside = (start[:, None, :] <= start[:, :, None]) & (end[:, :, None] <= end[:, None, :])
+    longer = (end - start)[:, None, :] > (end - start)[:, :, None]
+    return (inside & longer & present[:, None, :]).any(-1) & present
+
+
 GLANCE_CHANNELS = 32
 
 
@@ -244,7 +254,9 @@ class TermGlance(nn.Module):
         (B, MAX_WORDS, dim) and how strongly each word shows (B, MAX_WORDS) in [0, 1]."""
         f = self.conv(rgb * (1.0 / 64.0) - 2.0)  # 0..255 -> about mean 0, std 1
         m = F.avg_pool2d(maps, 4) * (1.0 / 255.0)
-        strength = m.flatten(2).amax(-1)
+        # From the maps themselves: pooled, a match blob's peak depended on where it fell
+        # in the 4x4 grid (a clean match read 0.5-1).
+        strength = maps.flatten(2).amax(-1) * (1.0 / 255.0)
         # Squared weights: a clean match outweighs the faint similar words around it.
         wts = m * m
         wts = wts / wts.sum((2, 3), keepdim=True).clamp(min=1e-4)
@@ -335,9 +347,10 @@ class PolicyNet(nn.Module):
         self.point_head = nn.Conv2d(dec[0], 6, 1)  # 2 heat + 4 offset channels
         # With word selection the heads also see how much each pointer picked "none":
         # nothing left to point at is what "done" looks like in a sequence of clicks.
-        # With the glance, also how strongly the picked words show, and each word on its
-        # own: a list entry's full name ("Nadia Abbott") shown or not decides scroll vs
-        # click, while the point's pick may be a word of a similar entry.
+        # With the glance, also how strongly the picked words show, and each term on its
+        # own (a pair's words only as the pair): a list entry's full name ("Nadia Abbott")
+        # shown or not decides scroll vs click, while the point's pick may be a word of a
+        # similar entry.
         g = 2 * ch[3] + cond + (2 if cfg.word_select else 0)
         g += 2 + MAX_WORDS if cfg.term_glance else 0
         self.trunk = nn.Sequential(
@@ -399,7 +412,11 @@ class PolicyNet(nn.Module):
             extra = {"select": logits, "word_maps": maps}
             summary.append(probs[..., -1])
             if strength is not None:
-                summary += [torch.einsum("bkw,bw->bk", probs[..., :-1], strength), strength]
+                # The words of a pair only count together: "Abbott" shown at "Kai Abbott"
+                # says nothing of "Nadia Abbott", yet in 20 demonstrations the one showed
+                # whenever the other did, and the net learnt to click on it.
+                alone = strength.masked_fill(part_of_longer(words), 0.0)
+                summary += [torch.einsum("bkw,bw->bk", probs[..., :-1], strength), alone]
         feats = []
         for stage in self.stages:
             x = stage(x, cond)

@@ -42,9 +42,14 @@ SIZES = (14,)
 # template scored 0.67 and a bold 14 px one 0.86-0.94.
 WORD_SIZES = (12, 13, 14, -14)
 # Bump when the per-word maps change in a way `word_maps_signature` does not show.
-WORD_MAPS_VERSION = 3
+WORD_MAPS_VERSION = 4
 # NCC below LOW is what unrelated text and edges reach; HIGH and above is a clean match.
 LOW, HIGH = 0.5, 0.85
+# A pair's template ("Nadia Abbott") scores 0.64-0.77 on an entry that shares one of its
+# words ("Kai Abbott") and 0.89-0.98 on itself (recorded scroll_find frames, held-out
+# failures included): from LOW, the shared word alone showed the pair at up to 0.77 of a
+# clean match, and the policy clicked the neighbour before the entry had scrolled into view.
+PAIR_LOW = 0.75
 # Frames larger than this (longest side) are searched at half resolution first and only
 # the best candidates scored at full resolution: a whole 1280x800 screen at full resolution
 # took ~60 ms per word. Half resolution alone is not enough: there the named word scores
@@ -212,9 +217,16 @@ def _gray(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
-def _finish(raws: list[np.ndarray | None], templates: tuple, h: int, w: int) -> np.ndarray:
+def term_low(term: str) -> float:
+    """The NCC at which ``term``'s map starts to show: `PAIR_LOW` for a pair, else `LOW`."""
+    return PAIR_LOW if " " in term else LOW
+
+
+def _finish(
+    raws: list[np.ndarray | None], templates: tuple, h: int, w: int, low: float = LOW
+) -> np.ndarray:
     """One word's full-resolution NCC maps (one per size, top-left coordinates) -> its
-    rescaled blob map, (h, w) float32 in [0, 1]."""
+    rescaled blob map, (h, w) float32 in [0, 1] (``low``..`HIGH` rescaled)."""
     best = np.zeros((h, w), np.float32)
     for raw, (t, _) in zip(raws, templates, strict=True):
         if raw is None:
@@ -224,12 +236,12 @@ def _finish(raws: list[np.ndarray | None], templates: tuple, h: int, w: int) -> 
         y0, x0 = t.shape[0] // 2, t.shape[1] // 2
         view = best[y0 : y0 + raw.shape[0], x0 : x0 + raw.shape[1]]
         np.maximum(view, raw, out=view)
-    return _blob(best)
+    return _blob(best, low)
 
 
-def _blob(best: np.ndarray) -> np.ndarray:
-    """Best NCC at each word centre -> [0, 1] (LOW..HIGH rescaled) blob map."""
-    best = np.clip((best - LOW) * (1.0 / (HIGH - LOW)), 0.0, 1.0)
+def _blob(best: np.ndarray, low: float = LOW) -> np.ndarray:
+    """Best NCC at each word centre -> [0, 1] (low..HIGH rescaled) blob map."""
+    best = np.clip((best - low) * (1.0 / (HIGH - low)), 0.0, 1.0)
     # A blob, not a point, at each matched word's centre, so it survives the downscale.
     return cv2.dilate(best, cv2.getStructuringElement(cv2.MORPH_RECT, (3 * BLOB, BLOB)))
 
@@ -255,13 +267,16 @@ def _word_scores(
     templates = _templates(words, sizes)
     if max(h, w) <= MAX_FULL_RES:
         raws = _full_res_raws(gray, sq, words, sizes)
-        return [_finish(r, t, h, w) for r, t in zip(raws, templates, strict=True)]
+        return [
+            _finish(r, t, h, w, term_low(word))
+            for word, r, t in zip(words, raws, templates, strict=True)
+        ]
     # Large frame: find candidates at half resolution (4x cheaper, but there a similar
     # word can outscore the right one), then score each at full resolution.
     small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     small_sq = small * small
     out = []
-    for sized in templates:
+    for word, sized in zip(words, templates, strict=True):
         best = np.zeros((h, w), np.float32)
         for t, t_half in sized:
             th, tw = t.shape
@@ -279,7 +294,7 @@ def _word_scores(
                     top + y0 : top + y0 + ncc.shape[0], left + x0 : left + x0 + ncc.shape[1]
                 ]
                 np.maximum(view, ncc, out=view)
-        out.append(_blob(best))
+        out.append(_blob(best, term_low(word)))
     return out
 
 
@@ -318,7 +333,7 @@ def _to_input(m: np.ndarray, height: int, width: int) -> np.ndarray:
 def word_maps_signature() -> list:
     """What the per-word maps depend on: dataset cache keys and checkpoints record it, so
     a change of sizes or thresholds rebuilds the cache and refuses old checkpoints."""
-    return [WORD_MAPS_VERSION, list(WORD_SIZES), LOW, HIGH, BLOB, MAX_WORDS, MAX_FULL_RES]
+    return [WORD_MAPS_VERSION, list(WORD_SIZES), LOW, HIGH, PAIR_LOW, BLOB, MAX_WORDS, MAX_FULL_RES]
 
 
 def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.ndarray:

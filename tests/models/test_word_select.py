@@ -291,3 +291,41 @@ def test_with_glances_a_word_key_depends_on_whether_the_other_words_show():
         a = net(images, tokens, hist, words=words)["select"]
         b = net(shown, tokens, hist, words=words)["select"]
     assert torch.allclose(a[0, :, 0], b[0, :, 0])
+
+
+def _list_frame(names: list[str]) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    from deskmimic.models.text_match import FONT_PATH, ImageFont
+
+    im = Image.new("RGB", (320, 40 + 26 * len(names)), (255, 255, 255))
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.truetype(str(FONT_PATH), 14)
+    for i, name in enumerate(names):
+        draw.text((12, 20 + 26 * i), name, font=font, fill=(0, 0, 0))
+    return np.asarray(im)
+
+
+def test_a_pair_shows_only_where_both_its_words_stand_together():
+    # A list sorted by last name: "Kai Abbott" scrolls into view before "Nadia Abbott".
+    text = "Scroll to Nadia Abbott and click it"
+    assert [t for t, _, _ in term_spans(text)] == ["Nadia", "Nadia Abbott", "Abbott"]
+    before = _list_frame(["Ivo Aalto", "Kai Abbott", "Lena Abbott"])
+    after = _list_frame(["Kai Abbott", "Lena Abbott", "Nadia Abbott"])
+    h, w = before.shape[:2]
+    m0 = word_maps(before, text, h, w)
+    m1 = word_maps(after, text, h, w)
+    assert m0[:, :, 2].max() == 255 and m1[:, :, 2].max() == 255  # "Abbott" either way
+    assert m0[:, :, 1].max() < 40, "the pair showed on an entry sharing one word"
+    assert m1[:, :, 1].max() == 255
+    ys, _ = np.nonzero(m1[:, :, 1] == 255)
+    assert abs(float(ys.mean()) - (20 + 26 * 2 + 8)) < 6  # at the third row
+
+
+def test_the_trunk_sees_a_pairs_words_only_as_the_pair():
+    from deskmimic.models.policy_net import part_of_longer
+
+    spans = torch.tensor(word_span_array("Scroll to Nadia Abbott and click it", 64))[None]
+    assert part_of_longer(spans)[0, :4].tolist() == [True, False, True, False]
+    spans = torch.tensor(word_span_array("Click Apple, then Basket", 64))[None]
+    assert not part_of_longer(spans).any()
