@@ -86,6 +86,14 @@ class BCPolicy(Policy):
     def _text(self, instruction: str) -> tuple[Any, torch.Tensor, torch.Tensor]:
         # The instruction is fixed for an episode: encode it once (~2 ms saved per call).
         if self._text_cache is None or self._text_cache[0] != instruction:
+            if len(instruction) > self.tokenizer.max_len:
+                logger.warning(
+                    "the instruction has %d characters; this policy reads the first %d"
+                    " (its training instructions were shorter): %r is cut off",
+                    len(instruction),
+                    self.tokenizer.max_len,
+                    instruction[self.tokenizer.max_len :],
+                )
             tokens = torch.from_numpy(self.tokenizer.encode(instruction))[None].to(self.device)
             spans = word_span_array(instruction, self.tokenizer.max_len)
             words = torch.from_numpy(spans)[None].to(self.device)

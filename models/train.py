@@ -114,6 +114,20 @@ def evaluate(
     return acc.result()
 
 
+def _text_len(setting: int, data: DatasetSplit) -> int:
+    """Instruction characters the network reads: ``setting``, grown to the longest
+    instruction (rounded up to 32, at most 512). Cut at 96, a workflow instruction lost its
+    end ("..., choose Mode Verbose, then press OK"): the option to choose was never seen."""
+    longest = max((len(s.instruction) for s in (*data.train, *data.val)), default=0)
+    if longest <= setting:
+        return setting
+    grown = min(512, -(-longest // 32) * 32)
+    logger.info(
+        "max_text_len %d -> %d: the longest instruction has %d characters", setting, grown, longest
+    )
+    return grown
+
+
 def _keep_saved_inputs(cfg: TrainConfig) -> TrainConfig:
     """On --resume, keep the run's own text_match and word_select: they describe the data the
     weights were trained on (runs from before a setting existed have none), not a choice to
@@ -197,17 +211,19 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
         if not data.train:
             raise ConfigError("the training split is empty: add episodes or lower --val-fraction")
 
-        tokenizer = CharTokenizer(cfg.max_text_len)
+        text_len = _text_len(cfg.max_text_len, data)
         state: dict = {}
         if resume_from is not None:
             spec0, loaded, _ = load_checkpoint(resume_from)
             space = spec0.space
+            text_len = spec0.net.max_text_len  # the network's own, whatever the data now
         else:
             space = ActionSpace.build(
                 (s.action for s in data.train),
                 scroll_max=cfg.scroll_max,
                 history_len=cfg.history_len,
             )
+        tokenizer = CharTokenizer(text_len)
         train_set = SampleSet(data.train, space, tokenizer)
         val_set = SampleSet(data.val, space, tokenizer) if data.val else train_set
         if not data.val:
@@ -219,7 +235,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
             channels=cfg.channels,
             decoder_channels=cfg.decoder_channels,
             vocab_size=tokenizer.vocab_size,
-            max_text_len=cfg.max_text_len,
+            max_text_len=text_len,
             num_kinds=space.num_kinds,
             num_strings=space.num_strings,
             num_chords=space.num_chords,

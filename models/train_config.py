@@ -42,7 +42,8 @@ class TrainConfig:
         val_fraction: share of episodes held out for validation (split by episode).
         input_height, input_width: network input in pixels (multiples of 32).
         history_len: previous action kinds the policy sees.
-        max_text_len: instruction characters the policy reads.
+        max_text_len: instruction characters the policy reads at least; training grows it
+            to fit the longest instruction (rounded up to 32, at most 512).
         scroll_max: largest wheel-click count per scroll step it can output.
         channels, decoder_channels: network widths (see `NetConfig`).
         text_match: give the network the instruction match channel (where the instruction's

@@ -33,11 +33,15 @@ def _click_frames(root: Path):
     out = []
     for ep_dir in sorted(root.iterdir()):
         with Episode.open(ep_dir) as ep:
-            step = next(s for s in steps_for_episode(ep)
-                        if (a := action_from_step(s)) is not None and a.kind == "click")
+            step = next(
+                s
+                for s in steps_for_episode(ep)
+                if (a := action_from_step(s)) is not None and a.kind == "click"
+            )
             label = ep.instruction.split()[-1]
-            out.append((ep.frame(step.frame_index), ep.instruction,
-                        ep.extra["boxes"][f"button:{label}"]))
+            out.append(
+                (ep.frame(step.frame_index), ep.instruction, ep.extra["boxes"][f"button:{label}"])
+            )
     return out
 
 
@@ -50,21 +54,21 @@ def test_match_map_peaks_on_the_named_button_of_a_recorded_demo(demo_root: Path,
     for frame, instruction, (bx, by, bw, bh) in frames:
         if screen:
             canvas = np.full((800, 1280, 3), 228, np.uint8)
-            canvas[90:90 + frame.shape[0], 310:310 + frame.shape[1]] = frame
+            canvas[90 : 90 + frame.shape[0], 310 : 310 + frame.shape[1]] = frame
             frame, bx, by = canvas, bx + 310, by + 90
         m = match_map(frame, instruction)
         assert m.shape == frame.shape[:2] and m.dtype == np.float32
         y, x = np.unravel_index(int(m.argmax()), m.shape)
         assert bx <= x < bx + bw and by <= y < by + bh, (instruction, (x, y), (bx, by, bw, bh))
-        inside = m[by:by + bh, bx:bx + bw].max()
+        inside = m[by : by + bh, bx : bx + bw].max()
         rest = m.copy()
-        rest[by:by + bh, bx:bx + bw] = 0  # the banner (bold, larger) and the other labels
+        rest[by : by + bh, bx : bx + bw] = 0  # the banner (bold, larger) and the other labels
         if screen:
             assert inside >= 0.5 and rest.max() < inside, (instruction, inside, rest.max())
         else:
             assert inside >= 0.8 and rest.max() <= 0.6, (instruction, inside, rest.max())
         # another instruction does not light up this button
-        other = match_map(frame, "Click Zyzzyva")[by:by + bh, bx:bx + bw].max()
+        other = match_map(frame, "Click Zyzzyva")[by : by + bh, bx : bx + bw].max()
         assert other <= 0.6
 
 
@@ -90,8 +94,11 @@ def test_augmentation_shifts_the_channel_with_the_image_and_keeps_its_values():
     gen = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (8, 32, 48, 4), dtype=torch.uint8, generator=gen)
     images[..., 3] = images[..., 0]  # the match channel starts as a copy of red
-    batch = {"point": torch.full((8, 2), -1.0), "end": torch.full((8, 2), -1.0),
-             "box": torch.full((8, 4), -1.0)}
+    batch = {
+        "point": torch.full((8, 2), -1.0),
+        "end": torch.full((8, 2), -1.0),
+        "box": torch.full((8, 4), -1.0),
+    }
     cfg = AugmentConfig(translate=0.2, brightness=0.0, contrast=0.0, gain=0.0)
     moved, _ = augment_batch(images, batch, cfg, gen)
     assert torch.equal(moved[..., 3], moved[..., 0])  # the same shift for every channel
@@ -127,9 +134,7 @@ def test_a_trained_policy_computes_the_channel_itself(trained_run: Path, demo_ro
     assert action.kind in policy.spec.space.kinds
 
 
-def test_a_run_from_before_the_setting_resumes_without_the_channel(
-    demo_root: Path, tmp_path: Path
-):
+def test_a_run_from_before_the_setting_resumes_without_the_channel(demo_root: Path, tmp_path: Path):
     import json
 
     from deskmimic.models.checkpoint import load_checkpoint
@@ -146,3 +151,32 @@ def test_a_run_from_before_the_setting_resumes_without_the_channel(
     assert done["epoch"] == 2
     spec, _, _ = load_checkpoint(old.run_dir, "last")
     assert not spec.net.text_match
+
+
+def test_the_network_reads_the_whole_of_a_long_instruction(trained_run: Path, caplog):
+    from types import SimpleNamespace
+
+    from deskmimic.models.dataset import DatasetSplit
+    from deskmimic.models.policy import load_policy
+    from deskmimic.models.train import _text_len
+
+    # A workflow instruction is ~120 characters: cut at 96, the option to choose was lost.
+    text = (
+        "Open Settings \u203a Order Contact, set Filename to 'azure' and Contact to "
+        "'paddle lunar', choose Mode Verbose, then press OK"
+    )
+    data = DatasetSplit([SimpleNamespace(instruction="Click OK")], [])
+    assert _text_len(96, data) == 96
+    data.val.append(SimpleNamespace(instruction=text))
+    assert _text_len(96, data) == 128 and len(text) <= 128
+    assert _text_len(200, data) == 200
+    # A policy trained on shorter instructions says what it cannot read.
+    policy = load_policy(trained_run, which="last")
+    long = "Click OK " + "and then some more words " * 20
+    with caplog.at_level("WARNING"):
+        policy._text(long)
+    assert "is cut off" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        policy._text("Click OK")
+    assert "cut off" not in caplog.text
