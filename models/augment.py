@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 
 from deskmimic.core.errors import ConfigError
+from deskmimic.models.policy_net import term_parts
+from deskmimic.models.text_match import MAX_WORDS
 
 
 @dataclass(frozen=True)
@@ -24,18 +26,23 @@ class AugmentConfig:
         brightness: largest additive change, fraction of full scale.
         contrast: largest relative contrast change.
         gain: largest relative per-channel gain change (colour shift).
+        pair_words: with per-word maps, how often a shown pair's words lose their own maps
+            (`hide_pair_words`).
     """
 
     translate: float = 0.08
     brightness: float = 0.15
     contrast: float = 0.2
     gain: float = 0.08
+    pair_words: float = 0.5
 
     def __post_init__(self) -> None:
         for name in ("translate", "brightness", "contrast", "gain"):
             value = getattr(self, name)
             if not 0.0 <= value <= 0.5:
                 raise ConfigError(f"augmentation {name}={value}: must be in [0, 0.5]")
+        if not 0.0 <= self.pair_words <= 1.0:
+            raise ConfigError(f"augmentation pair_words={self.pair_words}: must be in [0, 1]")
 
 
 def _uniform(
@@ -107,7 +114,43 @@ def photometric(images: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) 
 def augment_batch(
     images: torch.Tensor, batch: dict[str, torch.Tensor], cfg: AugmentConfig, gen: torch.Generator
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Translation then photometric jitter; images come back as float (B, H, W, C) in [0, 255]."""
+    """Translation, photometric jitter, and with per-word maps `hide_pair_words`; images
+    come back as float (B, H, W, C) in [0, 255]."""
     if cfg.translate > 0:
         images, batch = translate_batch(images, batch, cfg.translate, gen)
-    return photometric(images, cfg, gen), batch
+    images = photometric(images, cfg, gen)
+    if cfg.pair_words > 0 and "words" in batch and images.shape[-1] == 3 + MAX_WORDS:
+        images = hide_pair_words(images, batch["words"], cfg.pair_words, gen)
+    return images, batch
+
+
+# A pair's map at least this high (of 255) counts as shown.
+PAIR_SHOWN = 191.0
+
+
+def hide_pair_words(
+    images: torch.Tensor, words: torch.Tensor, p: float, gen: torch.Generator
+) -> torch.Tensor:
+    """Where a pair of words shows on screen, blank its words' own maps with probability p.
+
+    In 20 scroll_find demonstrations the last name showed on screen whenever the full
+    name did, but for 7 of 93 frames, so the net learnt to click on either; held out,
+    the neighbour "Kai Abbott" showed "Abbott" a row before "Nadia Abbott" came into
+    view, and it clicked. With the words blanked at half the frames where their pair
+    shows, only the pair goes with every click.
+
+    Args:
+        images: float (B, H, W, 3 + MAX_WORDS), the per-word maps after RGB.
+        words: (B, MAX_WORDS, 2) the terms' character spans (`text_match.word_span_array`).
+    """
+    parts = term_parts(words)  # (B, i, j): term i inside term j
+    b = images.shape[0]
+    maps = images[..., 3:]
+    shown = maps.amax((1, 2)) >= PAIR_SHOWN  # (B, W)
+    draw = torch.rand(b, MAX_WORDS, generator=gen, device=images.device) < p
+    hide = (parts & (shown & draw)[:, None, :]).any(-1)  # (B, W)
+    if not bool(hide.any()):
+        return images
+    rgb = torch.ones(b, 3, dtype=torch.bool, device=hide.device)
+    keep = torch.cat([rgb, ~hide], 1).to(images.dtype)
+    return images * keep[:, None, None, :]

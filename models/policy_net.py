@@ -210,14 +210,19 @@ def word_membership(spans: torch.Tensor, length: int) -> torch.Tensor:
     return (pos >= spans[..., :1]) & (pos < spans[..., 1:])
 
 
-def part_of_longer(spans: torch.Tensor) -> torch.Tensor:
-    """(B, W, 2) character spans (-1: absent) -> (B, W) bool: term w lies inside a longer
-    term of the instruction ("Abbott" inside the pair "Nadia Abbott")."""
+def term_parts(spans: torch.Tensor) -> torch.Tensor:
+    """(B, W, 2) character spans (-1: absent) -> (B, W, W) bool: term i lies inside the
+    longer term j ("Abbott" inside the pair "Nadia Abbott")."""
     start, end = spans[..., 0], spans[..., 1]
     present = start >= 0
     inside = (start[:, None, :] <= start[:, :, None]) & (end[:, :, None] <= end[:, None, :])
     longer = (end - start)[:, None, :] > (end - start)[:, :, None]
-    return (inside & longer & present[:, None, :]).any(-1) & present
+    return inside & longer & present[:, None, :] & present[:, :, None]
+
+
+def part_of_longer(spans: torch.Tensor) -> torch.Tensor:
+    """(B, W, 2) character spans -> (B, W) bool: term w lies inside a longer term."""
+    return term_parts(spans).any(-1)
 
 
 GLANCE_CHANNELS = 32

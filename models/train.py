@@ -283,7 +283,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
                 net, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None
             )
         kind_w = train_set.kind_weights().to(ctx.device) if cfg.balance_kinds else None
-        aug = AugmentConfig(cfg.translate, cfg.brightness, cfg.contrast, cfg.gain)
+        aug = AugmentConfig(cfg.translate, cfg.brightness, cfg.contrast, cfg.gain, cfg.pair_words)
         sampler = (
             DistributedSampler(train_set, ctx.world_size, ctx.rank, shuffle=True, seed=cfg.seed)
             if ctx.distributed

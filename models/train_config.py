@@ -51,7 +51,8 @@ class TrainConfig:
         word_select: with ``text_match``, one match map per instruction word, and the
             network learns which word each step points at (`policy_net.WordSelect`);
             ignored without ``text_match``.
-        augment, translate, brightness, contrast, gain: augmentation (see `AugmentConfig`).
+        augment, translate, brightness, contrast, gain, pair_words: augmentation (see
+            `AugmentConfig`).
         balance_kinds: weight the kind loss up for rare kinds.
         num_threads: torch CPU threads per process.
         cache_dir: preprocessed-sample cache (default: ``runs_dir/.cache``).
@@ -90,6 +91,7 @@ class TrainConfig:
     brightness: float = 0.15
     contrast: float = 0.2
     gain: float = 0.08
+    pair_words: float = 0.5
     balance_kinds: bool = True
     num_threads: int = 2
     cache_dir: Path | None = None
@@ -157,6 +159,8 @@ class TrainConfig:
         for k in ("translate", "brightness", "contrast", "gain"):
             if not 0 <= getattr(self, k) <= 0.5:
                 raise ConfigError(f"augmentation {k}={getattr(self, k)}: must be in [0, 0.5]")
+        if not 0 <= self.pair_words <= 1:
+            raise ConfigError(f"augmentation pair_words={self.pair_words}: must be in [0, 1]")
 
     @property
     def run_dir(self) -> Path:

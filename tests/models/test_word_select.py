@@ -329,3 +329,34 @@ def test_the_trunk_sees_a_pairs_words_only_as_the_pair():
     assert part_of_longer(spans)[0, :4].tolist() == [True, False, True, False]
     spans = torch.tensor(word_span_array("Click Apple, then Basket", 64))[None]
     assert not part_of_longer(spans).any()
+
+
+def test_augmentation_blanks_a_shown_pairs_words_together_and_half_the_time():
+    from deskmimic.models.augment import AugmentConfig, augment_batch, hide_pair_words
+
+    spans = torch.tensor(word_span_array("Scroll to Nadia Abbott and click it", 64))[None]
+    spans = spans.repeat(400, 1, 1)
+    images = torch.zeros(400, 8, 8, 3 + MAX_WORDS)
+    images[..., :3] = 200.0
+    images[..., 3:6] = 255.0  # Nadia, Nadia Abbott, Abbott all shown
+    images[:200, :, :, 4] = 100.0  # ... but in the first half the pair only faintly
+    out = hide_pair_words(images, spans, 0.5, torch.Generator().manual_seed(0))
+    assert torch.equal(out[..., :3], images[..., :3]) and torch.equal(out[..., 4], images[..., 4])
+    assert torch.equal(out[:200], images[:200]), "words hidden where their pair does not show"
+    first, last = out[200:, 0, 0, 3], out[200:, 0, 0, 5]
+    assert torch.equal(first, last)  # both words of the pair, or neither
+    assert 0.35 < float((first == 0).float().mean()) < 0.65
+    # Part of the training augmentation; off at 0, and RGB-only inputs pass through.
+    batch = {
+        "point": torch.full((400, 2), 0.5),
+        "end": torch.full((400, 2), -1.0),
+        "box": torch.full((400, 4), -1.0),
+        "words": spans,
+    }
+    none = AugmentConfig(translate=0, brightness=0, contrast=0, gain=0, pair_words=0)
+    some = AugmentConfig(translate=0, brightness=0, contrast=0, gain=0, pair_words=0.5)
+    gen = torch.Generator().manual_seed(1)
+    assert torch.equal(augment_batch(images, batch, none, gen)[0], images)
+    assert (augment_batch(images, batch, some, gen)[0][200:, 0, 0, 3] == 0).any()
+    rgb = images[..., :3]
+    assert torch.equal(augment_batch(rgb, batch, some, gen)[0], rgb)
