@@ -355,6 +355,10 @@ def global_rect(widget: QWidget, rect: QRect) -> Rect:
                 max(1, round(rect.width() * dpr)), max(1, round(rect.height() * dpr)))
 
 
+# The least height `_grid` shrinks a box to: a 9 pt label with a little room.
+MIN_BOX = 28
+
+
 def place_rects(rng: random.Random, area: QRect, sizes: list[tuple[int, int]],
                 gap: int = 12, tries: int = 400) -> list[QRect]:
     """Random non-overlapping positions for boxes of ``sizes`` inside ``area``.
@@ -376,6 +380,8 @@ def place_rects(rng: random.Random, area: QRect, sizes: list[tuple[int, int]],
 
 
 def _grid(area: QRect, sizes: list[tuple[int, int]], gap: int) -> list[QRect]:
+    """Cells of the largest box's size, row by row; where those run past the bottom of
+    ``area``, `_rows`."""
     cw = max(w for w, _ in sizes) + gap
     ch = max(h for _, h in sizes) + gap
     cols = max(1, area.width() // cw)
@@ -383,4 +389,26 @@ def _grid(area: QRect, sizes: list[tuple[int, int]], gap: int) -> list[QRect]:
     for i, (w, h) in enumerate(sizes):
         r, c = divmod(i, cols)
         out.append(QRect(area.left() + c * cw, area.top() + r * ch, w, h))
+    if all(area.contains(r) for r in out):
+        return out
+    return _rows(area, sizes, gap)
+
+
+def _rows(area: QRect, sizes: list[tuple[int, int]], gap: int) -> list[QRect]:
+    """Rows left to right, each as tall as its tallest box, inside ``area``: when the rows
+    would run past its bottom, every box is made shorter (never under `MIN_BOX` px) and the
+    gaps narrower until they fit. The grid of `_grid` ran past the window on 17 of 90
+    drag_item seeds, cutting drop zones off with their labels."""
+    out: list[QRect] = []
+    for scale in (1.0, 0.85, 0.7, 0.6, 0.5, 0.4):
+        g = max(4, round(gap * min(1.0, scale + 0.2)))
+        out, x, y, row_h = [], area.left(), area.top(), 0
+        for w, h in sizes:
+            w, h = min(w, area.width()), max(MIN_BOX, min(h, round(h * scale)))
+            if x > area.left() and x + w > area.left() + area.width():
+                x, y, row_h = area.left(), y + row_h + g, 0
+            out.append(QRect(x, y, w, h))
+            x, row_h = x + w + g, max(row_h, h)
+        if y + row_h <= area.top() + area.height():
+            break
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QWidget
 
 from deskmimic.core.errors import TaskError
 from deskmimic.core.geometry import Rect
@@ -110,3 +111,19 @@ def test_heldout_seeds_ask_for_unseen_words(qapp, name: str) -> None:
     leaked = {w for w in train if V.is_heldout_word(w) and any(w in lst for lst in V.LISTS.values())}
     # Train seeds never ask for a held-out word (common words like 'and'/'then' aside).
     assert not leaked - {"then", "and", "it", "the", "onto", "into", "from", "in", "to"}, leaked
+
+
+@pytest.mark.parametrize("name", ["click_button", "click_sequence", "drag_item"])
+def test_placed_elements_are_whole_on_every_seed(shown, name: str) -> None:
+    # `element_boxes` gives the visible part of a widget, so a box placed past the window's
+    # bottom edge looked fine there; a drop zone cut off with its label (held-out
+    # drag_item seed 1,000,024) cannot be found on screen by anyone.
+    cut = []
+    for seed in [*range(0, 40), *range(1_000_000, 1_000_050)]:
+        task = shown(name, seed)
+        for widget in task.body.children():
+            if isinstance(widget, QWidget) and widget.isVisible():
+                seen = widget.visibleRegion().boundingRect()
+                if seen != widget.rect() and widget.height() > 10:
+                    cut.append((seed, widget.metaObject().className(), widget.geometry()))
+    assert not cut, f"{len(cut)} elements cut off, e.g. {cut[:3]}"
