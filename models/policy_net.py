@@ -261,7 +261,8 @@ class TermGlance(nn.Module):
         m = F.avg_pool2d(maps, 4) * (1.0 / 255.0)
         # From the maps themselves: pooled, a match blob's peak depended on where it fell
         # in the 4x4 grid (a clean match read 0.5-1).
-        strength = maps.flatten(2).amax(-1) * (1.0 / 255.0)
+        # (via a 4x4 max pool: a plain amax over the channels-last maps took ~1.6 ms)
+        strength = F.max_pool2d(maps, 4, ceil_mode=True).amax((2, 3)) * (1.0 / 255.0)
         # Squared weights: a clean match outweighs the faint similar words around it.
         wts = m * m
         wts = wts / wts.sum((2, 3), keepdim=True).clamp(min=1e-4)
