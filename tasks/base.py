@@ -397,8 +397,8 @@ def _grid(area: QRect, sizes: list[tuple[int, int]], gap: int) -> list[QRect]:
 def _rows(area: QRect, sizes: list[tuple[int, int]], gap: int) -> list[QRect]:
     """Rows left to right, each as tall as its tallest box, inside ``area``: when the rows
     would run past its bottom, every box is made shorter (never under `MIN_BOX` px) and the
-    gaps narrower until they fit. The grid of `_grid` ran past the window on 17 of 90
-    drag_item seeds, cutting drop zones off with their labels."""
+    gaps narrower until they fit. The grid of `_grid` ran past the window on drag_item
+    seeds, cutting 17 drop zones and tiles off (with their labels) on 90 seeds."""
     out: list[QRect] = []
     for scale in (1.0, 0.85, 0.7, 0.6, 0.5, 0.4):
         g = max(4, round(gap * min(1.0, scale + 0.2)))
