@@ -270,6 +270,9 @@ import json, os, signal, sys, time
 from deskmimic.agent.inject import open_injector
 from deskmimic.agent.input_state import query_held
 mode = sys.argv[1]
+# Started in the background by a non-interactive shell (`nohup ... &`), Python inherits
+# SIGINT ignored and has no KeyboardInterrupt; this is about chaining to Python's own.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 def report(*_):
     print("held", json.dumps(query_held()), flush=True)
     sys.exit(0)
