@@ -68,8 +68,7 @@ class WordMatchStream:
             zip(self._raws, tm._templates(self.terms, tm.WORD_SIZES), strict=True)
         ):
             if i < tm.MAX_WORDS:
-                finished = tm._finish(raws, sized, h, w, tm.term_low(self.terms[i]))
-                self._out[:, :, i] = tm._to_input(finished, height, width)
+                self._refinish(i, raws, sized, h, w)
 
     def _update(self, previous: np.ndarray, gray: np.ndarray, height: int, width: int) -> bool:
         """Redo the changed areas; False when a full recompute is the better deal."""
@@ -113,7 +112,12 @@ class WordMatchStream:
                     shows = shows or float(old.max()) >= tm.LOW or float(new.max()) >= tm.LOW
                     old[...] = new
             if shows and i < tm.MAX_WORDS:
-                assert self._out is not None
-                finished = tm._finish(raws, sized, h, w, tm.term_low(self.terms[i]))
-                self._out[:, :, i] = tm._to_input(finished, height, width)
+                self._refinish(i, raws, sized, h, w)
         return True
+
+    def _refinish(self, i: int, raws: list, sized: tuple, h: int, w: int) -> None:
+        # Term i's NCC maps -> its blob map, resized into the output channel.
+        assert self._out is not None
+        finished = tm._finish(raws, sized, h, w, tm.term_low(self.terms[i]))
+        height, width = self._out.shape[:2]
+        self._out[:, :, i] = tm._to_input(finished, height, width)

@@ -211,13 +211,13 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
         if not data.train:
             raise ConfigError("the training split is empty: add episodes or lower --val-fraction")
 
-        text_len = _text_len(cfg.max_text_len, data)
         state: dict = {}
         if resume_from is not None:
             spec0, loaded, _ = load_checkpoint(resume_from)
             space = spec0.space
             text_len = spec0.net.max_text_len  # the network's own, whatever the data now
         else:
+            text_len = _text_len(cfg.max_text_len, data)
             space = ActionSpace.build(
                 (s.action for s in data.train),
                 scroll_max=cfg.scroll_max,

@@ -355,7 +355,7 @@ def global_rect(widget: QWidget, rect: QRect) -> Rect:
                 max(1, round(rect.width() * dpr)), max(1, round(rect.height() * dpr)))
 
 
-# The least height `_grid` shrinks a box to: a 9 pt label with a little room.
+# The least height `_rows` shrinks a box to: a 9 pt label with a little room.
 MIN_BOX = 28
 
 
@@ -404,7 +404,7 @@ def _rows(area: QRect, sizes: list[tuple[int, int]], gap: int) -> list[QRect]:
         g = max(4, round(gap * min(1.0, scale + 0.2)))
         out, x, y, row_h = [], area.left(), area.top(), 0
         for w, h in sizes:
-            w, h = min(w, area.width()), max(MIN_BOX, min(h, round(h * scale)))
+            w, h = min(w, area.width()), max(MIN_BOX, round(h * scale))
             if x > area.left() and x + w > area.left() + area.width():
                 x, y, row_h = area.left(), y + row_h + g, 0
             out.append(QRect(x, y, w, h))
