@@ -42,8 +42,8 @@ ACTIONS = [
     Action("right_click", x=333, y=444),
     Action("drag", x=100, y=700, x2=1200, y2=35),
     Action("scroll", x=640, y=400, dy=-3, dx=1),
-    Action("type", text="Mira"),       # copied from the instruction
-    Action("type", text="hello"),      # a string seen in training
+    Action("type", text="Mira"),  # copied from the instruction
+    Action("type", text="hello"),  # a string seen in training
     Action("hotkey", keys=("ctrl", "s")),
     Action("done"),
 ]
@@ -124,7 +124,8 @@ def test_action_space_vocabularies_history_and_config_round_trip():
     assert space.scroll_class(99) == 2 * space.scroll_max  # clipped
     assert space.history_tokens([]).tolist() == [space.history_start] * 3
     assert space.history_tokens(["click", "type", "done", "drag"]).tolist() == [
-        space.kinds.index(k) for k in ("type", "done", "drag")]
+        space.kinds.index(k) for k in ("type", "done", "drag")
+    ]
     assert ActionSpace.from_config(space.to_config()) == space
     tok = CharTokenizer(8)
     assert tok.find_span("Log in as Ana", "Ana") is None  # truncated away at 8 chars
@@ -134,11 +135,19 @@ def test_action_space_vocabularies_history_and_config_round_trip():
 def _tiny_spec(h: int = 64, w: int = 96) -> PolicySpec:
     space = _space()
     tok = CharTokenizer(32)
-    net = NetConfig(input_height=h, input_width=w, channels=(8, 8, 8, 8),
-                    decoder_channels=(8, 8, 8), vocab_size=tok.vocab_size, max_text_len=32,
-                    num_kinds=space.num_kinds, num_strings=space.num_strings,
-                    num_chords=space.num_chords, num_scroll=space.num_scroll,
-                    history_len=space.history_len)
+    net = NetConfig(
+        input_height=h,
+        input_width=w,
+        channels=(8, 8, 8, 8),
+        decoder_channels=(8, 8, 8),
+        vocab_size=tok.vocab_size,
+        max_text_len=32,
+        num_kinds=space.num_kinds,
+        num_strings=space.num_strings,
+        num_chords=space.num_chords,
+        num_scroll=space.num_scroll,
+        history_len=space.history_len,
+    )
     return PolicySpec(net, space, tok.to_config(), {"width": 1280, "height": 800})
 
 
@@ -147,8 +156,11 @@ def test_checkpoint_save_load_links_and_optimizer(tmp_path: Path):
     torch.manual_seed(0)
     net = spec.build_net()
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
-    net(torch.zeros(1, 64, 96, 3, dtype=torch.uint8), torch.ones(1, 32, dtype=torch.long),
-        torch.zeros(1, 3, dtype=torch.long))["kind"].sum().backward()
+    net(
+        torch.zeros(1, 64, 96, 3, dtype=torch.uint8),
+        torch.ones(1, 32, dtype=torch.long),
+        torch.zeros(1, 3, dtype=torch.long),
+    )["kind"].sum().backward()
     opt.step()
     first = save_checkpoint(tmp_path, 10, net, spec, opt, {"step": 10, "epoch": 1}, best=True)
     with torch.no_grad():
@@ -188,7 +200,10 @@ def test_pruning_keeps_the_newest_and_whatever_best_and_last_name(tmp_path: Path
     removed = prune_checkpoints(tmp_path, 2)
     assert sorted(p.name for p in removed) == ["000001", "000003"]
     assert sorted(p.name for p in ckpts.iterdir() if p.name.isdigit()) == [
-        "000002", "000004", "000005"]
+        "000002",
+        "000004",
+        "000005",
+    ]
     assert load_checkpoint(tmp_path)[2].name == "000002"  # best still loads
     assert load_checkpoint(tmp_path, "last")[2].name == "000005"
 
@@ -242,8 +257,10 @@ def test_sample_cache_is_reused_and_invalidated(demo_root: Path, tmp_path: Path)
     assert len(entries) == 2  # <id>-<key>.npy + .json
     _, again = load_episode_samples(ep, H, W, cache)
     assert sorted(p.name for p in cache.iterdir()) == entries  # read back, not rebuilt
-    assert all(np.array_equal(a.image, b.image) and a.action == b.action
-               for a, b in zip(first, again, strict=True))
+    assert all(
+        np.array_equal(a.image, b.image) and a.action == b.action
+        for a, b in zip(first, again, strict=True)
+    )
     load_episode_samples(ep, 64, 96, cache)  # other input size: its own entry
     assert len(list(cache.iterdir())) == 4
     # an edited episode (here: meta.json rewritten) gets a new key
@@ -260,9 +277,18 @@ def test_same_seed_same_weights_other_seed_other_weights(tmp_path: Path):
     data = split_samples(synthetic_samples(6, seed=1, size=(64, 96)), 0.0, 0)
 
     def weights(name: str, seed: int) -> dict:
-        cfg = small_config(tmp_path, [], name=name, seed=seed, epochs=2, batch_size=4,
-                           input_height=64, input_width=96, val_fraction=0.0,
-                           text_match=False)  # synthetic screens carry no match channel
+        cfg = small_config(
+            tmp_path,
+            [],
+            name=name,
+            seed=seed,
+            epochs=2,
+            batch_size=4,
+            input_height=64,
+            input_width=96,
+            val_fraction=0.0,
+            text_match=False,
+        )  # synthetic screens carry no match channel
         done = run_training(cfg, data)
         return load_file(Path(done["last_checkpoint"]) / MODEL_FILE)
 
@@ -271,10 +297,46 @@ def test_same_seed_same_weights_other_seed_other_weights(tmp_path: Path):
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
+@pytest.mark.parametrize("val_fraction", [0.0, 0.34])
+def test_best_checkpoint_is_the_last_without_validation(
+    tmp_path: Path, monkeypatch, val_fraction: float
+):
+    """Scores that fall from epoch to epoch: with validation episodes "best" stays at the
+    first; without them (the scores come from training samples) it follows the last."""
+    import deskmimic.models.train as train_mod
+
+    scores = iter([0.9, 0.5, 0.3])
+    real = train_mod.evaluate
+
+    def falling(*args, **kw):
+        return {**real(*args, **kw), "score": next(scores)}
+
+    monkeypatch.setattr(train_mod, "evaluate", falling)
+    data = split_samples(synthetic_samples(6, seed=1, size=(64, 96)), val_fraction, 0)
+    assert bool(data.val) == (val_fraction > 0)
+    cfg = small_config(
+        tmp_path,
+        [],
+        name="best",
+        epochs=3,
+        batch_size=4,
+        input_height=64,
+        input_width=96,
+        val_fraction=val_fraction,
+        text_match=False,
+    )
+    done = run_training(cfg, data)
+    ckpts = Path(done["last_checkpoint"]).parent
+    first = sorted(p.name for p in ckpts.iterdir() if p.name.isdigit())[0]
+    expected = os.readlink(ckpts / "last") if not data.val else first
+    assert os.readlink(ckpts / "best") == expected
+
+
 def test_kind_weights_lift_rare_kinds():
     samples = synthetic_samples(8, seed=0, size=(64, 96), typing=True)
     samples = [s for s in samples if s.action.kind != "type"] + [
-        s for s in samples if s.action.kind == "type"][:1]
+        s for s in samples if s.action.kind == "type"
+    ][:1]
     space = ActionSpace.build(s.action for s in samples)
     ds = SampleSet(samples, space, CharTokenizer(32))
     w = ds.kind_weights()
