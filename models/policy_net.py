@@ -57,6 +57,9 @@ class NetConfig:
     # word is written (`TermGlance`): ticked or not, greyed out, shown at all; and the
     # keys see each other (`WordSelect.mix`).
     term_glance: bool = False
+    # With term_glance: the pointers pick only among words that show on the screen
+    # (`SHOWN_MIN`), or "none".
+    shown_only: bool = False
 
     def __post_init__(self) -> None:
         if self.input_height % 32 or self.input_width % 32:
@@ -69,6 +72,8 @@ class NetConfig:
             raise ValueError(
                 "term_glance needs word_select (it describes the words it picks among)"
             )
+        if self.shown_only and not self.term_glance:
+            raise ValueError("shown_only needs term_glance (it reads how strongly words show)")
         if len(self.channels) != 4 or len(self.decoder_channels) != 3:
             raise ValueError("channels needs 4 entries (strides 4..32), decoder_channels 3 (4..16)")
 
@@ -99,7 +104,7 @@ class NetConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         # Checkpoints from before a setting existed hash their config without it.
-        for name in ("text_match", "word_select", "term_glance"):
+        for name in ("text_match", "word_select", "term_glance", "shown_only"):
             if not d[name]:
                 del d[name]
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
@@ -226,6 +231,11 @@ def part_of_longer(spans: torch.Tensor) -> torch.Tensor:
 
 
 GLANCE_CHANNELS = 32
+
+# A word whose strongest match reads below this (0..1) does not show: with
+# `NetConfig.shown_only` no pointer picks it. `losses.select_loss` labels only words at
+# 0.5 and above, so no labelled pick is ever masked.
+SHOWN_MIN = 0.25
 
 
 class TermGlance(nn.Module):
@@ -387,8 +397,8 @@ class PolicyNet(nn.Module):
         ``text`` is `encode_text(tokens)` when the caller cached it (same instruction).
         ``words`` (B, MAX_WORDS, 2): the content words' character spans
         (`text_match.word_span_array`); needed with ``word_select``, which adds
-        ``select`` (B, 2, MAX_WORDS + 1) logits and ``word_maps`` (B, MAX_WORDS, H, W) to the
-        outputs.
+        ``select`` (B, 2, MAX_WORDS + 1) logits (with ``shown_only``, of the words that show)
+        and ``word_maps`` (B, MAX_WORDS, H, W) to the outputs.
         """
         cfg = self.cfg
         tok_feats, text_vec, tok_mask = text if text is not None else self.text(tokens)
@@ -408,7 +418,20 @@ class PolicyNet(nn.Module):
                 glance, strength = self.glance(x[:, :3], maps)
             logits = self.select(tok_feats, inside, cond, glance)
             probs = torch.softmax(logits, -1)
-            chosen = torch.einsum("bkw,bwhx->bkhx", probs[..., :-1], maps)
+            if cfg.shown_only and strength is not None:
+                # Where to point is among the words on the screen: the heatmap's pick and
+                # its loss leave out words that do not show. Unmasked, the workflow's
+                # option step learnt to like its group's label by name (the label was the
+                # pick at every combo box, the value not yet shown, so the loss pushed the
+                # value down there), and on held-out values clicked beside visible radio
+                # buttons. The heads' summary keeps the unmasked pick: scroll_find's heads
+                # read "the full name is picked and does not show" as scroll.
+                hidden = torch.cat(
+                    [strength < SHOWN_MIN, torch.zeros_like(strength[:, :1], dtype=torch.bool)], 1
+                )
+                logits = logits.masked_fill(hidden[:, None, :], torch.finfo(logits.dtype).min)
+            point_probs = torch.softmax(logits, -1)
+            chosen = torch.einsum("bkw,bwhx->bkhx", point_probs[..., :-1], maps)
             # Smeared along the line, the words of a multi-word target ("Order Member")
             # add up where they stand together and outshine entries sharing one word.
             smear = F.avg_pool2d(

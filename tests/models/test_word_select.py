@@ -293,6 +293,39 @@ def test_with_glances_a_word_key_depends_on_whether_the_other_words_show():
     assert torch.allclose(a[0, :, 0], b[0, :, 0])
 
 
+def test_shown_only_pointers_never_pick_a_word_that_does_not_show():
+    # "Choose Color Red" with Red not on screen yet (a closed combo box): with shown_only
+    # the pointer cannot pick Red, whatever the weights; once Red shows, it can.
+    base = dict(
+        input_height=64, input_width=96, text_match=True, word_select=True, term_glance=True
+    )
+    cfg = NetConfig(**base, shown_only=True)
+    assert NetConfig.from_dict(cfg.to_dict()) == cfg
+    assert "shown_only" not in NetConfig(**base).to_dict()  # older checkpoints hash the same
+    text = "Choose Color Red"
+    tokens = torch.from_numpy(CharTokenizer(cfg.max_text_len).encode(text))[None]
+    words = torch.from_numpy(word_span_array(text, cfg.max_text_len))[None]
+    red = [t for t, _, _ in term_spans(text)].index("Red")
+    images = torch.full((1, 64, 96, 3 + MAX_WORDS), 240, dtype=torch.uint8)
+    images[..., 3:] = 0
+    images[0, 8:12, 28:44, 3] = 255  # Color shown
+    shown = images.clone()
+    shown[0, 40:44, 28:44, 3 + red] = 255  # ... and Red too
+    hist = torch.zeros(1, cfg.history_len, dtype=torch.long)
+    probs = {}
+    for only in (False, True):
+        torch.manual_seed(0)
+        net = PolicyNet(NetConfig(**base, shown_only=only)).eval()
+        with torch.no_grad():
+            net.select.none.normal_()
+            for img, name in ((images, "hidden"), (shown, "shown")):
+                out = net(img, tokens, hist, words=words)
+                probs[only, name] = torch.softmax(out["select"], -1)[0, :, red]
+    assert float(probs[True, "hidden"].max()) == 0.0
+    assert float(probs[False, "hidden"].min()) > 1e-4  # unmasked, the same weights pick it
+    assert float(probs[True, "shown"].min()) > 1e-4
+
+
 def _list_frame(names: list[str]) -> np.ndarray:
     from PIL import Image, ImageDraw
 
