@@ -326,6 +326,33 @@ def test_shown_only_pointers_never_pick_a_word_that_does_not_show():
     assert float(probs[True, "shown"].min()) > 1e-4
 
 
+def test_shown_only_leaves_the_heads_summary_unmasked():
+    # scroll_find's heads read "the full name is picked and does not show" as scroll: the
+    # summary they get (none share, picked strength, each term's strength) must be the
+    # same with and without shown_only, only the heatmap's pick changes.
+    base = dict(
+        input_height=64, input_width=96, text_match=True, word_select=True, term_glance=True
+    )
+    text = "Find and click Nadia Abbott"
+    tokens = torch.from_numpy(CharTokenizer(96).encode(text))[None]
+    words = torch.from_numpy(word_span_array(text, 96))[None]
+    images = torch.full((1, 64, 96, 3 + MAX_WORDS), 240, dtype=torch.uint8)
+    images[..., 3:] = 0
+    abbott = [t for t, _, _ in term_spans(text)].index("Abbott")
+    images[0, 20:24, 28:44, 3 + abbott] = 255  # "Abbott" shows (at "Kai Abbott"), the pair not
+    hist = torch.zeros(1, 4, dtype=torch.long)
+    tails, heads_in = {}, {}
+    for only in (False, True):
+        torch.manual_seed(0)
+        net = PolicyNet(NetConfig(**base, shown_only=only)).eval()
+        net.trunk.register_forward_hook(lambda m, i, o, k=only: heads_in.update({k: i[0]}))
+        with torch.no_grad():
+            tails[only] = net(images, tokens, hist, words=words)["select"]
+    summary = 2 + 2 + MAX_WORDS  # none share, picked strength, each term's strength
+    assert torch.allclose(heads_in[True][:, -summary:], heads_in[False][:, -summary:])
+    assert not torch.equal(tails[True], tails[False])  # the pointers' pick did change
+
+
 def _list_frame(names: list[str]) -> np.ndarray:
     from PIL import Image, ImageDraw
 
