@@ -417,7 +417,7 @@ class PolicyNet(nn.Module):
             if self.glance is not None:
                 glance, strength = self.glance(x[:, :3], maps)
             logits = self.select(tok_feats, inside, cond, glance)
-            probs = torch.softmax(logits, -1)
+            probs = point_probs = torch.softmax(logits, -1)
             if cfg.shown_only and strength is not None:
                 # Where to point is among the words on the screen: the heatmap's pick and
                 # its loss leave out words that do not show. Unmasked, the workflow's
@@ -430,7 +430,7 @@ class PolicyNet(nn.Module):
                     [strength < SHOWN_MIN, torch.zeros_like(strength[:, :1], dtype=torch.bool)], 1
                 )
                 logits = logits.masked_fill(hidden[:, None, :], torch.finfo(logits.dtype).min)
-            point_probs = torch.softmax(logits, -1)
+                point_probs = torch.softmax(logits, -1)
             chosen = torch.einsum("bkw,bwhx->bkhx", point_probs[..., :-1], maps)
             # Smeared along the line, the words of a multi-word target ("Order Member")
             # add up where they stand together and outshine entries sharing one word.
