@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from deskmimic.models.actions import ACTION_KINDS, Action, kind_index
-from deskmimic.models.text import CharTokenizer
+from deskmimic.models.text import CharTokenizer, find_text, is_whole_words
 
 IGNORE = -100  # torch cross_entropy's ignore_index
 UNKNOWN = "<unk>"
@@ -30,6 +30,8 @@ class ActionSpace:
         chords: hotkey chords seen in training (class i + 1; 0 = unknown).
         scroll_max: wheel clicks are classified in [-scroll_max, scroll_max] per axis.
         history_len: how many previous action kinds the policy sees.
+        whole_word_spans: every value copied from an instruction in training was whole
+            words, so a copied span never starts or ends inside a word (`word_edges`).
     """
 
     kinds: tuple[str, ...] = ACTION_KINDS
@@ -37,6 +39,7 @@ class ActionSpace:
     chords: tuple[tuple[str, ...], ...] = ()
     scroll_max: int = 10
     history_len: int = 4
+    whole_word_spans: bool = False
     _string_index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _chord_index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -67,14 +70,33 @@ class ActionSpace:
 
     @classmethod
     def build(
-        cls, actions: Iterable[Action], *, scroll_max: int = 10, history_len: int = 4
+        cls,
+        actions: Iterable[Action],
+        *,
+        instructions: Iterable[str] | None = None,
+        scroll_max: int = 10,
+        history_len: int = 4,
     ) -> ActionSpace:
-        """Vocabularies from training targets, most frequent first (ties alphabetical)."""
+        """Vocabularies from training targets, most frequent first (ties alphabetical).
+
+        ``instructions`` (one per action) lets it learn `whole_word_spans`: true when at
+        least one typed value was copied from its instruction and every copied one was
+        whole words. Without them it stays false (spans may cut words, as before).
+        """
         strings: Counter[str] = Counter()
         chords: Counter[tuple[str, ...]] = Counter()
-        for a in actions:
+        copies = cuts = 0
+        if instructions is None:
+            pairs: Iterable[tuple[Action, str | None]] = ((a, None) for a in actions)
+        else:
+            pairs = zip(actions, instructions, strict=True)
+        for a, instruction in pairs:
             if a.kind == "type" and a.text:
                 strings[a.text] += 1
+                span = find_text(instruction, a.text) if instruction else None
+                if span is not None:
+                    copies += 1
+                    cuts += not is_whole_words(instruction, *span)
             elif a.kind == "hotkey" and a.keys:
                 chords[tuple(a.keys)] += 1
         order = lambda c: sorted(c, key=lambda k: (-c[k], k))  # noqa: E731
@@ -83,6 +105,7 @@ class ActionSpace:
             chords=tuple(order(chords)),
             scroll_max=scroll_max,
             history_len=history_len,
+            whole_word_spans=copies > 0 and cuts == 0,
         )
 
     def string_class(self, text: str | None) -> int:
@@ -157,13 +180,18 @@ class ActionSpace:
         return t
 
     def to_config(self) -> dict:
-        return {
+        cfg = {
             "kinds": list(self.kinds),
             "strings": list(self.strings),
             "chords": [list(c) for c in self.chords],
             "scroll_max": self.scroll_max,
             "history_len": self.history_len,
         }
+        # Only when set: the checkpoint's identity hash covers this dict, and runs saved
+        # before the field existed must still load.
+        if self.whole_word_spans:
+            cfg["whole_word_spans"] = True
+        return cfg
 
     @classmethod
     def from_config(cls, cfg: dict) -> ActionSpace:
@@ -173,4 +201,6 @@ class ActionSpace:
             chords=tuple(tuple(c) for c in cfg["chords"]),
             scroll_max=int(cfg["scroll_max"]),
             history_len=int(cfg["history_len"]),
+            # Runs saved before the field existed copied any span.
+            whole_word_spans=bool(cfg.get("whole_word_spans", False)),
         )

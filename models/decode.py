@@ -6,11 +6,13 @@ in training is what replay does.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from deskmimic.models.action_space import ActionSpace
 from deskmimic.models.actions import POINTER_KINDS, Action
+from deskmimic.models.text import word_edges
 
 MAX_SPAN = 64  # longest string copied from the instruction, in characters
 
@@ -98,7 +100,10 @@ def decode_text(
     barriers = torch.stack([quote_barriers(t, n) for t in instructions]).to(
         out["span_start"].device
     )
-    span, span_p = decode_span(out["span_start"], out["span_end"], barriers)
+    start, end = out["span_start"], out["span_end"]
+    if space.whole_word_spans:
+        start, end = _whole_words_only(start, end, instructions)
+    span, span_p = decode_span(start, end, barriers)
     p_str = F.softmax(out["string"].float(), 1)
     p_str[:, 0] = 0.0  # never "type" the unknown class
     s_prob, s_cls = p_str.max(1)
@@ -113,6 +118,20 @@ def decode_text(
         else:
             result.append((None, 0.0))
     return result
+
+
+def _whole_words_only(
+    start: torch.Tensor, end: torch.Tensor, instructions: list[str]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Span logits with the positions that would cut a word set to -inf: a checkpoint whose
+    training values were all whole words copied "ffin marble" from "'muffin marble'"."""
+    edges = [word_edges(t, start.shape[1]) for t in instructions]
+    ok_start = torch.from_numpy(np.stack([e[0] for e in edges])).to(start.device)
+    ok_end = torch.from_numpy(np.stack([e[1] for e in edges])).to(end.device)
+    # A row with nothing allowed (one word longer than the tokenizer) keeps its logits.
+    free = ~(ok_start.any(1, keepdim=True) & ok_end.any(1, keepdim=True))
+    ok_start, ok_end = ok_start | free, ok_end | free
+    return start.masked_fill(~ok_start, float("-inf")), end.masked_fill(~ok_end, float("-inf"))
 
 
 def decode_actions(

@@ -17,6 +17,40 @@ UNK = 1
 PRINTABLE = "".join(chr(c) for c in range(32, 127))
 
 
+def find_text(instruction: str, text: str) -> tuple[int, int] | None:
+    """Character span ``(start, end)`` (end inclusive) of ``text`` in ``instruction``: exact
+    match first, then case-insensitive where that leaves the casing the same; else None."""
+    if not text:
+        return None
+    pos = instruction.find(text)
+    if pos < 0:
+        pos = instruction.lower().find(text.lower())
+        # Copying would give the instruction's casing, not the demonstrated one.
+        if pos >= 0 and instruction[pos : pos + len(text)] != text:
+            pos = -1
+    return None if pos < 0 else (pos, pos + len(text) - 1)
+
+
+def word_edges(text: str, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two (length,) bool arrays: where a span may start and where it may end without
+    cutting a word (a run of letters and digits); positions past the text are false."""
+    n = min(len(text), length)
+    alnum = np.array([c.isalnum() for c in text[:n]] + [False], dtype=bool)
+    starts = np.zeros(length, dtype=bool)
+    ends = np.zeros(length, dtype=bool)
+    starts[:n] = ~(alnum[:n] & np.concatenate([[False], alnum[: n - 1]]))
+    # The character after position n - 1 may be truncated away: look it up in the text.
+    after = np.array([c.isalnum() for c in text[1 : n + 1]] + [False] * (n - len(text[1 : n + 1])))
+    ends[:n] = ~(alnum[:n] & after[:n])
+    return starts, ends
+
+
+def is_whole_words(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start : end + 1]`` neither starts nor ends inside a word."""
+    starts, ends = word_edges(text, end + 1)
+    return bool(starts[start] and ends[end])
+
+
 class CharTokenizer:
     """Printable-ASCII character tokenizer with a fixed length (pad / truncate)."""
 
@@ -43,18 +77,10 @@ class CharTokenizer:
 
         Exact match first, then case-insensitive; ``None`` when absent or truncated away.
         """
-        if not text:
+        span = find_text(instruction, text)
+        if span is None or span[1] >= self.max_len:
             return None
-        pos = instruction.find(text)
-        if pos < 0:
-            pos = instruction.lower().find(text.lower())
-            # Copying would give the instruction's casing, not the demonstrated one.
-            if pos >= 0 and instruction[pos : pos + len(text)] != text:
-                pos = -1
-        end = pos + len(text) - 1
-        if pos < 0 or end >= self.max_len:
-            return None
-        return pos, end
+        return span
 
     def to_config(self) -> dict:
         return {"type": "char", "max_len": self.max_len, "chars": self.chars}

@@ -220,6 +220,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
             text_len = _text_len(cfg.max_text_len, data)
             space = ActionSpace.build(
                 (s.action for s in data.train),
+                instructions=(s.instruction for s in data.train),
                 scroll_max=cfg.scroll_max,
                 history_len=cfg.history_len,
             )

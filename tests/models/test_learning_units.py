@@ -26,11 +26,11 @@ from deskmimic.models.checkpoint import (
     save_checkpoint,
 )
 from deskmimic.models.dataset import load_episode_samples, split_by_episode, split_samples
-from deskmimic.models.decode import decode_actions, decode_span, quote_barriers
+from deskmimic.models.decode import decode_actions, decode_span, decode_text, quote_barriers
 from deskmimic.models.policy_net import NetConfig
 from deskmimic.models.samples import SampleSet
 from deskmimic.models.synthetic import synthetic_samples
-from deskmimic.models.text import CharTokenizer
+from deskmimic.models.text import CharTokenizer, is_whole_words, word_edges
 from deskmimic.models.train import run_training
 from tests.models.conftest import H, W, small_config
 
@@ -115,6 +115,54 @@ def test_a_copied_value_never_spans_a_quote():
     assert int(barriers.sum()) == 4  # the four quotes around values, not O'Brien's
     (span,), _ = decode_span(start, end, barriers[None])
     assert text[span[0] : span[1] + 1] == "gilded"
+
+
+def test_word_edges_mark_where_a_copy_may_start_and_end():
+    text = "Type 'muffin marble' into O'Brien"
+    starts, ends = word_edges(text, 40)
+    assert starts[text.index("muffin")] and not starts[text.index("ffin")]
+    assert ends[text.index("marble") + 5] and not ends[text.index("marble") + 4]
+    assert not starts[len(text) :].any() and not ends[len(text) :].any()  # padding
+    assert not ends[text.index("Bri")]  # the apostrophe splits "O'Brien" in two words
+    _, cut = word_edges("abc def", 5)  # "de|f" truncated: "d" is no word's end
+    assert cut.tolist() == [False, False, True, True, False]
+    assert is_whole_words(text, 6, 18) and not is_whole_words(text, 8, 18)
+
+
+@pytest.mark.parametrize(
+    ("typed", "whole"),
+    [(["muffin marble", "Ana"], True), (["muffin marble", "uffin"], False), (["hello"], False)],
+)
+def test_action_space_learns_whether_copied_values_are_whole_words(typed, whole):
+    instruction = "Type 'muffin marble' as Ana"
+    actions = [Action("type", text=t) for t in typed] + [Action("click", x=1, y=1)]
+    space = ActionSpace.build(actions, instructions=[instruction] * len(actions))
+    assert space.whole_word_spans is whole
+    assert ActionSpace.from_config(space.to_config()) == space
+    assert ActionSpace.build(actions).whole_word_spans is False  # nothing to learn it from
+    # Unset, the config is the one saved before the field existed (the checkpoint's hash).
+    old = {k: v for k, v in space.to_config().items() if k != "whole_word_spans"}
+    assert ActionSpace.from_config(old).to_config() == old
+
+
+def test_whole_word_spans_never_copy_part_of_a_word():
+    text = "Type 'muffin marble' into Employer"
+    n = 48
+    start = torch.full((1, n), -5.0)
+    end = torch.full((1, n), -5.0)
+    start[0, text.index("ffin")] = 4.0  # the likeliest start cuts "muffin"
+    start[0, text.index("muffin")] = 3.0
+    end[0, text.index("marble") + 5] = 4.0
+    out = {"copy": torch.tensor([5.0]), "span_start": start, "span_end": end}
+    out["string"] = torch.zeros(1, 3)
+    space = ActionSpace(strings=("a", "b"))
+    ((typed, _),) = decode_text(out, space, [text])
+    assert typed == "ffin marble"  # as a checkpoint from before the flag decodes it
+    ((typed, p),) = decode_text(out, replace(space, whole_word_spans=True), [text])
+    assert typed == "muffin marble" and p > 0.2
+    one_word = "x" * n  # no word ends inside the tokenizer: the logits are left alone
+    ((typed, _),) = decode_text(out, replace(space, whole_word_spans=True), [one_word])
+    assert typed
 
 
 def test_action_space_vocabularies_history_and_config_round_trip():
