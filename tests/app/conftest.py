@@ -3,6 +3,7 @@ Qt window driven by xdotool), per-test copies of it, and a UI-thread watchdog.""
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import time
@@ -103,8 +104,18 @@ class Watchdog:
         self.ticks = 0
         self.max_gap_ms = self.max_block_ms = 0.0
         self.gaps: list[tuple[float, float, float]] = []
-        self.t0 = self.last = time.perf_counter()
+        self.gc_pauses: list[tuple[float, int, float]] = []
+        self.t0 = self.last = self._gc_start = time.perf_counter()
         self.last_wait = _runqueue_wait_ns()
+
+    def on_gc(self, phase: str, info: dict) -> None:
+        """`gc.callbacks` hook: collections over 20 ms go into the report (any thread's
+        collection holds the GIL, so it stalls the UI thread as well)."""
+        now = time.perf_counter()
+        if phase == "start":
+            self._gc_start = now
+        elif (ms := (now - self._gc_start) * 1000) > 20:
+            self.gc_pauses.append((round(now - self.t0, 3), info["generation"], round(ms, 1)))
 
     def _tick(self) -> None:
         now, wait = time.perf_counter(), _runqueue_wait_ns()
@@ -131,14 +142,22 @@ class Watchdog:
 
     def report(self) -> str:
         return (f"largest UI-thread gap {self.max_gap_ms:.0f} ms, of it blocked "
-                f"{self.max_block_ms:.0f} ms; gaps > 30 ms (t s, gap ms, blocked ms): {self.gaps}")
+                f"{self.max_block_ms:.0f} ms; gaps > 30 ms (t s, gap ms, blocked ms): {self.gaps}; "
+                f"collections > 20 ms (t s, generation, ms): {self.gc_pauses}")
 
 
 @pytest.fixture
 def watchdog():
+    # As `gui_main.main` does once the window is up, keep what is alive out of the
+    # collector's full passes; in the test process that is every earlier test's leftovers.
+    gc.collect()
+    gc.freeze()
     w = Watchdog()
+    gc.callbacks.append(w.on_gc)
     yield w
+    gc.callbacks.remove(w.on_gc)
     w.timer.stop()
+    gc.unfreeze()
 
 
 # ---- expert demonstrations and a tiny trained run (Train and Replay pages) ----------------
