@@ -130,6 +130,15 @@ class PolicySpec:
             raise CheckpointError(
                 f"{source}: invalid checkpoint config ({exc!r}): re-train or restore it"
             ) from exc
+        saved = data.get("preprocess")
+        now = json.loads(json.dumps(spec._preprocess()))
+        if saved is not None and saved != now:
+            changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+            raise CheckpointError(
+                f"{source}: trained on inputs this deskmimic computes differently "
+                f"({', '.join(changed)}: {[saved.get(k) for k in changed]} then, "
+                f"{[now.get(k) for k in changed]} now): train the policy again"
+            )
         return spec
 
     def build_net(self) -> PolicyNet:

@@ -131,6 +131,14 @@ def test_corrupt_and_mismatched_checkpoints_are_refused(
     shutil.copy(Path(other["last_checkpoint"]).resolve() / MODEL_FILE, ckpt3 / MODEL_FILE)
     with pytest.raises(CheckpointError, match="different config"):
         load_policy(ckpt3)
+    # a checkpoint trained on inputs computed another way (an older word-maps version)
+    old = _copy_run(trained_run, tmp_path / "old_maps")
+    ckpt4 = (old / CHECKPOINTS_DIR / "last").resolve()
+    cfg = json.loads((ckpt4 / "config.json").read_text())
+    cfg["preprocess"]["word_maps"] = [3]
+    (ckpt4 / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="computes differently.*word_maps.*train"):
+        load_policy(ckpt4)
     with pytest.raises(CheckpointError, match="no such run"):
         load_policy(tmp_path / "missing")
     with pytest.raises(CheckpointError, match="no checkpoint found"):
