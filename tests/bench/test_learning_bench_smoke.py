@@ -33,7 +33,7 @@ def test_learning_bench_prints_one_json_object(tmp_path: Path) -> None:
     for agent in (row["policy"]["2"], row["macro"], row["random"]):
         assert agent["episodes"] == 2 and 0.0 <= agent["success_rate"] <= 1.0
         assert 0 < agent["mean_time_s"] < 60 and agent["mean_steps"] <= row["max_steps"]
-    assert row["policy"]["2"]["train_seconds"] > 0
+    assert row["policy"]["2"]["train_seconds"] > 0 and row["train_steps"] == 4
     lat = result["latency"]
     assert lat["samples"] == 5 and 0 < lat["capture_ms_p50"] <= lat["decision_ms_p50"]
     assert lat["decision_ms_p50"] <= lat["decision_ms_p95"]
