@@ -35,13 +35,13 @@ def word_edges(text: str, length: int) -> tuple[np.ndarray, np.ndarray]:
     """Two (length,) bool arrays: where a span may start and where it may end without
     cutting a word (a run of letters and digits); positions past the text are false."""
     n = min(len(text), length)
-    alnum = np.array([c.isalnum() for c in text[:n]] + [False], dtype=bool)
+    # One character past the last position too: a word truncated there still goes on.
+    alnum = np.zeros(n + 2, dtype=bool)  # [before the text, text[0], ..., text[n]]
+    alnum[1 : 1 + len(text[: n + 1])] = [c.isalnum() for c in text[: n + 1]]
     starts = np.zeros(length, dtype=bool)
     ends = np.zeros(length, dtype=bool)
-    starts[:n] = ~(alnum[:n] & np.concatenate([[False], alnum[: n - 1]]))
-    # The character after position n - 1 may be truncated away: look it up in the text.
-    after = np.array([c.isalnum() for c in text[1 : n + 1]] + [False] * (n - len(text[1 : n + 1])))
-    ends[:n] = ~(alnum[:n] & after[:n])
+    starts[:n] = ~(alnum[1 : n + 1] & alnum[:n])
+    ends[:n] = ~(alnum[1 : n + 1] & alnum[2 : n + 2])
     return starts, ends
 
 
