@@ -20,6 +20,36 @@ def _free_display(start: int = 90) -> int:
     raise DisplayError("no free X display number between :90 and :189")
 
 
+def display_owner(n: int) -> int | None:
+    """The pid written in display ``:n``'s lock file (None: no lock or unreadable).
+
+    Two programs that pick the same free number at once both start an Xvfb on it; the loser
+    exits, but the winner's socket can appear before it does. Only the pid in the lock
+    tells whose server the socket is.
+    """
+    try:
+        return int(Path(f"/tmp/.X{n}-lock").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _start_xvfb(exe: str, width: int, height: int, tries: int = 5) -> tuple[subprocess.Popen, int]:
+    for _ in range(tries):
+        n = _free_display()
+        proc = subprocess.Popen(
+            [exe, f":{n}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp",
+             "-extension", "GLX"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while proc.poll() is None and time.monotonic() < deadline:
+            if Path(f"/tmp/.X11-unix/X{n}").exists() and display_owner(n) == proc.pid:
+                return proc, n
+            time.sleep(0.05)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+    raise DisplayError(f"Xvfb did not start after {tries} tries (the last on :{n})")
+
+
 @contextmanager
 def virtual_display(width: int = 1280, height: int = 800, force: bool = False,
                     window_manager: bool = False) -> Iterator[str]:
@@ -33,18 +63,11 @@ def virtual_display(width: int = 1280, height: int = 800, force: bool = False,
     exe = shutil.which("Xvfb")
     if exe is None:
         raise DisplayError("Xvfb is not installed: run `bash scripts/setup.sh` (apt-get install xvfb)")
-    n = _free_display()
+    proc, n = _start_xvfb(exe, width, height)
     name = f":{n}"
-    proc = subprocess.Popen([exe, name, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp",
-                             "-extension", "GLX"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wm = None
     old = os.environ.get("DISPLAY")
     try:
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{n}").exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise DisplayError(f"Xvfb {name} did not start")
-            time.sleep(0.05)
         os.environ["DISPLAY"] = name
         if window_manager and shutil.which("openbox"):
             wm = subprocess.Popen(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL,

@@ -3,7 +3,9 @@
 Display numbers are taken from ``first`` upward (150 by default, above the 50..99
 range people use by hand); a number is skipped when its lock file or socket
 exists, and Xvfb itself refuses one that another process took in the meantime,
-in which case the next number is tried.
+in which case the next number is tried. The server counts as ours only once the lock
+file holds its pid: two benches started together both picked :150, the loser's socket
+check saw the winner's socket, and its run died when the winner's Xvfb stopped.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from deskmimic.app.virtual_display import display_owner
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +65,11 @@ class Xvfb:
                                     stderr=log)
             sock = Path(f"/tmp/.X11-unix/X{n}")
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and proc.poll() is None and not sock.exists():
+            mine = False
+            while time.monotonic() < deadline and proc.poll() is None and not mine:
+                mine = sock.exists() and display_owner(n) == proc.pid
                 time.sleep(0.02)
-            if proc.poll() is None and sock.exists():
+            if proc.poll() is None and mine:
                 self.proc, self.display, self._log = proc, f":{n}", log
                 logger.info("Xvfb %s started (%dx%dx%d)", self.display, self.width, self.height,
                             self.depth)
