@@ -42,9 +42,15 @@ SIZES = (14,)
 # template scored 0.67 and a bold 14 px one 0.86-0.94.
 WORD_SIZES = (12, 13, 14, -14)
 # Bump when the per-word maps change in a way `word_maps_signature` does not show.
-WORD_MAPS_VERSION = 4
+WORD_MAPS_VERSION = 5
 # NCC below LOW is what unrelated text and edges reach; HIGH and above is a clean match.
 LOW, HIGH = 0.5, 0.85
+# A word's map fades out where it scores RIVAL..2*RIVAL below its best match on the frame:
+# held out, the drop-down entry "Cobalt" read 0.94 and "Cabin" 0.70 below it, "Moth" 0.97
+# and "Monsoon" 0.76; rescaled from LOW, the similar entry still showed at 0.57-0.75 of a
+# clean match and a trained pick_list policy clicked it (4 of its 5 misses on 50 seeds). The best match
+# keeps its value, so where the named word does not show, the nearest thing still does.
+RIVAL = 0.1
 # A pair's template ("Nadia Abbott") scores 0.64-0.77 on an entry that shares one of its
 # words ("Kai Abbott") and 0.89-0.98 on itself (recorded scroll_find frames, held-out
 # failures included): from LOW, the shared word alone showed the pair at up to 0.77 of a
@@ -241,7 +247,9 @@ def _finish(
 
 def _blob(best: np.ndarray, low: float = LOW) -> np.ndarray:
     """Best NCC at each word centre -> [0, 1] (low..HIGH rescaled) blob map."""
-    best = np.clip((best - low) * (1.0 / (HIGH - low)), 0.0, 1.0)
+    peak = float(best.max())
+    rival = np.clip((best - (peak - 2 * RIVAL)) * (1.0 / RIVAL), 0.0, 1.0)
+    best = np.clip((best - low) * (1.0 / (HIGH - low)), 0.0, 1.0) * rival
     # A blob, not a point, at each matched word's centre, so it survives the downscale.
     return cv2.dilate(best, cv2.getStructuringElement(cv2.MORPH_RECT, (3 * BLOB, BLOB)))
 
@@ -333,7 +341,17 @@ def _to_input(m: np.ndarray, height: int, width: int) -> np.ndarray:
 def word_maps_signature() -> list:
     """What the per-word maps depend on: dataset cache keys and checkpoints record it, so
     a change of sizes or thresholds rebuilds the cache and refuses old checkpoints."""
-    return [WORD_MAPS_VERSION, list(WORD_SIZES), LOW, HIGH, PAIR_LOW, BLOB, MAX_WORDS, MAX_FULL_RES]
+    return [
+        WORD_MAPS_VERSION,
+        list(WORD_SIZES),
+        LOW,
+        HIGH,
+        PAIR_LOW,
+        BLOB,
+        MAX_WORDS,
+        MAX_FULL_RES,
+        RIVAL,
+    ]
 
 
 def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.ndarray:
