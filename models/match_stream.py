@@ -94,10 +94,10 @@ class WordMatchStream:
             zip(self._raws, tm._templates(self.terms, tm.WORD_SIZES), strict=True)
         ):
             shows = False
-            for raw, (t, _) in zip(raws, sized, strict=True):
+            for raw, tpl in zip(raws, sized, strict=True):
                 if raw is None:
                     continue
-                th, tw = t.shape
+                th, tw = tpl.full.shape
                 oh, ow = raw.shape
                 for x0, y0, x1, y1 in areas:
                     # Top-left positions whose th x tw window overlaps [x0, x1) x [y0, y1).
@@ -106,7 +106,7 @@ class WordMatchStream:
                     if ya >= yb or xa >= xb:
                         continue
                     win = (slice(ya, yb + th - 1), slice(xa, xb + tw - 1))
-                    new = tm._ncc(gray[win], sq[win], t)
+                    new = tm._word_ncc(gray[win], sq[win], tpl)
                     old = raw[ya:yb, xa:xb]
                     # Below LOW a score shows as 0 either way: no need to re-finish the word.
                     shows = shows or float(old.max()) >= tm.LOW or float(new.max()) >= tm.LOW

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -42,7 +43,7 @@ SIZES = (14,)
 # template scored 0.67 and a bold 14 px one 0.86-0.94.
 WORD_SIZES = (12, 13, 14, -14)
 # Bump when the per-word maps change in a way `word_maps_signature` does not show.
-WORD_MAPS_VERSION = 5
+WORD_MAPS_VERSION = 6
 # NCC below LOW is what unrelated text and edges reach; HIGH and above is a clean match.
 LOW, HIGH = 0.5, 0.85
 # A word's map fades out where it scores RIVAL..2*RIVAL below its best match on the frame:
@@ -51,6 +52,12 @@ LOW, HIGH = 0.5, 0.85
 # clean match and a trained pick_list policy clicked it (4 of its 5 misses on 50 seeds). The best match
 # keeps its value, so where the named word does not show, the nearest thing still does.
 RIVAL = 0.1
+# A word's score drops by CONTINUED where a letter touches it (`_word_ncc`): ink across
+# CONTINUED_ROWS of the x-height rows, darker than INK (grey levels, dark text on light).
+CONTINUED = 0.3
+CONTINUED_ROWS = 0.75
+STRIP = 2  # columns
+INK = 128
 # A pair's template ("Nadia Abbott") scores 0.64-0.77 on an entry that shares one of its
 # words ("Kai Abbott") and 0.89-0.98 on itself (recorded scroll_find frames, held-out
 # failures included): from LOW, the shared word alone showed the pair at up to 0.77 of a
@@ -164,20 +171,45 @@ def term_texts(instruction: str) -> tuple[str, ...]:
     return tuple(t for t, _, _ in term_spans(instruction))
 
 
+class Edges(NamedTuple):
+    """Rows of the font's x-height and the first and last inked column, in template pixels."""
+
+    top: int
+    height: int
+    first: int
+    last: int
+
+
+class Template(NamedTuple):
+    """One word at one size: zero-mean float32 templates (as `_ncc` takes them) and where
+    its letters end (`Edges`), to tell the word from a longer one that starts with it."""
+
+    full: np.ndarray
+    half: np.ndarray
+    edges: Edges
+
+
+def _edges(word: str, size: int, bold: bool, t: np.ndarray) -> Edges:
+    font = _font(size, bold)
+    word_top = font.getbbox(word)[1]
+    _, x_top, _, x_bottom = font.getbbox("x")
+    cols = np.nonzero((t < INK).any(0))[0]
+    return Edges(2 - word_top + x_top, max(1, x_bottom - x_top), int(cols[0]), int(cols[-1]))
+
+
 @lru_cache(maxsize=32)
-def _templates(
-    words: tuple[str, ...], sizes: tuple[int, ...]
-) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]:
-    # Per word, its (full-size, half-size) templates, one per size, zero-mean float32 as
-    # `_ncc` takes them; rendered once per instruction (an episode keeps it), which also
-    # spares each of the stream's ~100 small matches per decision that preparation.
+def _templates(words: tuple[str, ...], sizes: tuple[int, ...]) -> tuple[tuple[Template, ...], ...]:
+    # Per word, one `Template` per size; rendered once per instruction (an episode keeps
+    # it), which also spares each of the stream's ~100 small matches per decision that
+    # preparation.
     out = []
     for word in words:
         sized = []
         for size in sizes:
             t = render_word(word, abs(size), bold=size < 0)
             half = cv2.resize(t, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-            sized.append((_zero_mean(t), _zero_mean(half)))
+            edges = _edges(word, abs(size), size < 0, t)
+            sized.append(Template(_zero_mean(t), _zero_mean(half), edges))
         out.append(tuple(sized))
     return tuple(out)
 
@@ -211,6 +243,45 @@ def _ncc(gray: np.ndarray, sq: np.ndarray, tz: np.ndarray) -> np.ndarray:
     return cv2.divide(num, cv2.sqrt(var), scale=1.0 / tnorm)
 
 
+def _word_ncc(gray: np.ndarray, sq: np.ndarray, tpl: Template) -> np.ndarray:
+    """`_ncc` of one word's template, minus `CONTINUED` where a letter touches the word on
+    either side: there the template matched the start or end of a longer word.
+
+    "Mode" read 0.86 on the label "Model:" beside 0.89 on "Mode:" (a recorded workflow
+    dialog), "Sand" 0.975 on "Sandal": templates cannot tell them apart, and a white margin
+    after the template does not either (a 1 px stroke is too few pixels). Here `STRIP`
+    columns just past the word's first and last inked column (inside the template's 2 px
+    margin, so a window of the frame as large as the template decides) count as
+    continued when ink crosses most rows of the font's x-height: any letter or digit does;
+    a colon's two dots, a comma or an ellipsis do not.
+    """
+    ncc = _ncc(gray, sq, tpl.full)
+    th, tw = tpl.full.shape
+    oh, ow = ncc.shape
+    e = tpl.edges
+    ink = (gray < INK).astype(np.uint8)
+    hit = np.zeros((oh, ow), bool)
+    # (first column, width) of the strips after the last letter and before the first, one
+    # column away from them (Qt draws a word up to 1 px wider than PIL: a strip touching
+    # it caught the word's own last stroke), kept inside the template's window.
+    after, before = min(STRIP, tw - 2 - e.last), min(STRIP, e.first - 1)
+    for col, k in ((e.last + 2, after), (e.first - 1 - before, before)):
+        if k <= 0:
+            continue
+        strip = cv2.dilate(ink, np.ones((1, k), np.uint8), anchor=(0, 0))
+        rows = cv2.boxFilter(
+            strip,
+            cv2.CV_16U,
+            (1, e.height),
+            anchor=(0, 0),
+            normalize=False,
+            borderType=cv2.BORDER_CONSTANT,
+        )
+        hit |= rows[e.top : e.top + oh, col : col + ow] >= CONTINUED_ROWS * e.height
+    ncc[hit] -= CONTINUED
+    return ncc
+
+
 def _candidates(ncc: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-left positions of the ``limit`` best local maxima of ``ncc`` above ``COARSE``."""
     peaks = (ncc >= COARSE) & (ncc >= cv2.dilate(ncc, np.ones((5, 5), np.uint8)))
@@ -234,9 +305,10 @@ def _finish(
     """One word's full-resolution NCC maps (one per size, top-left coordinates) -> its
     rescaled blob map, (h, w) float32 in [0, 1] (``low``..`HIGH` rescaled)."""
     best = np.zeros((h, w), np.float32)
-    for raw, (t, _) in zip(raws, templates, strict=True):
+    for raw, tpl in zip(raws, templates, strict=True):
         if raw is None:
             continue
+        t = tpl.full
         # ncc[y, x] scores the word whose top-left is (x, y): keep it at the word's centre.
         # A light-on-dark word scores negative: the task windows write dark on light.
         y0, x0 = t.shape[0] // 2, t.shape[1] // 2
@@ -260,7 +332,10 @@ def _full_res_raws(
     """Per word, per size: its NCC over the whole frame (None: template larger than it)."""
     h, w = gray.shape
     return [
-        [_ncc(gray, sq, t) if t.shape[0] <= h and t.shape[1] <= w else None for t, _ in sized]
+        [
+            _word_ncc(gray, sq, tpl) if tpl.full.shape[0] <= h and tpl.full.shape[1] <= w else None
+            for tpl in sized
+        ]
         for sized in _templates(words, sizes)
     ]
 
@@ -286,7 +361,8 @@ def _word_scores(
     out = []
     for word, sized in zip(words, templates, strict=True):
         best = np.zeros((h, w), np.float32)
-        for t, t_half in sized:
+        for tpl in sized:
+            t, t_half = tpl.full, tpl.half
             th, tw = t.shape
             if th > h or tw > w:
                 continue
@@ -297,7 +373,7 @@ def _word_scores(
                 roi = (slice(top, min(h, 2 * cy + th + 4)), slice(left, min(w, 2 * cx + tw + 4)))
                 if roi[0].stop - top < th or roi[1].stop - left < tw:
                     continue
-                ncc = _ncc(gray[roi], sq[roi], t)
+                ncc = _word_ncc(gray[roi], sq[roi], tpl)
                 view = best[
                     top + y0 : top + y0 + ncc.shape[0], left + x0 : left + x0 + ncc.shape[1]
                 ]
@@ -351,6 +427,9 @@ def word_maps_signature() -> list:
         MAX_WORDS,
         MAX_FULL_RES,
         RIVAL,
+        CONTINUED,
+        CONTINUED_ROWS,
+        INK,
     ]
 
 
