@@ -16,6 +16,7 @@ label and the (bold, larger) instruction banner <= 0.6 (tests/models/test_text_m
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -52,10 +53,10 @@ LOW, HIGH = 0.5, 0.85
 # clean match and a trained pick_list policy clicked it (4 of its 5 misses on 50 seeds). The best match
 # keeps its value, so where the named word does not show, the nearest thing still does.
 RIVAL = 0.1
-# A word's score drops by CONTINUED where a letter touches it (`_word_ncc`): ink across
-# CONTINUED_ROWS of the x-height rows, darker than INK (grey levels, dark text on light).
+# A word's score drops by CONTINUED where a letter touches it (`_word_ncc`): an unbroken
+# stroke down CONTINUED_RUN of the x-height, darker than INK (grey levels, dark on light).
 CONTINUED = 0.3
-CONTINUED_ROWS = 0.75
+CONTINUED_RUN = 0.35
 STRIP = 2  # columns
 INK = 128
 # A pair's template ("Nadia Abbott") scores 0.64-0.77 on an entry that shares one of its
@@ -252,8 +253,8 @@ def _word_ncc(gray: np.ndarray, sq: np.ndarray, tpl: Template) -> np.ndarray:
     after the template does not either (a 1 px stroke is too few pixels). Here `STRIP`
     columns just past the word's first and last inked column (inside the template's 2 px
     margin, so a window of the frame as large as the template decides) count as
-    continued when ink crosses most rows of the font's x-height: any letter or digit does;
-    a colon's two dots, a comma or an ellipsis do not.
+    continued when they hold a stroke down about half the font's x-height: any letter or
+    digit does; a colon's two dots, a comma, an ellipsis or a quote do not.
     """
     ncc = _ncc(gray, sq, tpl.full)
     th, tw = tpl.full.shape
@@ -269,17 +270,21 @@ def _word_ncc(gray: np.ndarray, sq: np.ndarray, tpl: Template) -> np.ndarray:
         if k <= 0:
             continue
         strip = cv2.dilate(ink, np.ones((1, k), np.uint8), anchor=(0, 0))
-        rows = cv2.boxFilter(
-            strip,
-            cv2.CV_16U,
-            (1, e.height),
-            anchor=(0, 0),
-            normalize=False,
-            borderType=cv2.BORDER_CONSTANT,
-        )
-        hit |= rows[e.top : e.top + oh, col : col + ow] >= CONTINUED_ROWS * e.height
+        # A letter's edge is one unbroken stroke down much of the x-height; a colon's two
+        # dots, a comma, an ellipsis, a hyphen or a quote are short. `run` rows all inked,
+        # starting anywhere in the x-height:
+        run = max(2, math.ceil(CONTINUED_RUN * e.height))
+        full = (_row_sums(strip, run) == run).astype(np.uint8)
+        full = cv2.dilate(full, np.ones((e.height - run + 1, 1), np.uint8), anchor=(0, 0))
+        hit |= full[e.top : e.top + oh, col : col + ow] > 0
     ncc[hit] -= CONTINUED
     return ncc
+
+
+def _row_sums(a: np.ndarray, height: int) -> np.ndarray:
+    """Sum of ``a`` over rows y .. y + height - 1, at each y (zero past the bottom)."""
+    box = dict(anchor=(0, 0), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    return cv2.boxFilter(a, cv2.CV_16U, (1, height), **box)
 
 
 def _candidates(ncc: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -428,7 +433,7 @@ def word_maps_signature() -> list:
         MAX_FULL_RES,
         RIVAL,
         CONTINUED,
-        CONTINUED_ROWS,
+        CONTINUED_RUN,
         INK,
     ]
 

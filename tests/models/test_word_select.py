@@ -453,3 +453,45 @@ def test_a_similar_word_fades_where_the_named_one_shows(qapp, tmp_path: Path, mo
     assert np.array_equal(
         word_maps(closed, instruction, *closed.shape[:2]).max((0, 1)), before.max((0, 1))
     )
+
+
+def test_a_word_does_not_show_inside_a_longer_one():
+    # "Sand" matches the start of "Sandal" at NCC 0.975: only the letter after it differs.
+    text = "Select Sand in the list"
+    both = _list_frame(["Sandal", "Shadow", "Sand"])
+    h, w = both.shape[:2]
+    m = word_maps(both, text, h, w)[:, :, 0]
+    rows = [m[20 + 26 * i : 20 + 26 * i + 16].max() for i in range(3)]
+    assert rows[2] == 255 and rows[0] == 0, rows
+    # Alone, the longer word still shows, weaker than a clean match would.
+    alone = _list_frame(["Sandal", "Shadow"])
+    m = word_maps(alone, text, *alone.shape[:2])[:, :, 0]
+    assert 0 < m[20:36].max() < 200
+
+
+def test_a_label_that_continues_the_word_is_not_the_word(qapp):
+    # A workflow dialog held out: "choose Mode Verbose" beside the field "Model:", where the
+    # template "Mode" read 0.86 on "Model:" and 0.89 on "Mode:", and the click went between.
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QFormLayout, QLineEdit, QWidget
+
+    form = QWidget()
+    lay = QFormLayout(form)
+    for label in ("Topic:", "Model:", "Mode:"):
+        lay.addRow(label, QLineEdit())
+    form.resize(300, 120)
+    image = form.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    rgb = np.array(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    rgb = np.ascontiguousarray(rgb[:, : 3 * image.width()].reshape(image.height(), -1, 3))
+    boxes = {lab: lay.labelForField(lay.itemAt(i, QFormLayout.ItemRole.FieldRole).widget())
+             for i, lab in enumerate(("Topic", "Model", "Mode"))}
+    text = "set Model to 'x', choose Mode Verbose"
+    terms = [t for t, _, _ in term_spans(text)]
+    maps = word_maps(rgb, text, *rgb.shape[:2])
+
+    def at(term: str, label: str) -> int:
+        g = boxes[label].geometry()
+        return int(maps[g.top() : g.bottom() + 1, g.left() : g.right() + 1, terms.index(term)].max())
+
+    assert at("Mode", "Mode") >= 200 and at("Model", "Model") >= 200
+    assert at("Mode", "Model") == 0
