@@ -244,7 +244,9 @@ def _ncc(gray: np.ndarray, sq: np.ndarray, tz: np.ndarray) -> np.ndarray:
     return cv2.divide(num, cv2.sqrt(var), scale=1.0 / tnorm)
 
 
-def _word_ncc(gray: np.ndarray, sq: np.ndarray, tpl: Template) -> np.ndarray:
+def _word_ncc(
+    gray: np.ndarray, sq: np.ndarray, tpl: Template, strokes: dict | None = None
+) -> np.ndarray:
     """`_ncc` of one word's template, minus `CONTINUED` where a letter touches the word on
     either side: there the template matched the start or end of a longer word.
 
@@ -253,14 +255,14 @@ def _word_ncc(gray: np.ndarray, sq: np.ndarray, tpl: Template) -> np.ndarray:
     after the template does not either (a 1 px stroke is too few pixels). Here `STRIP`
     columns just past the word's first and last inked column (inside the template's 2 px
     margin, so a window of the frame as large as the template decides) count as
-    continued when they hold a stroke down about half the font's x-height: any letter or
-    digit does; a colon's two dots, a comma, an ellipsis or a quote do not.
+    continued when they hold a stroke down a third of the font's x-height: any letter or
+    digit does; a colon's two dots, a comma, an ellipsis or a quote do not. ``strokes``
+    keeps `_strokes` maps between the words matched on one frame.
     """
     ncc = _ncc(gray, sq, tpl.full)
     th, tw = tpl.full.shape
     oh, ow = ncc.shape
     e = tpl.edges
-    ink = (gray < INK).astype(np.uint8)
     hit = np.zeros((oh, ow), bool)
     # (first column, width) of the strips after the last letter and before the first, one
     # column away from them (Qt draws a word up to 1 px wider than PIL: a strip touching
@@ -269,16 +271,28 @@ def _word_ncc(gray: np.ndarray, sq: np.ndarray, tpl: Template) -> np.ndarray:
     for col, k in ((e.last + 2, after), (e.first - 1 - before, before)):
         if k <= 0:
             continue
-        strip = cv2.dilate(ink, np.ones((1, k), np.uint8), anchor=(0, 0))
-        # A letter's edge is one unbroken stroke down much of the x-height; a colon's two
-        # dots, a comma, an ellipsis, a hyphen or a quote are short. `run` rows all inked,
-        # starting anywhere in the x-height:
-        run = max(2, math.ceil(CONTINUED_RUN * e.height))
-        full = (_row_sums(strip, run) == run).astype(np.uint8)
-        full = cv2.dilate(full, np.ones((e.height - run + 1, 1), np.uint8), anchor=(0, 0))
-        hit |= full[e.top : e.top + oh, col : col + ow] > 0
+        key = (k, e.height)
+        found = strokes.get(key) if strokes is not None else None
+        if found is None:
+            found = _strokes(gray, k, e.height)
+            if strokes is not None:
+                strokes[key] = found
+        hit |= found[e.top : e.top + oh, col : col + ow] > 0
     ncc[hit] -= CONTINUED
     return ncc
+
+
+def _strokes(gray: np.ndarray, k: int, height: int) -> np.ndarray:
+    """uint8 map, nonzero at (y, x) where columns x .. x + k - 1 hold an unbroken inked
+    stroke of ``CONTINUED_RUN * height`` rows starting in rows y .. y + height - 1.
+
+    A letter's edge is one such stroke; a colon's two dots, a comma, an ellipsis, a hyphen
+    or a quote are shorter.
+    """
+    strip = cv2.dilate((gray < INK).astype(np.uint8), np.ones((1, k), np.uint8), anchor=(0, 0))
+    run = max(2, math.ceil(CONTINUED_RUN * height))
+    full = (_row_sums(strip, run) == run).astype(np.uint8)
+    return cv2.dilate(full, np.ones((height - run + 1, 1), np.uint8), anchor=(0, 0))
 
 
 def _row_sums(a: np.ndarray, height: int) -> np.ndarray:
@@ -336,9 +350,12 @@ def _full_res_raws(
 ) -> list[list[np.ndarray | None]]:
     """Per word, per size: its NCC over the whole frame (None: template larger than it)."""
     h, w = gray.shape
+    strokes: dict = {}
     return [
         [
-            _word_ncc(gray, sq, tpl) if tpl.full.shape[0] <= h and tpl.full.shape[1] <= w else None
+            _word_ncc(gray, sq, tpl, strokes)
+            if tpl.full.shape[0] <= h and tpl.full.shape[1] <= w
+            else None
             for tpl in sized
         ]
         for sized in _templates(words, sizes)
