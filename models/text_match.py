@@ -27,7 +27,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 # Bump when the map changes: dataset cache entries and checkpoints record it.
-VERSION = 1
+# 2: similar words fade beside the named one (`RIVAL`, `_word_ncc`).
+VERSION = 2
 FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 BOLD_FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 # Qt's default UI font here is DejaVu Sans 9 pt = 12 px at 96 dpi, whose glyphs match PIL's
