@@ -51,8 +51,9 @@ LOW, HIGH = 0.5, 0.85
 # A word's map fades out where it scores RIVAL..2*RIVAL below its best match on the frame:
 # held out, the drop-down entry "Cobalt" read 0.94 and "Cabin" 0.70 below it, "Moth" 0.97
 # and "Monsoon" 0.76; rescaled from LOW, the similar entry still showed at 0.57-0.75 of a
-# clean match and a trained pick_list policy clicked it (4 of its 5 misses on 50 seeds). The best match
-# keeps its value, so where the named word does not show, the nearest thing still does.
+# clean match, and a trained pick_list policy clicked it (its 4 misses on 50 held-out
+# seeds all went to a similar name). The best match keeps its value, so where the named
+# word does not show, the nearest thing still does.
 RIVAL = 0.1
 # A word's score drops by CONTINUED where a letter touches it (`_word_ncc`): an unbroken
 # stroke down CONTINUED_RUN of the x-height, darker than INK (grey levels, dark on light).
@@ -261,7 +262,7 @@ def _word_ncc(
     keeps `_strokes` maps between the words matched on one frame.
     """
     ncc = _ncc(gray, sq, tpl.full)
-    th, tw = tpl.full.shape
+    tw = tpl.full.shape[1]
     oh, ow = ncc.shape
     e = tpl.edges
     hit = np.zeros((oh, ow), bool)
