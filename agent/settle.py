@@ -24,6 +24,7 @@ from deskmimic.recorder.capture import CaptureBackend
 logger = logging.getLogger(__name__)
 
 COMPARE_WIDTH = 160  # px; enough to see a button change colour, cheap to compare
+TILE = 4  # px of the downscaled grabs; `SettleConfig.local`
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,19 @@ class SettleConfig:
     Attributes:
         threshold: mean absolute difference (0..255 gray levels) between two
             downscaled grabs below which they count as equal.
+        local: ... and the largest mean difference over any `TILE` x `TILE` tile of
+            them. Text typed into a field changes a few characters' worth of pixels:
+            0.04-0.12 of the whole mean, 30-60 on its tiles (frames of a replayed
+            workflow), so by the mean alone a field still filling looked settled, and
+            on a busy machine the policy decided on "cookie " while "cookie cabin" was
+            being typed. An unchanged screen reads 0 (Xvfb, a still pointer).
         quiet: number of consecutive equal comparisons that mean "settled".
         interval_s: time between grabs.
         timeout_s: give up waiting after this long and use the last grab.
     """
 
     threshold: float = 1.0
+    local: float = 4.0
     quiet: int = 2
     interval_s: float = 0.05
     timeout_s: float = 3.0
@@ -46,6 +54,8 @@ class SettleConfig:
     def __post_init__(self) -> None:
         if self.threshold < 0:
             raise ConfigError(f"settle threshold {self.threshold}: must be >= 0")
+        if self.local < 0:
+            raise ConfigError(f"settle local threshold {self.local}: must be >= 0")
         if self.quiet < 1:
             raise ConfigError(f"settle quiet {self.quiet}: must be >= 1")
         if not (0 < self.interval_s <= 1):
@@ -92,6 +102,17 @@ def frame_diff(a: np.ndarray, b: np.ndarray, width: int = COMPARE_WIDTH) -> floa
     return float(np.mean(np.abs(ga - gb)))
 
 
+def _diffs(cur: np.ndarray, prev: np.ndarray) -> tuple[float, float]:
+    """(whole-image, largest-tile) mean absolute difference of two `small_gray` copies."""
+    if cur.shape != prev.shape:
+        return float("inf"), float("inf")
+    d = cv2.absdiff(cur, prev)
+    h, w = d.shape
+    th, tw = max(1, h // TILE), max(1, w // TILE)
+    tiles = cv2.resize(d[: th * TILE, : tw * TILE], (tw, th), interpolation=cv2.INTER_AREA)
+    return float(d.mean()), float(tiles.max())
+
+
 def grab_rgb(capture: CaptureBackend, region: Rect) -> np.ndarray:
     """One RGB grab of ``region`` (screen pixels)."""
     return bgra_to_rgb(capture.grab(region))
@@ -112,7 +133,7 @@ def wait_until_settled(capture: CaptureBackend, region: Rect, cfg: SettleConfig 
     deadline = t0 + cfg.timeout_s
     image = grab_rgb(capture, region)
     prev = small_gray(image)
-    grabs, calm, diff = 1, 0, float("inf")
+    grabs, calm, diff, local = 1, 0, float("inf"), float("inf")
     while True:
         if stop is not None and stop.is_set():
             break
@@ -128,12 +149,13 @@ def wait_until_settled(capture: CaptureBackend, region: Rect, cfg: SettleConfig 
         image = grab_rgb(capture, region)
         cur = small_gray(image)
         grabs += 1
-        diff = float(np.mean(np.abs(cur - prev))) if cur.shape == prev.shape else float("inf")
+        diff, local = _diffs(cur, prev)
         prev = cur
-        calm = calm + 1 if diff < cfg.threshold else 0
+        calm = calm + 1 if diff < cfg.threshold and local < cfg.local else 0
         if calm >= cfg.quiet:
             return Settled(image, True, time.monotonic() - t0, diff, grabs)
     waited = time.monotonic() - t0
     if not (stop is not None and stop.is_set()):
-        logger.info("screen did not settle within %.1f s (last diff %.2f)", waited, diff)
+        logger.info("screen did not settle within %.1f s (last diff %.2f, largest tile %.1f)",
+                    waited, diff, local)
     return Settled(image, False, waited, diff, grabs)
