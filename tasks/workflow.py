@@ -164,7 +164,11 @@ class WorkflowTask(TaskWindow):
         if self.dialog is not None:
             return
         self.dialog = RecordDialog(self)
-        w = self.rng.randint(330, min(420, self.width() - 40))
+        # Never narrower than its contents: fixed at 330-420 px, a row of four radio
+        # buttons ("Titanium", "Copper", "Diamond", "Bronze") was squeezed to "Titaniu",
+        # "Diamo", and the option to choose could not be read.
+        w = max(self.rng.randint(330, min(420, self.width() - 40)),
+                self.dialog.minimumSizeHint().width())
         self.dialog.setFixedWidth(w)
         self.dialog.adjustSize()
         # Centre the dialog over the window so it stays inside the recorded region.
