@@ -90,6 +90,7 @@ class WordMatchStream:
             for x, y, bw, bh, _ in stats[1:].tolist()
         ]
         sq = gray * gray
+        strokes = tm.Strokes(gray)
         for i, (raws, sized) in enumerate(
             zip(self._raws, tm._templates(self.terms, tm.WORD_SIZES), strict=True)
         ):
@@ -106,7 +107,7 @@ class WordMatchStream:
                     if ya >= yb or xa >= xb:
                         continue
                     win = (slice(ya, yb + th - 1), slice(xa, xb + tw - 1))
-                    new = tm._word_ncc(gray[win], sq[win], tpl)
+                    new = tm._word_ncc(gray[win], sq[win], tpl, strokes, (ya, xa))
                     old = raw[ya:yb, xa:xb]
                     # Below LOW a score shows as 0 either way: no need to re-finish the word.
                     shows = shows or float(old.max()) >= tm.LOW or float(new.max()) >= tm.LOW

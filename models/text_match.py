@@ -247,7 +247,11 @@ def _ncc(gray: np.ndarray, sq: np.ndarray, tz: np.ndarray) -> np.ndarray:
 
 
 def _word_ncc(
-    gray: np.ndarray, sq: np.ndarray, tpl: Template, strokes: dict | None = None
+    gray: np.ndarray,
+    sq: np.ndarray,
+    tpl: Template,
+    strokes: Strokes | None = None,
+    at: tuple[int, int] = (0, 0),
 ) -> np.ndarray:
     """`_ncc` of one word's template, minus `CONTINUED` where a letter touches the word on
     either side: there the template matched the start or end of a longer word.
@@ -259,9 +263,12 @@ def _word_ncc(
     margin, so a window of the frame as large as the template decides) count as
     continued when they hold a stroke down a third of the font's x-height: any letter or
     digit does; a colon's two dots, a comma, an ellipsis or a quote do not. ``strokes``
-    keeps `_strokes` maps between the words matched on one frame.
+    shares the `_strokes` maps of the whole frame between the words matched on it; ``gray``
+    is then its window whose top-left is ``at`` (y, x).
     """
     ncc = _ncc(gray, sq, tpl.full)
+    if float(ncc.max()) < LOW:  # nothing here shows, penalized or not (most windows)
+        return ncc
     tw = tpl.full.shape[1]
     oh, ow = ncc.shape
     e = tpl.edges
@@ -273,15 +280,25 @@ def _word_ncc(
     for col, k in ((e.last + 2, after), (e.first - 1 - before, before)):
         if k <= 0:
             continue
-        key = (k, e.height)
-        found = strokes.get(key) if strokes is not None else None
-        if found is None:
-            found = _strokes(gray, k, e.height)
-            if strokes is not None:
-                strokes[key] = found
-        hit |= found[e.top : e.top + oh, col : col + ow] > 0
-    ncc[hit] -= CONTINUED
+        found = _strokes(gray, k, e.height) if strokes is None else strokes.get(k, e.height)
+        y, x = (e.top, col) if strokes is None else (at[0] + e.top, at[1] + col)
+        hit |= found[y : y + oh, x : x + ow] > 0
+    np.subtract(ncc, CONTINUED, out=ncc, where=hit)
     return ncc
+
+
+class Strokes:
+    """`_strokes` maps of one frame, made when first asked for: the words matched on a frame
+    share them (a per-word window of its own cost ~6 ms a decision on a workflow frame)."""
+
+    def __init__(self, gray: np.ndarray) -> None:
+        self.gray = gray
+        self._maps: dict[tuple[int, int], np.ndarray] = {}
+
+    def get(self, k: int, height: int) -> np.ndarray:
+        if (k, height) not in self._maps:
+            self._maps[k, height] = _strokes(self.gray, k, height)
+        return self._maps[k, height]
 
 
 def _strokes(gray: np.ndarray, k: int, height: int) -> np.ndarray:
@@ -352,7 +369,7 @@ def _full_res_raws(
 ) -> list[list[np.ndarray | None]]:
     """Per word, per size: its NCC over the whole frame (None: template larger than it)."""
     h, w = gray.shape
-    strokes: dict = {}
+    strokes = Strokes(gray)
     return [
         [
             _word_ncc(gray, sq, tpl, strokes)
