@@ -288,8 +288,8 @@ def _word_ncc(
 
 
 class Strokes:
-    """`_strokes` maps of one frame, made when first asked for: the words matched on a frame
-    share them (a per-word window of its own cost ~6 ms a decision on a workflow frame)."""
+    """`_strokes` maps of one frame, made when first asked for, so the words and windows
+    matched on a frame share them instead of each computing its own."""
 
     def __init__(self, gray: np.ndarray) -> None:
         self.gray = gray
