@@ -269,6 +269,8 @@ def _word_ncc(
     ncc = _ncc(gray, sq, tpl.full)
     if float(ncc.max()) < LOW:  # nothing here shows, penalized or not (most windows)
         return ncc
+    if strokes is None:
+        strokes, at = Strokes(gray), (0, 0)
     tw = tpl.full.shape[1]
     oh, ow = ncc.shape
     e = tpl.edges
@@ -280,8 +282,8 @@ def _word_ncc(
     for col, k in ((e.last + 2, after), (e.first - 1 - before, before)):
         if k <= 0:
             continue
-        found = _strokes(gray, k, e.height) if strokes is None else strokes.get(k, e.height)
-        y, x = (e.top, col) if strokes is None else (at[0] + e.top, at[1] + col)
+        found = strokes.get(k, e.height)
+        y, x = at[0] + e.top, at[1] + col
         hit |= found[y : y + oh, x : x + ow] > 0
     np.subtract(ncc, CONTINUED, out=ncc, where=hit)
     return ncc
