@@ -60,6 +60,10 @@ class NetConfig:
     # With term_glance: the pointers pick only among words that show on the screen
     # (`SHOWN_MIN`), or "none".
     shown_only: bool = False
+    # With word_select: the picked words' maps also carried to their right along the line
+    # (`row_band`), so a field or combo box far right of its label gets the label's row at
+    # full heatmap resolution.
+    row_band: bool = False
 
     def __post_init__(self) -> None:
         if self.input_height % 32 or self.input_width % 32:
@@ -74,6 +78,8 @@ class NetConfig:
             )
         if self.shown_only and not self.term_glance:
             raise ValueError("shown_only needs term_glance (it reads how strongly words show)")
+        if self.row_band and not self.word_select:
+            raise ValueError("row_band needs word_select (it carries the picked words' maps)")
         if len(self.channels) != 4 or len(self.decoder_channels) != 3:
             raise ValueError("channels needs 4 entries (strides 4..32), decoder_channels 3 (4..16)")
 
@@ -87,9 +93,10 @@ class NetConfig:
     @property
     def stem_channels(self) -> int:
         """Channels the first conv sees: RGB + all words' map + the point's and the end's words,
-        plain and smeared along the line (`PHRASE_SMEAR`)."""
+        plain and smeared along the line (`PHRASE_SMEAR`), and with ``row_band`` carried to
+        their right."""
         if self.word_select:
-            return 8
+            return 10 if self.row_band else 8
         return self.in_channels
 
     @property
@@ -104,7 +111,7 @@ class NetConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         # Checkpoints from before a setting existed hash their config without it.
-        for name in ("text_match", "word_select", "term_glance", "shown_only"):
+        for name in ("text_match", "word_select", "term_glance", "shown_only", "row_band"):
             if not d[name]:
                 del d[name]
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
@@ -207,6 +214,18 @@ class DecoderBlock(nn.Module):
 # Width in input pixels of the horizontal smear of the selected words' map: about two
 # words' spacing at the usual ~0.3 downscale of a task window.
 PHRASE_SMEAR = 15
+
+
+def row_band(maps: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) maps -> each pixel's strongest value at or to its left on its row.
+
+    A field or combo box sits right of its label, up to ~300 px (70 input px at the usual
+    downscale) away. Only the coarse stages (stride 16-32) saw that far, so the point's
+    row came from them: on held-out dialogs the click for a field named by its label
+    landed 15-20 px low, between two fields (a 28 px field is 2 heatmap cells tall). The
+    band gives every cell right of the label the label's row at full resolution.
+    """
+    return torch.cummax(maps, dim=3).values
 
 
 def word_membership(spans: torch.Tensor, length: int) -> torch.Tensor:
@@ -437,7 +456,10 @@ class PolicyNet(nn.Module):
             smear = F.avg_pool2d(
                 chosen, (1, PHRASE_SMEAR), stride=1, padding=(0, PHRASE_SMEAR // 2)
             )
-            x = torch.cat([x[:, :3], maps.amax(1, keepdim=True), chosen, 2.0 * smear], 1)
+            parts = [x[:, :3], maps.amax(1, keepdim=True), chosen, 2.0 * smear]
+            if cfg.row_band:
+                parts.append(row_band(chosen))
+            x = torch.cat(parts, 1)
             extra = {"select": logits, "word_maps": maps}
             summary.append(probs[..., -1])
             if strength is not None:

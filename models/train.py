@@ -249,6 +249,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
             # Runs from before the glance resume without it.
             term_glance=cfg.uses_word_maps and (resume_from is None or spec0.net.term_glance),
             shown_only=cfg.uses_word_maps and (resume_from is None or spec0.net.shown_only),
+            row_band=cfg.uses_word_maps and (resume_from is None or spec0.net.row_band),
         )
         channels = data.train[0].image.shape[-1]
         if channels != net_cfg.in_channels:

@@ -10,7 +10,7 @@ import torch
 from deskmimic.models.dataset import cache_key, load_episode_samples
 from deskmimic.models.losses import select_loss
 from deskmimic.models.match_stream import WordMatchStream
-from deskmimic.models.policy_net import NetConfig, PolicyNet
+from deskmimic.models.policy_net import NetConfig, PolicyNet, row_band
 from deskmimic.models.samples import SampleSet
 from deskmimic.models.text import CharTokenizer
 from deskmimic.models.text_match import (
@@ -495,3 +495,35 @@ def test_a_label_that_continues_the_word_is_not_the_word(qapp):
 
     assert at("Mode", "Mode") >= 200 and at("Model", "Model") >= 200
     assert at("Mode", "Model") == 0
+
+
+def test_row_band_carries_the_picked_words_row_to_their_right():
+    maps = torch.zeros(1, 2, 8, 12)
+    maps[0, 0, 3, 4] = 200.0  # a label at row 3, column 4
+    maps[0, 1, 6, 9] = 90.0
+    band = row_band(maps)
+    assert torch.equal(band[0, 0, 3, 4:], torch.full((8,), 200.0))  # the label's row onwards
+    assert float(band[0, 0, 3, :4].abs().sum()) == 0.0  # nothing left of the label
+    assert float(band[0, 0].sum()) == 200.0 * 8  # and no other row
+    assert torch.equal(band[0, 1, 6, 9:], torch.full((3,), 90.0))
+
+    base = dict(input_height=64, input_width=96, text_match=True, word_select=True,
+                term_glance=True, shown_only=True)
+    cfg = NetConfig(**base, row_band=True)
+    assert cfg.stem_channels == 10 and NetConfig.from_dict(cfg.to_dict()) == cfg
+    assert "row_band" not in NetConfig(**base).to_dict()  # older checkpoints hash the same
+    # The stem sees the band of the point's and the end's picks beside their plain maps.
+    text = "Set Name to 'x', then press OK"
+    net = PolicyNet(cfg).eval()
+    seen = {}
+    net.stages[0].register_forward_pre_hook(lambda m, a: seen.update(x=a[0]))
+    images = torch.zeros((1, 64, 96, 3 + MAX_WORDS), dtype=torch.uint8)
+    images[0, 20:24, 10:20, 3] = 255  # "Name" written at the left of row 20-24
+    tokens = torch.from_numpy(CharTokenizer(cfg.max_text_len).encode(text))[None]
+    words = torch.from_numpy(word_span_array(text, cfg.max_text_len))[None]
+    with torch.no_grad():
+        net(images, tokens, torch.zeros(1, cfg.history_len, dtype=torch.long), words=words)
+    x = seen["x"]
+    assert x.shape[1] == 10
+    assert torch.allclose(x[:, 8:10], torch.cummax(x[:, 4:6], dim=3).values)
+    assert float(x[0, 8, 21, 90]) > 0.0 and float(x[0, 8, 30, 90]) == 0.0
