@@ -420,10 +420,21 @@ def steps_for_episode(ep: Episode, settle: SettleRules | None = None, **rules: f
         if i < 0:
             out.append(s)
             continue
-        for j in range(max(0, i - settle.max_back), i + 1):
+        nxt = i + 1 if i + 1 < times.size else i
+        for j in range(max(0, i - settle.max_back), nxt + 1):
             small(j)  # decode in forward order: one seek per step instead of one per frame
-        for _ in range(settle.max_back):
-            if i == 0 or float(np.abs(small(i) - small(i - 1)).mean()) <= settle.threshold:
+
+        def still(a: int, b: int) -> bool:
+            return float(np.abs(small(a) - small(b)).mean()) <= settle.threshold
+
+        for k in range(settle.max_back):
+            if i == 0 or still(i, i - 1):
+                break
+            # A change its successor keeps (a menu that has just opened) is finished, not
+            # half painted: stepping back from it lost the popup a demonstration then
+            # clicked in (10 of 50 workflow menus, 5 of 25 combo boxes). The successor is
+            # grabbed as the pointer starts to move, before it reaches the target.
+            if k == 0 and nxt > i and still(nxt, i):
                 break
             i -= 1
         out.append(replace(s, frame_index=i))

@@ -534,6 +534,24 @@ def test_state_frame_is_settled_and_before_t_start() -> None:
     assert steps_for_episode(ep3)[0].frame_index == 0
 
 
+def test_state_frame_keeps_a_change_that_its_successor_keeps() -> None:
+    # A menu opens in the last frame before the pointer starts for its entry: the frame
+    # differs from its predecessor, but the next one (grabbed as the pointer starts to
+    # move) shows the same, so the change is finished and the popup is the state.
+    closed, popup = _screen(30), _screen(30, box=40)
+    half = popup.copy()
+    half[30:] = closed[30:]  # the popup half painted
+    rec = Rec().wait(330).click(5, 5, hold=20)  # starts at 330 ms: frame 3 is the last
+    ep = FakeEpisode(rec.events, [closed] * 3 + [popup] * 3, [0, 100, 200, 300, 400, 500])
+    assert steps_for_episode(ep)[0].frame_index == 3
+    # half painted at 300 ms and whole at 400: the step keeps the last settled frame
+    ep = FakeEpisode(rec.events, [closed] * 3 + [half] + [popup] * 2, [0, 100, 200, 300, 400, 500])
+    assert steps_for_episode(ep)[0].frame_index == 2
+    # no successor yet (the recording ends there): not known to be finished
+    ep = FakeEpisode(rec.events, [closed] * 3 + [popup], [0, 100, 200, 300])
+    assert steps_for_episode(ep)[0].frame_index == 2
+
+
 def test_state_frame_unknown_before_first_frame_and_without_frames() -> None:
     rec = Rec().click(1, 1).wait(500).click(2, 2, dt=0)
     ep = FakeEpisode(rec.events, [_screen(0)] * 3, [100, 200, 300])
