@@ -8,7 +8,14 @@ runner = start_expert(task)          # worker thread; keep the Qt event loop run
 
 from __future__ import annotations
 
-from deskmimic.tasks.expert_base import EXPERTS, Act, ExpertRunner, expert, start_expert
+from deskmimic.tasks.expert_base import (
+    EXPERTS,
+    POPUP_OPEN_S,
+    Act,
+    ExpertRunner,
+    expert,
+    start_expert,
+)
 
 __all__ = ["EXPERTS", "Act", "ExpertRunner", "start_expert"]
 
@@ -63,6 +70,7 @@ def pick_from_combo(act: Act, combo: str, entry: str, s: dict) -> None:
     """Open the drop-down ``combo`` (an element name) and click ``entry`` in it."""
     act.click(combo, s)
     s = act.wait(lambda st: entry in st["boxes"] or st["done"], what="the drop-down to open")
+    act.pause(floor=POPUP_OPEN_S)
     act.click(entry, s)
 
 
@@ -103,6 +111,8 @@ def workflow(act: Act) -> None:
     act.click(f"menu:{s['menu']}", s)
     s = act.wait(lambda st: f"menuitem:{st['action']}" in st["boxes"] or st["done"],
                  what="the menu to open")
+    act.pause(floor=POPUP_OPEN_S)
+    act.drop_below(f"menu:{s['menu']}", s)
     act.click(f"menuitem:{s['action']}", s)
     s = act.wait(lambda st: st["dialog_open"] or st["done"], what="the dialog to open")
     if not s["done"]:
