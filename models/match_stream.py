@@ -34,6 +34,12 @@ class WordMatchStream:
     def __init__(self, instruction: str) -> None:
         self.instruction = instruction
         self.terms = tm.term_texts(instruction)
+        # A repeated word is matched once and written to each of its channels.
+        self._unique = tuple(dict.fromkeys(self.terms))
+        self._slots = [
+            [i for i, t in enumerate(self.terms) if t == u and i < tm.MAX_WORDS]
+            for u in self._unique
+        ]
         self._gray: np.ndarray | None = None
         self._raws: list[list[np.ndarray | None]] = []
         self._out: np.ndarray | None = None
@@ -61,14 +67,13 @@ class WordMatchStream:
     def _full(self, gray: np.ndarray, height: int, width: int) -> None:
         self.full_updates += 1
         h, w = gray.shape
-        self._raws = tm._full_res_raws(gray, gray * gray, self.terms, tm.WORD_SIZES)
+        self._raws = tm._full_res_raws(gray, gray * gray, self._unique, tm.WORD_SIZES)
         self._out = np.zeros((height, width, tm.MAX_WORDS), np.uint8)
         self._out_size = (height, width)
-        for i, (raws, sized) in enumerate(
-            zip(self._raws, tm._templates(self.terms, tm.WORD_SIZES), strict=True)
+        for u, (raws, sized) in enumerate(
+            zip(self._raws, tm._templates(self._unique, tm.WORD_SIZES), strict=True)
         ):
-            if i < tm.MAX_WORDS:
-                self._refinish(i, raws, sized, h, w)
+            self._refinish(u, raws, sized, h, w)
 
     def _update(self, previous: np.ndarray, gray: np.ndarray, height: int, width: int) -> bool:
         """Redo the changed areas; False when a full recompute is the better deal."""
@@ -91,8 +96,8 @@ class WordMatchStream:
         ]
         sq = gray * gray
         strokes = tm.Strokes(gray)
-        for i, (raws, sized) in enumerate(
-            zip(self._raws, tm._templates(self.terms, tm.WORD_SIZES), strict=True)
+        for u, (raws, sized) in enumerate(
+            zip(self._raws, tm._templates(self._unique, tm.WORD_SIZES), strict=True)
         ):
             shows = False
             for raw, tpl in zip(raws, sized, strict=True):
@@ -112,13 +117,17 @@ class WordMatchStream:
                     # Below LOW a score shows as 0 either way: no need to re-finish the word.
                     shows = shows or float(old.max()) >= tm.LOW or float(new.max()) >= tm.LOW
                     old[...] = new
-            if shows and i < tm.MAX_WORDS:
-                self._refinish(i, raws, sized, h, w)
+            if shows:
+                self._refinish(u, raws, sized, h, w)
         return True
 
-    def _refinish(self, i: int, raws: list, sized: tuple, h: int, w: int) -> None:
-        # Term i's NCC maps -> its blob map, resized into the output channel.
+    def _refinish(self, u: int, raws: list, sized: tuple, h: int, w: int) -> None:
+        # Distinct term u's NCC maps -> its blob map, resized into each of its channels.
         assert self._out is not None
-        finished = tm._finish(raws, sized, h, w, tm.term_low(self.terms[i]))
+        if not self._slots[u]:
+            return
+        finished = tm._finish(raws, sized, h, w, tm.term_low(self._unique[u]))
         height, width = self._out.shape[:2]
-        self._out[:, :, i] = tm._to_input(finished, height, width)
+        small = tm._to_input(finished, height, width)
+        for i in self._slots[u]:
+            self._out[:, :, i] = small

@@ -45,7 +45,7 @@ SIZES = (14,)
 # template scored 0.67 and a bold 14 px one 0.86-0.94.
 WORD_SIZES = (12, 13, 14, -14)
 # Bump when the per-word maps change in a way `word_maps_signature` does not show.
-WORD_MAPS_VERSION = 6
+WORD_MAPS_VERSION = 7
 # NCC below LOW is what unrelated text and edges reach; HIGH and above is a clean match.
 LOW, HIGH = 0.5, 0.85
 # A word's map fades out where it scores RIVAL..2*RIVAL below its best match on the frame:
@@ -114,6 +114,12 @@ def term_spans(instruction: str) -> list[tuple[str, int, int]]:
     A pair is matched as one template: "Milo Zhang" in a list of names that share first
     or last names, or the menu entry "Order Member" among "Order Contact" and
     "Add Member", is only told apart by both words together.
+
+    A repeated word is a term at each occurrence (the same map, its own place and
+    context): "Open Tools › Order Contact, set ... Contact to 'x'" names the menu
+    entry's word and the field. Kept once, every term after it moved up a place, where
+    in training another role stood (held-out instructions repeat a word 9 times in 50,
+    training ones once), and the workflow's option step picked OK in 5 of those 9.
     """
     words = []
     for m in _WORD_RE.finditer(instruction):
@@ -124,17 +130,16 @@ def term_spans(instruction: str) -> list[tuple[str, int, int]]:
             word.lower() not in TERM_STOP_WORDS or (word[0].isupper() and start > 0)
         )
         words.append((word, start, start + len(word), keep))
-    terms: dict[str, tuple[str, int, int]] = {}
+    terms: list[tuple[str, int, int]] = []
     for i, (word, start, end, keep) in enumerate(words):
         if not keep:
             continue
-        terms.setdefault(word, (word, start, end))
+        terms.append((word, start, end))
         if i + 1 < len(words):
             nxt, n_start, n_end, n_keep = words[i + 1]
             if n_keep and instruction[end:n_start] == " ":
-                pair = instruction[start:n_end]
-                terms.setdefault(pair, (pair, start, n_end))
-    return sorted(terms.values(), key=lambda t: (t[1], t[2]))[:MAX_WORDS]
+                terms.append((instruction[start:n_end], start, n_end))
+    return sorted(terms, key=lambda t: (t[1], t[2]))[:MAX_WORDS]
 
 
 def instruction_words(instruction: str) -> list[str]:
@@ -482,6 +487,9 @@ def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.
     (height, width, MAX_WORDS) uint8, zero for absent words. Kept apart, the policy can pick
     the word the current step needs; they also try ``WORD_SIZES``, not only ``SIZES``."""
     out = np.zeros((height, width, MAX_WORDS), np.uint8)
-    for i, m in enumerate(_word_scores(rgb, term_texts(instruction), WORD_SIZES)):
-        out[:, :, i] = _to_input(m, height, width)
+    terms = term_texts(instruction)
+    unique = tuple(dict.fromkeys(terms))  # a repeated word is matched once
+    maps = [_to_input(m, height, width) for m in _word_scores(rgb, unique, WORD_SIZES)]
+    for i, t in enumerate(terms):
+        out[:, :, i] = maps[unique.index(t)]
     return out

@@ -64,6 +64,42 @@ def test_word_spans_point_at_the_words_in_the_instruction():
     assert [t for t, _, _ in term_spans("Select Open in the list")] == ["Open", "list"]
 
 
+def test_a_repeated_word_is_a_term_at_each_occurrence():
+    # Held-out workflow instructions repeat a word (the menu entry's and a field's
+    # "Contact"); kept once, the option group and OK moved up a place, where training
+    # had other roles, and the option step picked OK.
+    text = "Open Tools \u203a Order Contact, set Topic to 'x' and Contact to 'y', choose Tier Gold"
+    terms = term_spans(text)
+    assert [t for t, _, _ in terms] == [
+        "Tools", "Order", "Order Contact", "Contact", "Topic", "x", "Contact", "y",
+        "Tier", "Tier Gold", "Gold",
+    ]
+    assert all(text[a:b] == t for t, a, b in terms)
+    # the place of "Tier" is the one it has without the repeat
+    plain = term_spans(text.replace("Order Contact", "Order Member"))
+    assert [t for t, _, _ in plain].index("Tier") == [t for t, _, _ in terms].index("Tier")
+    # both occurrences get the same map
+    img = np.full((60, 400, 3), 255, np.uint8)
+    from PIL import Image, ImageDraw, ImageFont
+
+    from deskmimic.models.text_match import FONT_PATH
+
+    pil = Image.fromarray(img)
+    ImageDraw.Draw(pil).text((20, 20), "Contact:", font=ImageFont.truetype(str(FONT_PATH), 13),
+                             fill=0)
+    maps = word_maps(np.asarray(pil), text, 60, 400)
+    first, second = (i for i, (t, _, _) in enumerate(terms) if t == "Contact")
+    assert maps[..., first].max() >= 200 and np.array_equal(maps[..., first], maps[..., second])
+    # the replay's incremental matcher writes the word once into both channels, exactly
+    stream = WordMatchStream(text)
+    assert np.array_equal(stream.word_maps(np.asarray(pil), 60, 400), maps)
+    ImageDraw.Draw(pil).text((200, 20), "Gold", font=ImageFont.truetype(str(FONT_PATH), 13),
+                             fill=0)
+    frame = np.asarray(pil)
+    assert np.array_equal(stream.word_maps(frame, 60, 400), word_maps(frame, text, 60, 400))
+    assert stream.full_updates == 1
+
+
 def _frames(ep_dir: Path) -> tuple[list[np.ndarray], str]:
     with Episode.open(ep_dir) as ep:
         return [rgb for _, _, rgb in ep.iter_frames()], ep.instruction
