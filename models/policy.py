@@ -79,6 +79,11 @@ class BCPolicy(Policy):
         """Kinds of the actions this policy returned since `reset`, oldest first."""
         return list(self._history)
 
+    def set_history(self, kinds: list[str]) -> None:
+        """Take ``kinds`` as the actions so far (to judge one step of a recorded episode
+        with the episode's own past, `bench/step_bench.py`)."""
+        self._history = list(kinds)
+
     def reset(self) -> None:
         self._history.clear()
         self._stream = None  # a new episode may show another screen: match it whole once

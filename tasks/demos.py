@@ -3,7 +3,8 @@
 Each demonstration shows a task window, starts the real `Recorder` on the window's
 client area, lets the scripted expert act with real X input, stops the recorder
 once the task has reported its result, and labels the episode with the task, seed,
-instruction, element boxes and success. These are real recordings, not synthesized data.
+instruction, element boxes (at the start, and the one each pointer action aimed at:
+``extra["targets"]``) and success. These are real recordings, not synthesized data.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def record_demo(name: str, seed: int, out_dir: Path, *, fps: float = DEMO_FPS, s
     state: dict[str, Any] = {}
 
     def on_ready(task) -> None:
-        region = task.region()
+        region = state["region"] = task.region()
         boxes = local_boxes(task.element_boxes(), region)
         cfg = RecordConfig(out=out_dir / new_episode_id(), region=region, fps=fps, task=name,
                            instruction=task.instruction,
@@ -88,9 +89,16 @@ def record_demo(name: str, seed: int, out_dir: Path, *, fps: float = DEMO_FPS, s
 
     def on_finish(task, result: dict) -> None:
         rec = state.pop("rec", None)
+        region = state.get("region")
+        # What each pointer action aimed at, in captured-area pixels, in step order.
+        targets = [
+            {k: ([v[0] - region.left, v[1] - region.top, v[2], v[3]] if k != "kind" else v)
+             for k, v in t.items()}
+            for t in result.pop("targets", [])
+        ] if region is not None else []
         if rec is not None:
             state["summary"] = rec.stop(extra_meta={"success": bool(result.get("success")),
-                                                    "result": result})
+                                                    "result": result, "targets": targets})
 
     try:
         result = run_task(name, seed, expert=True, timeout=timeout, speed=speed,

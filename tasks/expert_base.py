@@ -66,6 +66,16 @@ class Act:
         self.speed = max(0.1, float(speed))
         self.stop = stop or threading.Event()
         self.actions = 0
+        # What each pointer action aimed at, in order: {"kind", "box"[, "end"]} with boxes
+        # as screen [left, top, width, height]. Demonstrations keep it, so a policy's
+        # point can be judged against the element each step meant (`bench/step_bench.py`).
+        self.targets: list[dict[str, Any]] = []
+
+    def _aimed(self, kind: str, box: Rect, end: Rect | None = None) -> None:
+        entry: dict[str, Any] = {"kind": kind, "box": [box.left, box.top, box.width, box.height]}
+        if end is not None:
+            entry["end"] = [end.left, end.top, end.width, end.height]
+        self.targets.append(entry)
 
     # ---- reading -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -159,6 +169,7 @@ class Act:
         self._check()
         self.inj.click()
         self.actions += 1
+        self._aimed("click", box)
 
     def type_text(self, text: str) -> None:
         """Type ``text`` at a typist's pace into whatever has the focus."""
@@ -184,6 +195,7 @@ class Act:
         duration = (0.25 + min(0.25, ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 / 2000)) / self.speed
         self.inj.drag(x1, y1, x2, y2, duration=duration, hold=0.08 / self.speed)
         self.actions += 1
+        self._aimed("drag", source, target)
 
     def scroll(self, box: Rect, dy: int) -> None:
         """Point into ``box`` (if not there already) and turn the wheel ``dy`` clicks."""
@@ -195,6 +207,7 @@ class Act:
         self._check()
         self.inj.scroll(dy=dy, interval=self.rng.uniform(0.03, 0.06) / self.speed)
         self.actions += 1
+        self._aimed("scroll", box)
 
     def _check(self) -> None:
         if self.stop.is_set():
@@ -221,6 +234,7 @@ class ExpertRunner(threading.Thread):
         self.stop_event = threading.Event()
         self.error: BaseException | None = None
         self.actions = 0
+        self.targets: list[dict[str, Any]] = []  # `Act.targets`, once the expert ended
 
     def stop(self) -> None:
         """Ask the expert to stop before its next action."""
@@ -242,6 +256,7 @@ class ExpertRunner(threading.Thread):
                 act.wait(lambda st: st["done"], timeout=2.0, what="the task to end")
             finally:
                 self.actions = act.actions
+                self.targets = act.targets
         except ExpertStopped:
             logger.debug("expert for %s stopped", self.task.name)
         except BaseException as exc:  # reported to the host through .error

@@ -180,7 +180,8 @@ def run_task(
 
     Returns:
         The task's result dict (task, seed, success, reward, reason, steps,
-        duration_s), plus ``expert_error`` when the expert crashed.
+        duration_s); with ``expert``, ``targets`` (what each pointer action aimed at,
+        `Act.targets`), and ``expert_error`` when the expert crashed.
     """
     ensure_app()
     task = make_task(name, seed)
@@ -216,6 +217,7 @@ def run_task(
             spin_until(lambda: not runner.is_alive(), 5.0)
             if runner.error is not None:
                 result["expert_error"] = str(runner.error)
+            result["targets"] = runner.targets
         if on_finish is not None:
             on_finish(task, result)
         return result

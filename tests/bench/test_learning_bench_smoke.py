@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "learning_bench.py"
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(360)
 def test_learning_bench_prints_one_json_object(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--tasks", "click_button", "--demos", "2",
@@ -42,3 +42,18 @@ def test_learning_bench_prints_one_json_object(tmp_path: Path) -> None:
     assert result["closed_loop_steps_per_s"] > 0
     # The bench keeps what it made under --out, nothing in the user's data folder.
     assert (tmp_path / "bench" / "click_button" / "episodes").is_dir()
+
+    # bench/step_bench.py judges that policy step by step on two held-out demonstrations.
+    run = next(p.parent for p in (tmp_path / "bench" / "click_button").rglob("config.json")
+               if p.parent.name != "checkpoints" and (p.parent / "checkpoints").is_dir())
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "step_bench.py"), "--policy", str(run),
+         "--task", "click_button", "--seeds", "1000000-1000001", "--demos",
+         str(tmp_path / "steps")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    steps = json.loads(proc.stdout)
+    assert steps["bench"] == "steps" and steps["episodes"] == 2 and steps["skipped"] == []
+    assert steps["pointer_steps"] == 2 and steps["per_step"]["0"]["steps"] == 2
+    assert steps["hits"] == 2 - len(steps["misses"]) and 0.0 <= steps["hit_rate"] <= 1.0

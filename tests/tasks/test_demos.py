@@ -39,6 +39,9 @@ def test_click_demo_reduces_to_a_click_inside_the_target(qapp, tmp_path: Path):
     target = ep.extra["next"][0]
     left, top, w, h = ep.extra["boxes"][target]
     assert left <= click.x < left + w and top <= click.y < top + h
+    # what the expert aimed at, in captured-area pixels like the boxes
+    assert ep.extra["targets"] == [{"kind": "click", "box": [left, top, w, h]}]
+    assert "targets" not in ep.extra["result"]
     # the state is the screen before the pointer moved: the banner still shows the instruction
     assert click.frame_index is not None and ep.frame_times[click.frame_index] <= click.t_start
     res = run_cli("episodes", "steps", str(demo.path), "--json")
