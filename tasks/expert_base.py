@@ -22,6 +22,9 @@ from deskmimic.tasks.runner import GuiCaller
 
 logger = logging.getLogger(__name__)
 
+# Longer apart, or farther, than the step reducer's double click (`StepRules`), with margin.
+DOUBLE_CLICK_S, DOUBLE_CLICK_PX = 0.45, 6
+
 # Qt draws a menu or a drop-down opening over ~200 ms; a person reads its entries once
 # they are drawn. An expert that moved on at once left the demonstration's state frame
 # showing a half-open popup for the entry it then clicked (10 of 50 workflow menus).
@@ -70,6 +73,7 @@ class Act:
         # as screen [left, top, width, height]. Demonstrations keep it, so a policy's
         # point can be judged against the element each step meant (`bench/step_bench.py`).
         self.targets: list[dict[str, Any]] = []
+        self._last_click: tuple[float, int, int] = (-1e9, 0, 0)
 
     def _aimed(self, kind: str, box: Rect, end: Rect | None = None) -> None:
         entry: dict[str, Any] = {"kind": kind, "box": [box.left, box.top, box.width, box.height]}
@@ -164,10 +168,17 @@ class Act:
         """Look, move to the element (name or box) and click it."""
         box = self.box(target, state) if isinstance(target, str) else target
         self.pause()
-        self.move_to(box)
+        x, y = self.move_to(box)
         time.sleep(self.rng.uniform(0.03, 0.08) / self.speed)
+        # Two clicks on two elements must not read as one double click: a drop-down's
+        # entry lies over the OK button beneath it, and clicking both within 0.4 s and
+        # 5 px made one step of the two (StepRules.double_click_ms / _px).
+        t, px, py = self._last_click
+        if abs(x - px) <= DOUBLE_CLICK_PX and abs(y - py) <= DOUBLE_CLICK_PX:
+            time.sleep(max(0.0, t + DOUBLE_CLICK_S - time.monotonic()))
         self._check()
         self.inj.click()
+        self._last_click = (time.monotonic(), x, y)
         self.actions += 1
         self._aimed("click", box)
 
