@@ -62,7 +62,8 @@ def judge(policy, ep, steps, terms_of) -> tuple[list[dict], str | None]:
             if "end" in target:
                 hit = hit and inside(target["end"], out.x2, out.y2)
             rows.append({"step": k, "kind": a.kind, "hit": hit, "kind_ok": out.kind == a.kind,
-                         "demo": [a.x, a.y], "policy": [out.x, out.y], **terms_of()})
+                         "demo": [a.x, a.y], "policy": [out.x, out.y],
+                         **terms_of(ep.instruction or "")})
             k += 1
         history.append(a.kind)
     return rows, None
@@ -91,15 +92,14 @@ def run(args: argparse.Namespace) -> dict:
     policy = load_policy(Path(args.policy), which=args.which)
     outs: dict = {}
     policy.net.register_forward_hook(lambda m, i, o: outs.update(o=o) and None)
-    instruction: list[str] = [""]
-
-    def terms_of() -> dict:
+    def terms_of(instruction: str) -> dict:
+        # The instruction term the point's selection picked (word-selecting policies).
         sel = outs.get("o", {}).get("select")
         if sel is None:
             return {}
         p = torch.softmax(sel[0, 0].float(), -1)
         j = int(p.argmax())
-        terms = term_texts(instruction[0])
+        terms = term_texts(instruction)
         return {"picked": terms[j] if j < len(terms) else "none", "picked_p": round(float(p[j]), 3)}
 
     per_step: dict[str, list[int]] = {}
@@ -111,7 +111,6 @@ def run(args: argparse.Namespace) -> dict:
             seed = ep.extra.get("seed")
             if ep.task != args.task or not ep.extra.get("success") or seed not in seeds:
                 continue
-            instruction[0] = ep.instruction or ""
             policy.reset()
             rows, why = judge(policy, ep, steps_for_episode(ep), terms_of)
         if why:

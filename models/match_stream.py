@@ -36,10 +36,7 @@ class WordMatchStream:
         self.terms = tm.term_texts(instruction)
         # A repeated word is matched once and written to each of its channels.
         self._unique = tuple(dict.fromkeys(self.terms))
-        self._slots = [
-            [i for i, t in enumerate(self.terms) if t == u and i < tm.MAX_WORDS]
-            for u in self._unique
-        ]
+        self._slots = [[i for i, t in enumerate(self.terms) if t == u] for u in self._unique]
         self._gray: np.ndarray | None = None
         self._raws: list[list[np.ndarray | None]] = []
         self._out: np.ndarray | None = None
@@ -124,8 +121,6 @@ class WordMatchStream:
     def _refinish(self, u: int, raws: list, sized: tuple, h: int, w: int) -> None:
         # Distinct term u's NCC maps -> its blob map, resized into each of its channels.
         assert self._out is not None
-        if not self._slots[u]:
-            return
         finished = tm._finish(raws, sized, h, w, tm.term_low(self._unique[u]))
         height, width = self._out.shape[:2]
         small = tm._to_input(finished, height, width)
