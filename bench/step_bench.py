@@ -50,6 +50,8 @@ def judge(policy, ep, steps, terms_of) -> tuple[list[dict], str | None]:
     pointer = [(s, a) for s, a in actions if a.kind in POINTER_KINDS and a.x is not None]
     if len(pointer) != len(targets):
         return [], f"{len(pointer)} pointer steps but {len(targets)} targets"
+    if any(s.frame_index is None for s, _ in pointer):
+        return [], "a pointer step started before the first frame"
     rows = []
     history: list[str] = []
     k = 0
