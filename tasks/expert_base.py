@@ -17,13 +17,15 @@ from typing import Any
 
 from deskmimic.core.errors import TaskError
 from deskmimic.core.geometry import Rect
-from deskmimic.tasks.base import TaskWindow
+from deskmimic.tasks.base import StepCounter, TaskWindow
 from deskmimic.tasks.runner import GuiCaller
 
 logger = logging.getLogger(__name__)
 
-# Longer apart, or farther, than the step reducer's double click (`StepRules`), with margin.
-DOUBLE_CLICK_S, DOUBLE_CLICK_PX = 0.45, 6
+# Longer apart, or farther, than a double click as the task and the step reducer count
+# it (`StepCounter`, `StepRules`), with margin.
+DOUBLE_CLICK_S = StepCounter.DOUBLE_CLICK_S + 0.05
+DOUBLE_CLICK_PX = StepCounter.DOUBLE_CLICK_PX + 1
 
 # Qt draws a menu or a drop-down opening over ~200 ms; a person reads its entries once
 # they are drawn. An expert that moved on at once left the demonstration's state frame
