@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from deskmimic.models.action_space import IGNORE
 from deskmimic.models.actions import ACTION_KINDS
+from deskmimic.models.policy_net import term_parts
 
 HEAT_SIGMA = 1.0  # heatmap target spread, in cells: tolerant of one-cell label noise
 # How far left of a point on no word `select_loss` looks for the field's label (share of width).
@@ -60,6 +61,55 @@ def heatmap_loss(
     return _masked_mean(ce, valid) + _masked_mean(l1, valid)
 
 
+def select_targets(
+    maps: torch.Tensor,
+    uv: torch.Tensor,
+    pickable: torch.Tensor,
+    spans: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The words `select_loss` labels for one pointer: (B, W) weights (1 = a label) and
+    (B,) whether the sample has a label at all. See `select_loss`; ``pickable`` (B, W)
+    says which words the net can pick."""
+    b, nw, h, w = maps.shape
+    # A 3x3 max: the demonstrated point may sit a pixel off the blob.
+    near = F.max_pool2d(maps.detach().float(), 3, stride=1, padding=1)
+    beside, reach = max(1, int(PHRASE_REACH * w)), max(1, int(LABEL_REACH * w))
+    parts = term_parts(spans)[:, :nw, :nw].to(maps.device) if spans is not None else None
+    target = torch.zeros(b, nw, device=maps.device)
+    labelled = torch.zeros(b, dtype=torch.bool, device=maps.device)
+    for i in torch.nonzero(uv[:, 0] >= 0).flatten().tolist():
+        c = int(float(uv[i, 0].clamp(0.0, 1.0 - 1e-6)) * w)
+        r = int(float(uv[i, 1].clamp(0.0, 1.0 - 1e-6)) * h)
+        shown = (near[i] >= 128.0) & pickable[i, :, None, None]  # (W, H, Wd)
+        words = shown[:, max(0, r - 1) : r + 2, max(0, c - beside) : c + beside + 1]
+        words = words.flatten(1).any(1)
+        band = shown[:, max(0, r - 2) : r + 3, max(0, c - reach) : c + beside + 1]
+        if not bool(words.any()):
+            # Per word, the rightmost column where it shows left of the point: the label
+            # nearest the point, and those ending close to it (a label of several words,
+            # or a list row's text left of where it was clicked: "Mara Bishop").
+            left = band[..., : min(reach, c) + 1].any(1)
+            cols = torch.arange(left.shape[1], device=left.device)
+            right = torch.where(left, cols, -1).amax(1)
+            if int(right.max()) < 0:
+                continue
+            words = (right >= 0) & (right >= right.max() - beside)
+        if parts is not None:
+            # The whole term a word belongs to, where it shows on the same line: the list
+            # row "Leila Foster" is labelled with the pair, not "Foster". Labelled with
+            # its single words (a click right of the name falls back to the label rule,
+            # which took them all), the net picked "Foster" and read "the pick shows" as
+            # "click" when another Foster scrolled into view.
+            words = words | (parts[i][words].any(0) & band.flatten(1).any(1))
+        area = shown.flatten(1).sum(1).float()
+        specific = words & (area <= area[words].min() * SPECIFIC_SLACK)
+        if spans is not None:
+            length = (spans[i, :nw, 1] - spans[i, :nw, 0]).to(area.device)
+            specific &= length == length[specific].max()
+        target[i], labelled[i] = specific.float(), True
+    return target, labelled
+
+
 def select_loss(
     logits: torch.Tensor,
     maps: torch.Tensor,
@@ -67,6 +117,7 @@ def select_loss(
     end: torch.Tensor,
     done: torch.Tensor | None = None,
     spans: torch.Tensor | None = None,
+    unlabelled: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Direct supervision for `WordSelect`: the instruction words written on the line right
     around the demonstrated point (``PHRASE_REACH``) are the ones to pick, the most
@@ -75,13 +126,16 @@ def select_loss(
     Member" and "Add Order", the pair term "Order Member" shows once, its single words
     twice each; and where the entry shares no word, the pair is still the one that stays
     unique on the next screen. A pick spread over all three pointed between entries.
-    With none there (an empty
-    field, a wide list row), the nearest one to the point's left on the line and those
-    ending close to it (the field's label, the row's text, up to ``LABEL_REACH`` away).
+    With none there (an empty field, a wide list row), the nearest one to the point's left
+    on the line and those ending close to it (the field's label, the row's text, up to
+    ``LABEL_REACH`` away), again the most specific. Either way a longer term that
+    contains a labelled word and shows on the same line is a candidate too (`term_parts`).
 
     At a ``done`` step the point's pick is "none": nothing is left to point at, and the
     heads see that (`PolicyNet`). Other steps with no word near the point (a blank spot)
     get no label here; there the selection learns only from the heatmap loss it feeds.
+    Neither do ``unlabelled`` steps (scroll: the point is a place over the list, and
+    whichever row lies under it says nothing of what the instruction names).
 
     Args:
         logits: (B, 2, W + 1) selection logits (point, end; last = none).
@@ -89,40 +143,16 @@ def select_loss(
         point, end: (B, 2) normalized targets; rows with u < 0 are ignored.
         done: (B,) bool, the steps whose action is ``done``.
         spans: (B, W, 2) the terms' character spans (`text_match.word_span_array`).
+        unlabelled: (B,) bool, steps whose pointers get no label.
     """
-    b, nw, h, w = maps.shape
-    # A 3x3 max: the demonstrated point may sit a pixel off the blob.
-    near = F.max_pool2d(maps.detach().float(), 3, stride=1, padding=1)
-    beside, reach = max(1, int(PHRASE_REACH * w)), max(1, int(LABEL_REACH * w))
+    nw = maps.shape[1]
     total = logits.new_zeros(())
     for k, uv in enumerate((point, end)):
+        if unlabelled is not None:
+            uv = torch.where(unlabelled[:, None], torch.full_like(uv, -1.0), uv)
         # Words the net cannot pick (cut off by the tokenizer) are no label either.
         pickable = logits[:, k, :nw] > torch.finfo(logits.dtype).min / 2
-        target = torch.zeros(b, nw, device=maps.device)
-        labelled = torch.zeros(b, dtype=torch.bool, device=maps.device)
-        for i in torch.nonzero(uv[:, 0] >= 0).flatten().tolist():
-            c = int(float(uv[i, 0].clamp(0.0, 1.0 - 1e-6)) * w)
-            r = int(float(uv[i, 1].clamp(0.0, 1.0 - 1e-6)) * h)
-            shown = (near[i] >= 128.0) & pickable[i, :, None, None]  # (W, H, Wd)
-            phrase = shown[:, max(0, r - 1) : r + 2, max(0, c - beside) : c + beside + 1]
-            phrase = phrase.flatten(1).any(1)
-            if bool(phrase.any()):
-                area = shown.flatten(1).sum(1).float()
-                specific = phrase & (area <= area[phrase].min() * SPECIFIC_SLACK)
-                if spans is not None:
-                    length = (spans[i, :nw, 1] - spans[i, :nw, 0]).to(area.device)
-                    specific &= length == length[specific].max()
-                target[i], labelled[i] = specific.float(), True
-                continue
-            band = shown[:, max(0, r - 2) : r + 3, max(0, c - reach) : c + 1].any(1)
-            # Per word, the rightmost column where it shows: the label nearest the point.
-            cols = torch.arange(band.shape[1], device=band.device)
-            right = torch.where(band, cols, -1).amax(1)
-            if int(right.max()) >= 0:
-                # The nearest one and those ending close to it: a label of several words,
-                # or a list row's text left of where it was clicked ("Mara Bishop").
-                near_end = (right >= 0) & (right >= right.max() - beside)
-                target[i], labelled[i] = near_end.float(), True
+        target, labelled = select_targets(maps, uv, pickable, spans)
         target = torch.cat([target, torch.zeros_like(target[:, :1])], 1)
         if k == 0 and done is not None:
             target[done] = 0.0
@@ -134,9 +164,9 @@ def select_loss(
     return total
 
 
-def done_index(kinds: tuple[str, ...]) -> int:
-    """The ``done`` kind's logit index in ``kinds`` (-1: not among them)."""
-    return kinds.index("done") if "done" in kinds else -1
+def kind_logit(kinds: tuple[str, ...], kind: str) -> int:
+    """``kind``'s logit index in ``kinds`` (-1: not among them)."""
+    return kinds.index(kind) if kind in kinds else -1
 
 
 def policy_loss(
@@ -144,6 +174,7 @@ def policy_loss(
     batch: dict[str, torch.Tensor],
     kind_weights: torch.Tensor | None = None,
     done_kind: int = ACTION_KINDS.index("done"),
+    scroll_kind: int = ACTION_KINDS.index("scroll"),
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Total loss and its parts (plain floats) for a batch of `ActionSpace.encode` targets."""
     parts = {
@@ -172,6 +203,7 @@ def policy_loss(
             batch["end"],
             batch["kind"] == done_kind,
             batch.get("words"),
+            batch["kind"] == scroll_kind,
         )
     total = sum(parts.values())
     return total, {k: float(v.detach()) for k, v in parts.items()}

@@ -39,7 +39,7 @@ from deskmimic.models.checkpoint import (
 )
 from deskmimic.models.dataset import DatasetSplit, load_dataset
 from deskmimic.models.distributed import DistContext, init_distributed, main_first
-from deskmimic.models.losses import done_index, policy_loss
+from deskmimic.models.losses import kind_logit, policy_loss
 from deskmimic.models.metrics import MetricAccumulator
 from deskmimic.models.policy_net import NetConfig, PolicyNet
 from deskmimic.models.samples import SampleSet
@@ -101,7 +101,10 @@ def evaluate(
             break
         b = _to(batch, device)
         out = net(b["image"], b["tokens"], b["history"], words=b["words"])
-        loss, _ = policy_loss(out, b, done_kind=done_index(ds.space.kinds))
+        kinds = ds.space.kinds
+        loss, _ = policy_loss(
+            out, b, done_kind=kind_logit(kinds, "done"), scroll_kind=kind_logit(kinds, "scroll")
+        )
         rows = batch["index"].tolist()
         acc.update(
             out,
@@ -288,6 +291,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
                 net, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None
             )
         kind_w = train_set.kind_weights().to(ctx.device) if cfg.balance_kinds else None
+        done_kind, scroll_kind = kind_logit(space.kinds, "done"), kind_logit(space.kinds, "scroll")
         aug = AugmentConfig(cfg.translate, cfg.brightness, cfg.contrast, cfg.gain, cfg.pair_words)
         sampler = (
             DistributedSampler(train_set, ctx.world_size, ctx.rank, shuffle=True, seed=cfg.seed)
@@ -342,7 +346,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
                 if cfg.augment:
                     images, b = augment_batch(images, b, aug, aug_gen)
                 out = model(images, b["tokens"], b["history"], words=b["words"])
-                loss, parts = policy_loss(out, b, kind_w, done_index(space.kinds))
+                loss, parts = policy_loss(out, b, kind_w, done_kind, scroll_kind)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from deskmimic.models.dataset import cache_key, load_episode_samples
-from deskmimic.models.losses import select_loss
+from deskmimic.models.losses import select_loss, select_targets
 from deskmimic.models.match_stream import WordMatchStream
 from deskmimic.models.policy_net import NetConfig, PolicyNet, row_band
 from deskmimic.models.samples import SampleSet
@@ -206,6 +206,42 @@ def test_select_loss_labels_the_most_specific_words_at_the_point():
     logits = torch.zeros(1, 2, MAX_WORDS + 1)
     logits[0, 0, 1] = 20.0
     assert float(select_loss(logits, maps, point, end, spans=spans)) < 1e-3
+
+
+def test_select_loss_labels_a_list_row_with_its_whole_name_and_no_scroll_step():
+    # scroll_find: terms 0 "Leila", 1 "Leila Foster", 2 "Foster". The row "Leila Foster"
+    # (row 15) is clicked right of its text; another Foster shows two rows below. The
+    # label is the pair, not the words of it, nor the one "Foster" (shown twice).
+    maps = torch.zeros(2, MAX_WORDS, 40, 60)
+    maps[:, 1, 14:17, 8:16] = 255.0  # the pair's blob at the name's centre
+    maps[:, 0, 14:17, 6:12] = 255.0
+    maps[:, 2, 14:17, 12:18] = 255.0
+    maps[:, 2, 24:27, 12:18] = 255.0
+    spans = torch.full((2, MAX_WORDS, 2), -1, dtype=torch.long)
+    spans[:, :3] = torch.tensor([[9, 14], [9, 21], [15, 21]])
+    end = torch.full((2, 2), -1.0)
+    right_of_name = torch.tensor([[36.5 / 60, 15.5 / 40]] * 2)
+    on_foster = torch.tensor([[26.5 / 60, 15.5 / 40]] * 2)  # beside "Foster", far from the pair
+
+    def labels(point: torch.Tensor) -> list[int]:
+        target, labelled = select_targets(maps, point, torch.ones(2, MAX_WORDS, dtype=bool), spans)
+        assert bool(labelled.all())
+        return torch.nonzero(target[0]).flatten().tolist()
+
+    assert labels(right_of_name) == [1]
+    assert labels(on_foster) == [1]  # the word is part of the pair that shows on its line
+    logits = torch.zeros(2, 2, MAX_WORDS + 1)
+    logits[:, 0, 1] = 20.0
+    assert float(select_loss(logits, maps, right_of_name, end, spans=spans)) < 1e-3
+    logits[:, 0, 1], logits[:, 0, 2] = 0.0, 20.0  # "Foster"
+    assert float(select_loss(logits, maps, right_of_name, end, spans=spans)) > 5.0
+    # A scroll step's point is a place over the list: no label, whatever the row under it.
+    scroll = torch.tensor([True, True])
+    assert float(select_loss(logits, maps, right_of_name, end, spans=spans, unlabelled=scroll)) == 0.0
+    # Without the pair on screen the row's own words are the candidates; "Foster" shows
+    # twice, so "Leila" is the specific one.
+    maps[:, 1] = 0.0
+    assert labels(right_of_name) == [0]
 
 
 def test_the_net_shows_the_selected_words_map_to_the_cnn():
