@@ -165,8 +165,9 @@ def _train(args: argparse.Namespace, episodes: list[Path], out: Path) -> tuple[P
 
 def _evaluate_all(args: argparse.Namespace, run_dir: Path, demo: Path, out: Path) -> dict:
     from deskmimic.agent.evaluate import EvalConfig
+    from deskmimic.tasks import TASKS
 
-    max_steps = args.max_steps or _default_max_steps(args.task)
+    max_steps = args.max_steps or TASKS[args.task].max_steps
     seeds = tuple(range(HELDOUT, HELDOUT + args.eval_seeds))
     agents = [("policy", {"policy": run_dir})]
     if not args.no_macro:
@@ -181,12 +182,6 @@ def _evaluate_all(args: argparse.Namespace, run_dir: Path, demo: Path, out: Path
                                   "mean_steps", "mean_time_s", "decide_ms_p50", "outcomes",
                                   "failures_kept")} | {"report": r["report_path"]}
             for k, r in reports.items()}
-
-
-def _default_max_steps(task: str) -> int:
-    table = {"click_button": 3, "click_sequence": 8, "checkboxes": 10, "type_field": 6,
-             "drag_item": 4, "pick_list": 6, "scroll_find": 12, "workflow": 20}
-    return table.get(task, 10)
 
 
 def _evaluate(cfg, desc: str) -> dict:

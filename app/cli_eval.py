@@ -31,7 +31,8 @@ def add_parser(sub) -> None:
                    help="evaluate a baseline instead of --policy: random actions, or literal "
                         "macro replay of --demo")
     p.add_argument("--demo", type=Path, help="the recorded demonstration --baseline macro replays")
-    p.add_argument("--max-steps", type=int, default=10, help="most decisions per episode (default 10)")
+    p.add_argument("--max-steps", type=int, default=0,
+                   help="most decisions per episode (default 0: the task's own, 3-20)")
     p.add_argument("--episode-timeout", type=float, default=60.0,
                    help="seconds per episode before it fails (default 60)")
     p.add_argument("--min-confidence", type=float, default=0.0,
@@ -53,7 +54,13 @@ def add_parser(sub) -> None:
 def config_from_args(args: argparse.Namespace):
     """`EvalConfig` from the parsed arguments (validates them; errors name the flag)."""
     from deskmimic.agent.evaluate import EvalConfig
+    from deskmimic.tasks import TASKS
     from deskmimic.tasks.demos import parse_seeds
+
+    if args.max_steps < 0:
+        raise ConfigError(f"--max-steps {args.max_steps}: must be >= 0 (0: the task's own)")
+    if args.task not in TASKS:
+        raise ConfigError(f"--task {args.task!r}: unknown; one of {', '.join(TASKS)}")
 
     if args.baseline and args.policy:
         raise ConfigError("--policy and --baseline are exclusive: evaluate one agent at a time")
@@ -63,7 +70,8 @@ def config_from_args(args: argparse.Namespace):
         raise ConfigError("--demo is only used with --baseline macro")
     return EvalConfig(
         task=args.task, seeds=tuple(parse_seeds(args.seeds)), agent=args.baseline or "policy",
-        policy=args.policy, demo=args.demo, max_steps=args.max_steps,
+        policy=args.policy, demo=args.demo,
+        max_steps=args.max_steps or TASKS[args.task].max_steps,
         episode_timeout_s=args.episode_timeout, min_confidence=args.min_confidence,
         keep=args.keep, out=args.out, move_duration_s=args.move_duration,
         macro_speed=args.macro_speed, device=args.device)

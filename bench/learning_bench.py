@@ -48,8 +48,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _xvfb import Xvfb  # noqa: E402
 
 # Most decisions per episode: about twice what the scripted expert needs.
-MAX_STEPS = {"click_button": 3, "click_sequence": 8, "checkboxes": 10, "type_field": 6,
-             "drag_item": 4, "pick_list": 6, "scroll_find": 12, "workflow": 20}
 HELDOUT = 1_000_000
 # Optimizer steps per training when --steps is not given. At 400 the single-step tasks'
 # clicks landed a cell off small targets (a text field 26 px tall is 2 heatmap cells):
@@ -169,7 +167,7 @@ def run(args: argparse.Namespace) -> dict:
     last_run: tuple[str, Path] | None = None
     for name in names:
         t_task = time.monotonic()
-        ms = args.max_steps or MAX_STEPS.get(name, 10)
+        ms = args.max_steps or TASKS[name].max_steps
         row: dict = {"max_steps": ms, "policy": {}}
         ep_dir = out / name / "episodes"
         log(f"{name}: recording {max(counts)} expert demonstrations")

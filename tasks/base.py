@@ -156,6 +156,9 @@ class TaskWindow(QWidget):
     width_range: ClassVar[tuple[int, int]] = (380, 560)
     height_range: ClassVar[tuple[int, int]] = (300, 440)
     banner_height: ClassVar[int] = 46
+    # Decisions an agent gets per episode by default (eval, demo, the learning bench):
+    # the expert's most steps, "done" and a spare or two.
+    max_steps: ClassVar[int] = 10
 
     finished = Signal(dict)
 

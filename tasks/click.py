@@ -27,6 +27,7 @@ class ClickButtonTask(TaskWindow):
     """Click the named button among 3-8 distractor buttons."""
 
     name = "click_button"
+    max_steps = 3
     description = "click the named button among distractors ('Click Save')"
 
     def build(self) -> None:
@@ -65,6 +66,7 @@ class ClickSequenceTask(TaskWindow):
     """Click 2-4 named buttons in the given order; each clicked one shows a tick."""
 
     name = "click_sequence"
+    max_steps = 8
     description = "click buttons in a given order ('Click Red, then Blue, then Green')"
     height_range = (320, 460)
 

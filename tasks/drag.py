@@ -53,6 +53,7 @@ class DragItemTask(TaskWindow):
     """Drag one of 1-3 tiles onto one of 2-4 labelled zones; a wrong drop fails."""
 
     name = "drag_item"
+    max_steps = 4
     description = "drag an item onto a target ('Drag Plum onto Basket')"
     width_range = (420, 620)
     height_range = (340, 480)

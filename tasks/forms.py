@@ -32,6 +32,7 @@ class CheckboxesTask(TaskWindow):
     """Tick exactly the 1-3 named checkboxes (of 4-8) and press Submit."""
 
     name = "checkboxes"
+    max_steps = 10
     description = "tick exactly the named checkboxes and press Submit"
     height_range = (340, 480)
 
@@ -95,6 +96,7 @@ class TypeFieldTask(TaskWindow):
     """Type a phrase into the named one of 2-3 labelled fields, then Submit (or Enter)."""
 
     name = "type_field"
+    max_steps = 6
     description = "type a given text into the named field and press Submit or Enter"
     height_range = (300, 420)
 

@@ -49,6 +49,7 @@ class PickListTask(TaskWindow):
     """Pick the named entry from a short list, or from a drop-down (combo box)."""
 
     name = "pick_list"
+    max_steps = 6
     description = "pick an entry from a list or a drop-down"
     height_range = (340, 460)
 
@@ -131,6 +132,8 @@ class ScrollFindTask(TaskWindow):
     """Scroll a long alphabetical list of people to the named one and click it."""
 
     name = "scroll_find"
+    # Up to 14 bursts of 6 rows down a 90-name list, the click and "done".
+    max_steps = 20
     description = "scroll a long list to find and click an entry"
     height_range = (360, 500)
 

@@ -98,6 +98,7 @@ class WorkflowTask(TaskWindow):
     """Open a menu, pick an action, fill two fields, choose an option, press OK."""
 
     name = "workflow"
+    max_steps = 20
     description = "multi-step: menu -> dialog -> fill two fields -> choose an option -> OK"
     width_range = (520, 640)
     height_range = (420, 540)

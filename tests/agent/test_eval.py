@@ -212,7 +212,8 @@ def test_cli_random_baseline_json_report(tmp_home: Path, tmp_path: Path):
     (["--seeds", "1", "--baseline", "random", "--policy", "x"], "exclusive"),
     (["--seeds", "1", "--baseline", "macro"], "--demo EPISODE"),
     (["--seeds", "1", "--policy", "/nonexistent/run"], "no such run"),
-    (["--seeds", "1", "--baseline", "random", "--max-steps", "0"], "--max-steps 0"),
+    (["--seeds", "1", "--baseline", "random", "--max-steps", "-1"], "--max-steps -1"),
+    (["--task", "nope", "--seeds", "1", "--baseline", "random"], "--task 'nope': unknown"),
 ])
 def test_cli_bad_input_is_one_clear_line(args: list[str], message: str):
     res = run_cli("eval", "--task", TASK, *args, "--display", "current", timeout=60)

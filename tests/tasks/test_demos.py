@@ -70,3 +70,22 @@ def test_workflow_expert_looks_at_the_open_menu(qapp, tmp_path: Path):
         before, after = (ep.frame(i).astype(np.float32) for i in (title.frame_index, seen))
         # closed: 0.07-0.16 (the title's highlight); open: 2.1-4.0
         assert float(np.abs(before - after).mean()) > 1.0, d.path
+
+
+def test_scroll_find_expert_scrolls_six_rows_at_a_time_with_the_pointer_off_the_names(
+        qapp, tmp_path: Path):
+    # The policy copies both: bursts of 2-5 wheel clicks taught it 3-click bursts that passed
+    # the target on 6-row lists, and a pointer resting over the names hid the target's
+    # surname under the drawn-in cursor as it scrolled into view.
+    demos = record_demos("scroll_find", [0, 1, 2], tmp_path / "eps")
+    assert [d.success for d in demos] == [True] * 3, [d.result for d in demos]
+    scrolls = 0
+    for d in demos:
+        ep = Episode.open(d.path)
+        left, top, w, h = ep.extra["boxes"]["list"]
+        for s in steps_for_episode(ep):
+            if s.kind == "scroll":
+                scrolls += 1
+                assert (s.dx, s.dy) == (0, -2), s
+                assert left + w * 3 // 5 <= s.x < left + w and top <= s.y < top + h, (s, left, w)
+    assert scrolls >= 3
