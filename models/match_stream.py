@@ -37,6 +37,9 @@ class WordMatchStream:
         # A repeated word is matched once and written to each of its channels.
         self._unique = tuple(dict.fromkeys(self.terms))
         self._slots = [[i for i, t in enumerate(self.terms) if t == u] for u in self._unique]
+        # A pair's map also depends on its words' (`text_match.pair_map`).
+        self._pairs = tm.pair_parts(self._unique)
+        self._finished: list[np.ndarray | None] = [None] * len(self._unique)
         self._gray: np.ndarray | None = None
         self._raws: list[list[np.ndarray | None]] = []
         self._out: np.ndarray | None = None
@@ -51,13 +54,13 @@ class WordMatchStream:
             return tm.word_maps(rgb, self.instruction, height, width)
         gray = tm._gray(rgb)
         previous, self._gray = self._gray, gray
-        if (
-            previous is None
-            or previous.shape != gray.shape
-            or self._out_size != (height, width)
-            or not self._update(previous, gray, height, width)
-        ):
+        dirty = None
+        if previous is not None and previous.shape == gray.shape and self._out_size == (height, width):
+            dirty = self._update(previous, gray)
+        if dirty is None:
             self._full(gray, height, width)
+            dirty = set(range(len(self._unique)))
+        self._write(dirty)
         assert self._out is not None
         return self._out.copy()
 
@@ -72,18 +75,19 @@ class WordMatchStream:
         ):
             self._refinish(u, raws, sized, h, w)
 
-    def _update(self, previous: np.ndarray, gray: np.ndarray, height: int, width: int) -> bool:
-        """Redo the changed areas; False when a full recompute is the better deal."""
+    def _update(self, previous: np.ndarray, gray: np.ndarray) -> set[int] | None:
+        """Redo the changed areas: the distinct terms re-finished, or None when a full
+        recompute is the better deal."""
         changed = cv2.compare(previous, gray, cv2.CMP_NE)
         n_changed = cv2.countNonZero(changed)
         if n_changed == 0:
-            return True
+            return set()
         if n_changed > MAX_CHANGED * changed.size:
-            return False
+            return None
         merged = cv2.dilate(changed, np.ones((MERGE_PX, MERGE_PX), np.uint8))
         n, _, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
         if n - 1 > MAX_AREAS:
-            return False
+            return None
         # Dilation grew each area by MERGE_PX // 2 on every side; undo it (clipped to the frame).
         r = MERGE_PX // 2
         h, w = gray.shape
@@ -93,6 +97,7 @@ class WordMatchStream:
         ]
         sq = gray * gray
         strokes = tm.Strokes(gray)
+        dirty = set()
         for u, (raws, sized) in enumerate(
             zip(self._raws, tm._templates(self._unique, tm.WORD_SIZES), strict=True)
         ):
@@ -116,13 +121,24 @@ class WordMatchStream:
                     old[...] = new
             if shows:
                 self._refinish(u, raws, sized, h, w)
-        return True
+                dirty.add(u)
+        return dirty
 
     def _refinish(self, u: int, raws: list, sized: tuple, h: int, w: int) -> None:
-        # Distinct term u's NCC maps -> its blob map, resized into each of its channels.
+        # Distinct term u's NCC maps -> its blob map at frame resolution.
+        self._finished[u] = tm._finish(raws, sized, h, w, tm.term_low(self._unique[u]))
+
+    def _write(self, dirty: set[int]) -> None:
+        """Resize the re-finished terms' maps into their channels; a pair is redone when it
+        or one of its words was (`text_match.pair_map`)."""
         assert self._out is not None
-        finished = tm._finish(raws, sized, h, w, tm.term_low(self._unique[u]))
+        dirty = dirty | {p for p, parts in self._pairs.items() if dirty.intersection(parts)}
         height, width = self._out.shape[:2]
-        small = tm._to_input(finished, height, width)
-        for i in self._slots[u]:
-            self._out[:, :, i] = small
+        for u in sorted(dirty):
+            m = self._finished[u]
+            if u in self._pairs:
+                a, b = self._pairs[u]
+                m = tm.pair_map(self._unique[u], m, self._finished[a], self._finished[b])
+            small = tm._to_input(m, height, width)
+            for i in self._slots[u]:
+                self._out[:, :, i] = small

@@ -45,7 +45,7 @@ SIZES = (14,)
 # template scored 0.67 and a bold 14 px one 0.86-0.94.
 WORD_SIZES = (12, 13, 14, -14)
 # Bump when the per-word maps change in a way `word_maps_signature` does not show.
-WORD_MAPS_VERSION = 7
+WORD_MAPS_VERSION = 8
 # NCC below LOW is what unrelated text and edges reach; HIGH and above is a clean match.
 LOW, HIGH = 0.5, 0.85
 # A word's map fades out where it scores RIVAL..2*RIVAL below its best match on the frame:
@@ -481,6 +481,63 @@ def word_maps_signature() -> list:
     ]
 
 
+@lru_cache(maxsize=256)
+def _pair_shifts(pair: str) -> tuple[int, int]:
+    """Where a pair's two words' blobs stand from the pair's own, in frame px (x): the
+    first word's centre left of the pair's, the second's right of it (mean over
+    ``WORD_SIZES``; the blobs are `BLOB` * 3 px wide, so a pixel or two does not matter)."""
+    first, second = pair.split(" ", 1)
+    shifts = []
+    for size in WORD_SIZES:
+        wp, wa, wb = (render_word(t, abs(size), size < 0).shape[1] for t in (pair, first, second))
+        shifts.append(((wa - wp) / 2, (wp - wb) / 2))
+    return round(float(np.mean([a for a, _ in shifts]))), round(float(np.mean([b for _, b in shifts])))
+
+
+def pair_parts(terms: tuple[str, ...]) -> dict[int, tuple[int, int]]:
+    """Pair term index -> the indices of its two words among ``terms`` (`term_spans` keeps
+    both words of every pair as terms of their own)."""
+    out = {}
+    for i, t in enumerate(terms):
+        if " " in t:
+            first, second = t.split(" ", 1)
+            if first in terms and second in terms:
+                out[i] = (terms.index(first), terms.index(second))
+    return out
+
+
+def _shift_x(m: np.ndarray, d: int) -> np.ndarray:
+    """out[:, x] = m[:, x + d], zero where that falls outside."""
+    out = np.zeros_like(m)
+    w = m.shape[1]
+    if abs(d) < w:
+        if d >= 0:
+            out[:, : w - d] = m[:, d:]
+        else:
+            out[:, -d:] = m[:, : w + d]
+    return out
+
+
+def pair_map(pair: str, own: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """A pair's blob map where both its words show, each where it stands in the pair.
+
+    The pair's template alone scored up to 0.80 on a row sharing one word ("Aria
+    Banerjee" for "Flora Banerjee", held-out scroll_find frames) and 0.81-0.83 on the
+    named row itself (a short first name, "Rina Osei"): from `PAIR_LOW` both showed at
+    about half a clean match, and the policy clicked the neighbour before the named row
+    had scrolled in (3 of 50 held-out seeds in one training run). Where the first name
+    is another, its own map reads 0 there.
+    """
+    da, db = _pair_shifts(pair)
+    return np.minimum(own, np.minimum(_shift_x(first, da), _shift_x(second, db)))
+
+
+def cap_pairs(maps: list[np.ndarray], terms: tuple[str, ...]) -> None:
+    """In place: each pair's map (`pair_map`) of frame-resolution blob maps, one per term."""
+    for i, (a, b) in pair_parts(terms).items():
+        maps[i] = pair_map(terms[i], maps[i], maps[a], maps[b])
+
+
 def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.ndarray:
     """One match map per term (`term_spans`: content words and adjacent pairs, in order),
     resized to the network input:
@@ -489,7 +546,9 @@ def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.
     out = np.zeros((height, width, MAX_WORDS), np.uint8)
     terms = term_texts(instruction)
     unique = tuple(dict.fromkeys(terms))  # a repeated word is matched once
-    maps = [_to_input(m, height, width) for m in _word_scores(rgb, unique, WORD_SIZES)]
+    full = _word_scores(rgb, unique, WORD_SIZES)
+    cap_pairs(full, unique)
+    maps = [_to_input(m, height, width) for m in full]
     for i, t in enumerate(terms):
         out[:, :, i] = maps[unique.index(t)]
     return out

@@ -17,6 +17,7 @@ from deskmimic.models.text_match import (
     MAX_WORDS,
     match_channel,
     term_spans,
+    term_texts,
     word_maps,
     word_span_array,
     word_spans,
@@ -154,6 +155,40 @@ def test_the_stream_equals_matching_every_frame_from_scratch(demo_root: Path):
     # Another size or a whole new screen falls back to a full match, still exact.
     other = np.ascontiguousarray(frames[-1][::-1])
     assert np.array_equal(stream.word_maps(other, H, W), word_maps(other, instruction, H, W))
+
+
+def _rows_frame(rows: list[str]) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    from deskmimic.models.text_match import _font
+
+    im = Image.new("RGB", (320, 240), (255, 255, 255))
+    draw = ImageDraw.Draw(im)
+    for i, row in enumerate(rows):
+        draw.text((20, 20 + 26 * i), row, font=_font(14), fill=(0, 0, 0))
+    return np.asarray(im)
+
+
+def test_a_pair_shows_only_where_both_its_words_stand_side_by_side():
+    # A list of names: the pair's template alone reads "Aria Banerjee" as much like
+    # "Flora Banerjee" (held-out scroll_find frames: 0.80 there, 0.81 on a named row);
+    # the first name says which row it is.
+    from deskmimic.models.text_match import _word_scores
+
+    instruction = "Scroll to Flora Banerjee and click it"
+    terms = term_texts(instruction)
+    assert terms == ("Flora", "Flora Banerjee", "Banerjee")
+    without = _rows_frame(["Aria Banerjee", "Elio Osei", "Flora Abbott"])
+    with_it = _rows_frame(["Aria Banerjee", "Flora Banerjee", "Flora Abbott"])
+    assert float(_word_scores(without, terms)[1].max()) > 0.5  # the template alone
+    stream = WordMatchStream(instruction)
+    for frame, pair in ((without, 0), (with_it, 255), (without, 0)):
+        maps = word_maps(frame, instruction, H, W)
+        assert maps[..., 0].max() == maps[..., 2].max() == 255  # both words show
+        assert maps[..., 1].max() == pair
+        # The stream redoes the pair where one row changed, as from scratch.
+        assert np.abs(stream.word_maps(frame, H, W).astype(int) - maps).max() <= 1
+    assert stream.full_updates == 1
 
 
 def test_select_loss_labels_the_word_under_the_point_or_the_label_left_of_it():
