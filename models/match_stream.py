@@ -39,7 +39,7 @@ class WordMatchStream:
         self._slots = [[i for i, t in enumerate(self.terms) if t == u] for u in self._unique]
         # A pair's map also depends on its words' (`text_match.pair_map`).
         self._pairs = tm.pair_parts(self._unique)
-        self._finished: list[np.ndarray | None] = [None] * len(self._unique)
+        self._small: list[np.ndarray] = [np.zeros((0, 0), np.uint8)] * len(self._unique)
         self._gray: np.ndarray | None = None
         self._raws: list[list[np.ndarray | None]] = []
         self._out: np.ndarray | None = None
@@ -125,20 +125,22 @@ class WordMatchStream:
         return dirty
 
     def _refinish(self, u: int, raws: list, sized: tuple, h: int, w: int) -> None:
-        # Distinct term u's NCC maps -> its blob map at frame resolution.
-        self._finished[u] = tm._finish(raws, sized, h, w, tm.term_low(self._unique[u]))
+        # Distinct term u's NCC maps -> its blob map, resized to the network input.
+        assert self._out_size is not None
+        finished = tm._finish(raws, sized, h, w, tm.term_low(self._unique[u]))
+        self._small[u] = tm._to_input(finished, *self._out_size)
 
     def _write(self, dirty: set[int]) -> None:
         """Resize the re-finished terms' maps into their channels; a pair is redone when it
         or one of its words was (`text_match.pair_map`)."""
         assert self._out is not None
         dirty = dirty | {p for p, parts in self._pairs.items() if dirty.intersection(parts)}
-        height, width = self._out.shape[:2]
+        assert self._gray is not None
+        scale = self._out.shape[1] / self._gray.shape[1]
         for u in sorted(dirty):
-            m = self._finished[u]
+            small = self._small[u]
             if u in self._pairs:
                 a, b = self._pairs[u]
-                m = tm.pair_map(self._unique[u], m, self._finished[a], self._finished[b])
-            small = tm._to_input(m, height, width)
+                small = tm.pair_map(self._unique[u], small, self._small[a], self._small[b], scale)
             for i in self._slots[u]:
                 self._out[:, :, i] = small

@@ -518,8 +518,12 @@ def _shift_x(m: np.ndarray, d: int) -> np.ndarray:
     return out
 
 
-def pair_map(pair: str, own: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """A pair's blob map where both its words show, each where it stands in the pair.
+def pair_map(
+    pair: str, own: np.ndarray, first: np.ndarray, second: np.ndarray, scale: float = 1.0
+) -> np.ndarray:
+    """A pair's blob map where both its words show, each where it stands in the pair;
+    ``scale``: the maps' pixels per frame pixel (the network input's, not the frame's:
+    the maps are small there).
 
     The pair's template alone scored up to 0.80 on a row sharing one word ("Aria
     Banerjee" for "Flora Banerjee", held-out scroll_find frames) and 0.81-0.83 on the
@@ -529,13 +533,8 @@ def pair_map(pair: str, own: np.ndarray, first: np.ndarray, second: np.ndarray) 
     is another, its own map reads 0 there.
     """
     da, db = _pair_shifts(pair)
+    da, db = round(da * scale), round(db * scale)
     return np.minimum(own, np.minimum(_shift_x(first, da), _shift_x(second, db)))
-
-
-def cap_pairs(maps: list[np.ndarray], terms: tuple[str, ...]) -> None:
-    """In place: each pair's map (`pair_map`) of frame-resolution blob maps, one per term."""
-    for i, (a, b) in pair_parts(terms).items():
-        maps[i] = pair_map(terms[i], maps[i], maps[a], maps[b])
 
 
 def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.ndarray:
@@ -546,9 +545,10 @@ def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.
     out = np.zeros((height, width, MAX_WORDS), np.uint8)
     terms = term_texts(instruction)
     unique = tuple(dict.fromkeys(terms))  # a repeated word is matched once
-    full = _word_scores(rgb, unique, WORD_SIZES)
-    cap_pairs(full, unique)
-    maps = [_to_input(m, height, width) for m in full]
+    maps = [_to_input(m, height, width) for m in _word_scores(rgb, unique, WORD_SIZES)]
+    scale = width / rgb.shape[1]
+    for i, (a, b) in pair_parts(unique).items():
+        maps[i] = pair_map(unique[i], maps[i], maps[a], maps[b], scale)
     for i, t in enumerate(terms):
         out[:, :, i] = maps[unique.index(t)]
     return out
