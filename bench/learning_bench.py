@@ -47,7 +47,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _xvfb import Xvfb  # noqa: E402
 
-# Most decisions per episode: about twice what the scripted expert needs.
 HELDOUT = 1_000_000
 # Optimizer steps per training when --steps is not given. At 400 the single-step tasks'
 # clicks landed a cell off small targets (a text field 26 px tall is 2 heatmap cells):

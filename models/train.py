@@ -96,15 +96,13 @@ def evaluate(
     was_training = net.training
     net.eval()
     acc = MetricAccumulator(ds.space)
+    done_kind, scroll_kind = kind_logit(ds.space.kinds, "done"), kind_logit(ds.space.kinds, "scroll")
     for n, batch in enumerate(_batches(ds, list(range(len(ds))), batch_size)):
         if max_batches is not None and n >= max_batches:
             break
         b = _to(batch, device)
         out = net(b["image"], b["tokens"], b["history"], words=b["words"])
-        kinds = ds.space.kinds
-        loss, _ = policy_loss(
-            out, b, done_kind=kind_logit(kinds, "done"), scroll_kind=kind_logit(kinds, "scroll")
-        )
+        loss, _ = policy_loss(out, b, done_kind=done_kind, scroll_kind=scroll_kind)
         rows = batch["index"].tolist()
         acc.update(
             out,
