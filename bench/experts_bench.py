@@ -29,11 +29,8 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _xvfb import Xvfb  # noqa: E402
+from deskmimic.recorder.virtual_display import Xvfb
 
 
 def log(msg: str) -> None:
@@ -105,7 +102,7 @@ def main() -> int:
                    help="use $DISPLAY instead of starting a private Xvfb")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    xvfb = None if args.use_display else Xvfb(extra_args=["-extension", "GLX"])
+    xvfb = None if args.use_display else Xvfb()
     wm = None
     try:
         if xvfb is not None:

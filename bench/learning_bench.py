@@ -43,9 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _xvfb import Xvfb  # noqa: E402
+from deskmimic.recorder.virtual_display import Xvfb
 
 HELDOUT = 1_000_000
 # Optimizer steps per training when --steps is not given. At 400 the single-step tasks'
@@ -93,8 +91,8 @@ def _latency(task: str, run_dir: Path, samples: int) -> dict:
 
     from deskmimic.agent.inject import open_injector
     from deskmimic.agent.settle import grab_rgb
+    from deskmimic.models.perception.text_match import instruction_words
     from deskmimic.models.policy import load_policy
-    from deskmimic.models.text_match import instruction_words
     from deskmimic.recorder.capture import open_capture
     from deskmimic.tasks.runner import close_task, make_task, show_task
 
@@ -244,10 +242,10 @@ def main() -> int:
     elif args.out.exists() and any(args.out.iterdir()):
         p.error(f"--out {args.out}: exists and is not empty")
     os.environ["DESKMIMIC_HOME"] = str(args.out / "home")
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see app/cli_train.py
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see app/cli/train.py
     t0 = time.monotonic()
     try:
-        with Xvfb(extra_args=["-extension", "GLX"]) as x:
+        with Xvfb() as x:
             os.environ["DISPLAY"] = x.display
             os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
             result = run(args)

@@ -41,7 +41,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _encoder_sweep import encoder_sweep  # noqa: E402  (bench/ holds scripts, not a package)
-from _xvfb import Xvfb  # noqa: E402
+
+from deskmimic.recorder.virtual_display import Xvfb  # noqa: E402
 
 logger = logging.getLogger("record_bench")
 

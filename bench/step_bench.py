@@ -24,9 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _xvfb import Xvfb  # noqa: E402
+from deskmimic.recorder.virtual_display import Xvfb
 
 
 def log(msg: str) -> None:
@@ -74,9 +72,9 @@ def judge(policy, ep, steps, terms_of) -> tuple[list[dict], str | None]:
 def run(args: argparse.Namespace) -> dict:
     import torch
 
+    from deskmimic.models.data.steps import steps_for_episode
+    from deskmimic.models.perception.text_match import term_texts
     from deskmimic.models.policy import load_policy
-    from deskmimic.models.steps import steps_for_episode
-    from deskmimic.models.text_match import term_texts
     from deskmimic.recorder.episode import Episode
     from deskmimic.tasks.demos import parse_seeds, record_demos
     from deskmimic.tasks.runner import ensure_app

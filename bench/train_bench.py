@@ -13,7 +13,7 @@ multi-task policy on them on the CPU, and reports:
 
 Issue 6 targets: >= 95 % click-in-target within 10 minutes on 2 cores, >= 90 % typed-text
 accuracy on unseen strings, inference p50 <= 10 ms. Progress goes to stderr. The policy
-gets the instruction match channel (`deskmimic.models.text_match`) unless
+gets the instruction match channel (`deskmimic.models.perception.text_match`) unless
 ``--no-text-match`` (the baseline).
 
     .venv/bin/python bench/train_bench.py                      # the full run (< 10 min)
@@ -33,8 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _xvfb import Xvfb  # noqa: E402
+from deskmimic.recorder.virtual_display import Xvfb
 
 DEFAULT_SIZE = (160, 256)
 VAL_SEED_START = 100_000  # validation seeds in the training vocabulary, far from 0..N
@@ -56,7 +55,7 @@ def _record(task: str, seeds: list[int], out: Path) -> tuple[list[Path], float, 
 
 
 def _samples(paths: list[Path], h: int, w: int, text_match: bool, words: bool) -> list:
-    from deskmimic.models.dataset import load_episode_samples
+    from deskmimic.models.data.dataset import load_episode_samples
 
     out = []
     for p in paths:
@@ -70,8 +69,8 @@ def _boxes(path: Path) -> dict:
 
 
 def _per_task_metrics(ckpt: str, val_sets: dict, device) -> dict:
-    from deskmimic.models.checkpoint import load_checkpoint
-    from deskmimic.models.train import evaluate
+    from deskmimic.models.training.checkpoint import load_checkpoint
+    from deskmimic.models.training.train import evaluate
 
     _, net, _ = load_checkpoint(ckpt)
     return {task: evaluate(net, ds, device) for task, ds in val_sets.items()}
@@ -81,9 +80,9 @@ def _latency(run_dir: Path, trained_size: tuple[int, int], image, instruction: s
              calls: int) -> dict:
     import torch
 
-    from deskmimic.models.checkpoint import PolicySpec
+    from deskmimic.models.net.policy_net import NetConfig
     from deskmimic.models.policy import BCPolicy, load_policy
-    from deskmimic.models.policy_net import NetConfig
+    from deskmimic.models.training.checkpoint import PolicySpec
 
     policy = load_policy(run_dir, which="last")
     if trained_size != DEFAULT_SIZE:  # same heads, default input size (weights do not matter)
@@ -120,12 +119,12 @@ def _latency(run_dir: Path, trained_size: tuple[int, int], image, instruction: s
 def run(args: argparse.Namespace, work: Path) -> dict:
     import torch
 
-    from deskmimic.models.action_space import ActionSpace
-    from deskmimic.models.dataset import DatasetSplit
-    from deskmimic.models.samples import SampleSet
-    from deskmimic.models.text import CharTokenizer
-    from deskmimic.models.train import train
-    from deskmimic.models.train_config import TrainConfig
+    from deskmimic.models.data.dataset import DatasetSplit
+    from deskmimic.models.data.samples import SampleSet
+    from deskmimic.models.net.action_space import ActionSpace
+    from deskmimic.models.net.text import CharTokenizer
+    from deskmimic.models.training.config import TrainConfig
+    from deskmimic.models.training.train import train
     from deskmimic.recorder.episode import Episode
     from deskmimic.tasks.runner import ensure_app
     from deskmimic.tasks.vocab import HELDOUT_SEED_START
@@ -304,9 +303,9 @@ def main() -> int:
     p.add_argument("--use-display", action="store_true",
                    help="use $DISPLAY instead of starting a private Xvfb")
     args = p.parse_args()
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see app/cli_train.py
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see app/cli/train.py
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    xvfb = None if args.use_display else Xvfb(extra_args=["-extension", "GLX"])
+    xvfb = None if args.use_display else Xvfb()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="train_bench-") as tmp:
         work = args.keep or Path(tmp)

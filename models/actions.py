@@ -1,7 +1,7 @@
 """What a policy decides: the `Action`, the action-kind vocabulary, and Step -> Action.
 
 Coordinates are captured-area pixels (the episode's frame pixels), the same frame
-as `deskmimic.models.steps.Step`; the agent maps them to the screen with the
+as `deskmimic.models.data.steps.Step`; the agent maps them to the screen with the
 episode's region.
 """
 
@@ -110,7 +110,7 @@ def kind_index(kind: str, kinds: tuple[str, ...] = ACTION_KINDS) -> int:
 
 
 def action_from_step(step: Any) -> Action | None:
-    """Convert a `deskmimic.models.steps.Step` to its training target.
+    """Convert a `deskmimic.models.data.steps.Step` to its training target.
 
     Returns ``None`` for steps a policy cannot learn (``raw``: unrecognised input
     patterns) and for malformed steps (logged), so a dataset skips them visibly.

@@ -19,12 +19,12 @@ import torch
 
 from deskmimic.core.errors import ConfigError
 from deskmimic.models.actions import Action
-from deskmimic.models.checkpoint import PolicySpec, load_checkpoint
-from deskmimic.models.decode import decode_actions
-from deskmimic.models.match_stream import WordMatchStream
-from deskmimic.models.policy_net import PolicyNet
-from deskmimic.models.preprocess import input_image
-from deskmimic.models.text_match import word_span_array
+from deskmimic.models.data.preprocess import input_image
+from deskmimic.models.net.decode import decode_actions
+from deskmimic.models.net.policy_net import PolicyNet
+from deskmimic.models.perception.match_stream import WordMatchStream
+from deskmimic.models.perception.text_match import word_span_array
+from deskmimic.models.training.checkpoint import PolicySpec, load_checkpoint
 
 logger = logging.getLogger(__name__)
 

@@ -71,8 +71,8 @@ def record_samples(episodes: Path) -> list:
 
 
 def train_sample_run(episodes: list[Path], runs: Path) -> Path:
-    from deskmimic.models.train import run_training
-    from deskmimic.models.train_config import TrainConfig
+    from deskmimic.models.training.config import TrainConfig
+    from deskmimic.models.training.train import run_training
 
     cfg = TrainConfig(episodes=tuple(episodes), name="click-button", runs_dir=runs, epochs=80,
                       batch_size=4, lr=3e-3, input_height=96, input_width=160,
@@ -86,10 +86,10 @@ def train_sample_run(episodes: list[Path], runs: Path) -> Path:
 def take(out: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from deskmimic.app.gui_common import apply_style
-    from deskmimic.app.gui_main import MainWindow
-    from deskmimic.app.gui_state import GuiSettings
-    from deskmimic.app.gui_train import INPUT_SIZES
+    from deskmimic.app.gui.common import apply_style
+    from deskmimic.app.gui.main import MainWindow
+    from deskmimic.app.gui.pages.train import INPUT_SIZES
+    from deskmimic.app.gui.state import GuiSettings
     from deskmimic.core.paths import data_home, default_runs_dir
     from deskmimic.tasks.runner import ensure_app, make_task, spin
 
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="use $DISPLAY instead of a private Xvfb (windows will flash up)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    from deskmimic.app.virtual_display import virtual_display
+    from deskmimic.recorder.virtual_display import virtual_display
 
     with tempfile.TemporaryDirectory(prefix="deskmimic-shots-") as tmp:
         # A fresh home: the app's default folders, shown as ~/..., and nothing of the user's.

@@ -54,7 +54,7 @@ def register(cls: type[TaskWindow]) -> type[TaskWindow]:
 class StepCounter(QObject):
     """Counts the user's interactions with one task the way the step reducer groups them.
 
-    Same thresholds as `deskmimic.models.steps.StepRules`: a mouse press is a step (the
+    Same thresholds as `deskmimic.models.data.steps.StepRules`: a mouse press is a step (the
     second press of a double click, within 0.4 s and 5 px, is not); a run of printable
     keys (gaps < 1.5 s) is one ``type`` step; any other key (Enter, Tab, a chord) is one
     step; a burst of wheel events (gaps < 0.3 s) is one ``scroll`` step.

@@ -68,14 +68,14 @@ def record_task_demos(task: str, seeds: Iterable[int], out: Path, *, speed: floa
 
 def train_task_policy(episodes: Path | Iterable[Path], runs_dir: Path, name: str,
                       cfg: QuickTrain | None = None) -> Iterator[dict]:
-    """Train a policy on demonstrations; yields `deskmimic.models.train` progress events.
+    """Train a policy on demonstrations; yields `deskmimic.models.training.train` progress events.
 
     Every demonstration trains (no validation split: with ten or twenty demonstrations
     each one counts; held-out seeds judge the result). The run is ``runs_dir/name``;
     load it with ``load_policy(run_dir, which="last")``.
     """
-    from deskmimic.models.dataset import load_dataset
-    from deskmimic.models.train import TrainConfig, train
+    from deskmimic.models.data.dataset import load_dataset
+    from deskmimic.models.training.train import TrainConfig, train
 
     cfg = cfg or QuickTrain()
     paths = (episodes,) if isinstance(episodes, Path) else tuple(episodes)

@@ -65,10 +65,22 @@ def test_lower_layers_import_without_a_display():
     code = ("import importlib, pkgutil, deskmimic\n"
             "for pkg in ('core', 'recorder', 'models', 'agent'):\n"
             "    p = importlib.import_module('deskmimic.' + pkg)\n"
-            "    for m in pkgutil.iter_modules(p.__path__):\n"
-            "        importlib.import_module(f'deskmimic.{pkg}.{m.name}')\n"
+            "    for m in pkgutil.walk_packages(p.__path__, p.__name__ + '.'):\n"
+            "        importlib.import_module(m.name)\n"
             "import sys\n"
             "assert not any(k.startswith(('PySide6', 'pynput')) for k in sys.modules), 'Qt/pynput loaded'\n")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT)}
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+def test_every_package_folder_is_packaged():
+    """pyproject names each subpackage; an editable install hides a missing one, a wheel not."""
+    import tomllib
+
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    listed = set(tool["packages"])
+    folders = {"deskmimic." + ".".join(init.parent.relative_to(ROOT).parts)
+               for layer in LAYERS for init in (ROOT / layer).rglob("__init__.py")}
+    assert folders - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+    assert {name for name in listed if name != "deskmimic"} <= folders

@@ -187,8 +187,8 @@ def demos_dir(tmp_home, demo_episodes) -> Path:
 def tiny_run(demo_episodes, tmp_path_factory) -> Path:
     """A run trained on the demonstrations (64x96 input, a few seconds): checkpoints only
     need to load and decide, not to be good."""
-    from deskmimic.models.train import run_training
-    from deskmimic.models.train_config import TrainConfig
+    from deskmimic.models.training.config import TrainConfig
+    from deskmimic.models.training.train import run_training
 
     runs = tmp_path_factory.mktemp("runs")
     cfg = TrainConfig(episodes=(demo_episodes,), name="tiny", runs_dir=runs, epochs=8,

@@ -6,7 +6,7 @@ import math
 
 from PySide6.QtGui import QImage
 
-from deskmimic.app.gui_chart import LineChart, nice_ticks
+from deskmimic.app.gui.widgets.chart import LineChart, nice_ticks
 
 
 def test_nice_ticks_cover_the_range_with_round_steps():

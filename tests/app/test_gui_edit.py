@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deskmimic.app import episode_edit
-from deskmimic.app.gui_state import EventTimeline, GuiSettings, Playback, scan_episodes
+from deskmimic.app.gui.state import EventTimeline, GuiSettings, Playback, scan_episodes
 from deskmimic.core.errors import ConfigError, EpisodeError, EpisodeFormatError
+from deskmimic.recorder import episode_edit
 from deskmimic.recorder.check import check_episode
 from deskmimic.recorder.episode import Episode
 from deskmimic.recorder.episode_format import read_meta

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from deskmimic.app.gui_common import Task
-from deskmimic.app.gui_episodes import EpisodesPanel
+from deskmimic.app.gui.common import Task
+from deskmimic.app.gui.pages.episodes import EpisodesPanel
 from deskmimic.recorder.check import check_episode
 from deskmimic.recorder.episode import Episode
 from deskmimic.recorder.episode_format import read_meta
@@ -101,7 +101,7 @@ def test_play_at_4x_reaches_the_end_and_overlay_follows(qtbot, panel):
 
 
 def test_steps_list_jumps_to_the_step(qtbot, panel):
-    pytest.importorskip("deskmimic.models.steps")
+    pytest.importorskip("deskmimic.models.data.steps")
     _open(qtbot, panel)
     viewer = panel.viewer
     qtbot.waitUntil(lambda: viewer.steps_list.count() > 0, timeout=10000)

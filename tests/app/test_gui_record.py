@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from deskmimic.app.gui_common import Task
-from deskmimic.app.gui_main import MainWindow
-from deskmimic.app.gui_state import GuiSettings
+from deskmimic.app.gui.common import Task
+from deskmimic.app.gui.main import MainWindow
+from deskmimic.app.gui.state import GuiSettings
 from deskmimic.recorder.check import check_episode
 from deskmimic.recorder.episode import Episode
 from tests.app.conftest import xdotool

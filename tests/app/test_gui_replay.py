@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from deskmimic.app.gui_common import Task
-from deskmimic.app.gui_main import MainWindow
-from deskmimic.app.gui_state import GuiSettings
+from deskmimic.app.gui.common import Task
+from deskmimic.app.gui.main import MainWindow
+from deskmimic.app.gui.state import GuiSettings
 from deskmimic.recorder.check import check_episode
 from deskmimic.recorder.episode_format import read_meta
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from deskmimic.app.gui_common import Task
-from deskmimic.app.gui_runinfo import read_metrics
-from deskmimic.app.gui_train import INPUT_SIZES, TrainPanel
-from deskmimic.app.gui_trainwork import TrainProgress
+from deskmimic.app.gui.common import Task
+from deskmimic.app.gui.pages.train import INPUT_SIZES, TrainPanel
+from deskmimic.app.gui.workers.trainwork import TrainProgress
+from deskmimic.models.runs import read_metrics
 
 
 @pytest.fixture

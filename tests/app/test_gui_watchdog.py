@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from deskmimic.app.gui_common import Task
-from deskmimic.app.gui_main import MainWindow
-from deskmimic.app.gui_state import GuiSettings
-from deskmimic.app.gui_train import INPUT_SIZES
+from deskmimic.app.gui.common import Task
+from deskmimic.app.gui.main import MainWindow
+from deskmimic.app.gui.pages.train import INPUT_SIZES
+from deskmimic.app.gui.state import GuiSettings
 from tests.app.conftest import xdotool
 
 LIMIT_MS = 100

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from deskmimic.app.gui_common import Task
-from deskmimic.app.gui_episodes import EpisodesPanel
-from deskmimic.app.gui_workflow import steps_to_mermaid
+from deskmimic.app.gui.common import Task
+from deskmimic.app.gui.pages.episodes import EpisodesPanel
+from deskmimic.app.gui.widgets.workflow import steps_to_mermaid
 
-steps_mod = pytest.importorskip("deskmimic.models.steps")
+steps_mod = pytest.importorskip("deskmimic.models.data.steps")
 Step = steps_mod.Step
 
 

@@ -4,33 +4,28 @@ not end up sharing one server (the loser's run died when the winner's Xvfb stopp
 from __future__ import annotations
 
 import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from deskmimic.app.virtual_display import _start_xvfb, display_owner
+from deskmimic.recorder.virtual_display import Xvfb, display_owner
 
 
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb")
 def test_xvfbs_started_together_each_get_their_own_display():
-    exe = shutil.which("Xvfb")
+    servers = [Xvfb(320, 240, first=90) for _ in range(4)]
     with ThreadPoolExecutor(4) as pool:
-        started = list(pool.map(lambda _: _start_xvfb(exe, 320, 240), range(4)))
+        list(pool.map(lambda x: x.start(), servers))
     try:
-        numbers = [n for _, n in started]
+        numbers = [x.display for x in servers]
         assert len(set(numbers)) == 4, numbers
-        for proc, n in started:
-            assert proc.poll() is None, f":{n} exited"
-            assert display_owner(n) == proc.pid
+        for x in servers:
+            assert x.proc.poll() is None, f"{x.display} exited"
+            assert display_owner(int(x.display[1:])) == x.pid
     finally:
-        for proc, _ in started:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for x in servers:
+            x.stop()
 
 
 def test_a_display_without_a_readable_lock_has_no_owner(tmp_path: Path):

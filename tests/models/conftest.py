@@ -38,7 +38,7 @@ def _few_threads():
 
 def small_config(tmp_path: Path, episodes, **kw):
     """A `TrainConfig` sized for tests (input 96x160, one thread, every step logged)."""
-    from deskmimic.models.train_config import TrainConfig
+    from deskmimic.models.training.config import TrainConfig
 
     base = dict(episodes=tuple(episodes), name="t", runs_dir=tmp_path / "runs",
                 cache_dir=tmp_path / "cache", input_height=H, input_width=W, num_threads=THREADS,
@@ -51,7 +51,7 @@ def small_config(tmp_path: Path, episodes, **kw):
 @pytest.fixture(scope="session")
 def trained_run(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run folder with two checkpoints, trained briefly on the click demonstrations."""
-    from deskmimic.models.train import run_training
+    from deskmimic.models.training.train import run_training
 
     tmp = tmp_path_factory.mktemp("trained")
     cfg = small_config(tmp, [demo_root / "click"], name="tiny", epochs=2, batch_size=16)

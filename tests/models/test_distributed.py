@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deskmimic.models.checkpoint import CHECKPOINTS_DIR, TRAINING_STATE_DIR
 from deskmimic.models.policy import load_policy
+from deskmimic.models.training.checkpoint import CHECKPOINTS_DIR, TRAINING_STATE_DIR
 
 
 def test_torchrun_two_processes_write_one_loadable_run(demo_root: Path, tmp_path: Path):

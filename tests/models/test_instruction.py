@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from deskmimic.models.dataset import split_samples
+from deskmimic.models.data.dataset import split_samples
+from deskmimic.models.data.synthetic import COLOURS, synthetic_samples
 from deskmimic.models.policy import load_policy
-from deskmimic.models.synthetic import COLOURS, synthetic_samples
-from deskmimic.models.train import run_training
+from deskmimic.models.training.train import run_training
 from tests.models.conftest import H, W, small_config
 
 

@@ -13,10 +13,16 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from deskmimic.models.action_space import ActionSpace
 from deskmimic.models.actions import Action
-from deskmimic.models.augment import AugmentConfig, augment_batch, translate_batch
-from deskmimic.models.checkpoint import (
+from deskmimic.models.data.augment import AugmentConfig, augment_batch, translate_batch
+from deskmimic.models.data.dataset import load_episode_samples, split_by_episode, split_samples
+from deskmimic.models.data.samples import SampleSet
+from deskmimic.models.data.synthetic import synthetic_samples
+from deskmimic.models.net.action_space import ActionSpace
+from deskmimic.models.net.decode import decode_actions, decode_span, decode_text, quote_barriers
+from deskmimic.models.net.policy_net import NetConfig
+from deskmimic.models.net.text import CharTokenizer, is_whole_words, word_edges
+from deskmimic.models.training.checkpoint import (
     CHECKPOINTS_DIR,
     MODEL_FILE,
     PolicySpec,
@@ -25,13 +31,7 @@ from deskmimic.models.checkpoint import (
     prune_checkpoints,
     save_checkpoint,
 )
-from deskmimic.models.dataset import load_episode_samples, split_by_episode, split_samples
-from deskmimic.models.decode import decode_actions, decode_span, decode_text, quote_barriers
-from deskmimic.models.policy_net import NetConfig
-from deskmimic.models.samples import SampleSet
-from deskmimic.models.synthetic import synthetic_samples
-from deskmimic.models.text import CharTokenizer, is_whole_words, word_edges
-from deskmimic.models.train import run_training
+from deskmimic.models.training.train import run_training
 from tests.models.conftest import H, W, small_config
 
 SCREEN = (1280, 800)
@@ -351,7 +351,7 @@ def test_best_checkpoint_is_the_last_without_validation(
 ):
     """Scores that fall from epoch to epoch: with validation episodes "best" stays at the
     first; without them (the scores come from training samples) it follows the last."""
-    import deskmimic.models.train as train_mod
+    import deskmimic.models.training.train as train_mod
 
     scores = iter([0.9, 0.5, 0.3])
     real = train_mod.evaluate
@@ -396,7 +396,7 @@ def test_kind_weights_lift_rare_kinds():
 def _read_records(path: Path) -> list[bytes]:
     import struct
 
-    from deskmimic.models.tb_events import masked_crc
+    from deskmimic.models.training.tb_events import masked_crc
 
     data, out, i = path.read_bytes(), [], 0
     while i < len(data):
@@ -412,7 +412,7 @@ def _read_records(path: Path) -> list[bytes]:
 def test_tensorboard_scalars_are_valid_tfrecords(tmp_path: Path):
     import struct
 
-    from deskmimic.models.tb_events import ScalarWriter, crc32c
+    from deskmimic.models.training.tb_events import ScalarWriter, crc32c
 
     assert crc32c(b"123456789") == 0xE3069283  # the CRC-32C check value
     w = ScalarWriter(tmp_path / "tb")

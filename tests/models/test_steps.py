@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from deskmimic.core.errors import ConfigError
-from deskmimic.models.steps import (
+from deskmimic.models.data.steps import (
     KINDS,
     SettleRules,
     Step,

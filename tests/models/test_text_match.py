@@ -10,13 +10,13 @@ import torch
 
 from deskmimic.core.errors import ConfigError
 from deskmimic.models.actions import action_from_step
-from deskmimic.models.augment import AugmentConfig, augment_batch
-from deskmimic.models.dataset import cache_key, load_episode_samples, split_samples
-from deskmimic.models.policy_net import NetConfig
-from deskmimic.models.steps import steps_for_episode
-from deskmimic.models.synthetic import synthetic_samples
-from deskmimic.models.text_match import MAX_WORDS, instruction_words, match_map
-from deskmimic.models.train import run_training
+from deskmimic.models.data.augment import AugmentConfig, augment_batch
+from deskmimic.models.data.dataset import cache_key, load_episode_samples, split_samples
+from deskmimic.models.data.steps import steps_for_episode
+from deskmimic.models.data.synthetic import synthetic_samples
+from deskmimic.models.net.policy_net import NetConfig
+from deskmimic.models.perception.text_match import MAX_WORDS, instruction_words, match_map
+from deskmimic.models.training.train import run_training
 from deskmimic.recorder.episode import Episode
 from tests.models.conftest import H, W, small_config
 
@@ -137,7 +137,7 @@ def test_a_trained_policy_computes_the_channel_itself(trained_run: Path, demo_ro
 def test_a_run_from_before_the_setting_resumes_without_the_channel(demo_root: Path, tmp_path: Path):
     import json
 
-    from deskmimic.models.checkpoint import load_checkpoint
+    from deskmimic.models.training.checkpoint import load_checkpoint
 
     old = small_config(tmp_path, [demo_root / "click"], name="old", epochs=1, text_match=False)
     run_training(old)
@@ -156,9 +156,9 @@ def test_a_run_from_before_the_setting_resumes_without_the_channel(demo_root: Pa
 def test_the_network_reads_the_whole_of_a_long_instruction(trained_run: Path, caplog):
     from types import SimpleNamespace
 
-    from deskmimic.models.dataset import DatasetSplit
+    from deskmimic.models.data.dataset import DatasetSplit
     from deskmimic.models.policy import load_policy
-    from deskmimic.models.train import _text_len
+    from deskmimic.models.training.train import _text_len
 
     # A workflow instruction is ~120 characters: cut at 96, the option to choose was lost.
     text = (

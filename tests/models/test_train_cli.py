@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from deskmimic.core.errors import CheckpointError, ConfigError, DeskmimicError
-from deskmimic.models.checkpoint import CHECKPOINTS_DIR, MODEL_FILE
 from deskmimic.models.policy import load_policy
-from deskmimic.models.train import run_training
+from deskmimic.models.training.checkpoint import CHECKPOINTS_DIR, MODEL_FILE
+from deskmimic.models.training.train import run_training
 from tests.conftest import run_cli
 from tests.models.conftest import small_config
 
@@ -68,7 +68,7 @@ def _cli_error(*argv: str) -> str:
 
 def test_cli_match_flags_reach_the_config(tmp_path: Path):
     from deskmimic.app.cli import build_parser
-    from deskmimic.app.cli_train import build_config
+    from deskmimic.app.cli.train import build_config
 
     def cfg(*flags: str):
         return build_config(build_parser().parse_args(

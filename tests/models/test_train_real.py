@@ -8,8 +8,8 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
-from deskmimic.models.checkpoint import CHECKPOINTS_DIR, MODEL_FILE
-from deskmimic.models.train import train
+from deskmimic.models.training.checkpoint import CHECKPOINTS_DIR, MODEL_FILE
+from deskmimic.models.training.train import train
 from tests.models.conftest import small_config
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from deskmimic.models.dataset import cache_key, load_episode_samples
-from deskmimic.models.losses import select_loss, select_targets
-from deskmimic.models.match_stream import WordMatchStream
-from deskmimic.models.policy_net import NetConfig, PolicyNet, row_band
-from deskmimic.models.samples import SampleSet
-from deskmimic.models.text import CharTokenizer
-from deskmimic.models.text_match import (
+from deskmimic.models.data.dataset import cache_key, load_episode_samples
+from deskmimic.models.data.samples import SampleSet
+from deskmimic.models.net.policy_net import NetConfig, PolicyNet, row_band
+from deskmimic.models.net.text import CharTokenizer
+from deskmimic.models.perception.match_stream import WordMatchStream
+from deskmimic.models.perception.text_match import (
     MAX_WORDS,
     match_channel,
     term_spans,
@@ -22,6 +21,7 @@ from deskmimic.models.text_match import (
     word_span_array,
     word_spans,
 )
+from deskmimic.models.training.losses import select_loss, select_targets
 from deskmimic.recorder.episode import Episode
 from tests.models.conftest import H, W
 
@@ -83,7 +83,7 @@ def test_a_repeated_word_is_a_term_at_each_occurrence():
     img = np.full((60, 400, 3), 255, np.uint8)
     from PIL import Image, ImageDraw, ImageFont
 
-    from deskmimic.models.text_match import FONT_PATH
+    from deskmimic.models.perception.text_match import FONT_PATH
 
     pil = Image.fromarray(img)
     ImageDraw.Draw(pil).text((20, 20), "Contact:", font=ImageFont.truetype(str(FONT_PATH), 13),
@@ -124,7 +124,7 @@ def test_word_maps_split_the_match_channel_by_word(demo_root: Path):
 
 def test_word_maps_find_bold_item_labels_on_a_recorded_drag(qapp, tmp_path: Path):
     # drag_item writes its items in bold: the regular 14 px template alone misses them.
-    from deskmimic.models.text_match import _word_scores, instruction_words
+    from deskmimic.models.perception.text_match import _word_scores, instruction_words
     from deskmimic.tasks.demos import record_demos
 
     demo = record_demos("drag_item", [3], tmp_path / "drag")[0]
@@ -160,7 +160,7 @@ def test_the_stream_equals_matching_every_frame_from_scratch(demo_root: Path):
 def _rows_frame(rows: list[str]) -> np.ndarray:
     from PIL import Image, ImageDraw
 
-    from deskmimic.models.text_match import _font
+    from deskmimic.models.perception.text_match import _font
 
     im = Image.new("RGB", (320, 240), (255, 255, 255))
     draw = ImageDraw.Draw(im)
@@ -173,7 +173,7 @@ def test_a_pair_shows_only_where_both_its_words_stand_side_by_side():
     # A list of names: the pair's template alone reads "Aria Banerjee" as much like
     # "Flora Banerjee" (held-out scroll_find frames: 0.80 there, 0.81 on a named row);
     # the first name says which row it is.
-    from deskmimic.models.text_match import _word_scores
+    from deskmimic.models.perception.text_match import _word_scores
 
     instruction = "Scroll to Flora Banerjee and click it"
     terms = term_texts(instruction)
@@ -358,7 +358,7 @@ def test_samples_carry_word_spans_and_the_cache_keeps_maps_apart(demo_root: Path
     assert cache_key(ep_dir, H, W, True, True) != cache_key(ep_dir, H, W, True, False)
     _, samples = load_episode_samples(ep_dir, H, W, tmp_path, text_match=True, word_maps=True)
     assert samples[0].image.shape == (H, W, 3 + MAX_WORDS)
-    from deskmimic.models.action_space import ActionSpace
+    from deskmimic.models.net.action_space import ActionSpace
 
     space = ActionSpace.build(s.action for s in samples)
     ds = SampleSet(samples, space, CharTokenizer(96))
@@ -463,7 +463,7 @@ def test_shown_only_leaves_the_heads_summary_unmasked():
 def _list_frame(names: list[str]) -> np.ndarray:
     from PIL import Image, ImageDraw
 
-    from deskmimic.models.text_match import FONT_PATH, ImageFont
+    from deskmimic.models.perception.text_match import FONT_PATH, ImageFont
 
     im = Image.new("RGB", (320, 40 + 26 * len(names)), (255, 255, 255))
     draw = ImageDraw.Draw(im)
@@ -490,7 +490,7 @@ def test_a_pair_shows_only_where_both_its_words_stand_together():
 
 
 def test_the_trunk_sees_a_pairs_words_only_as_the_pair():
-    from deskmimic.models.policy_net import part_of_longer
+    from deskmimic.models.net.policy_net import part_of_longer
 
     spans = torch.tensor(word_span_array("Scroll to Nadia Abbott and click it", 64))[None]
     assert part_of_longer(spans)[0, :4].tolist() == [True, False, True, False]
@@ -499,7 +499,7 @@ def test_the_trunk_sees_a_pairs_words_only_as_the_pair():
 
 
 def test_augmentation_blanks_a_shown_pairs_words_together_and_half_the_time():
-    from deskmimic.models.augment import AugmentConfig, augment_batch, hide_pair_words
+    from deskmimic.models.data.augment import AugmentConfig, augment_batch, hide_pair_words
 
     spans = torch.tensor(word_span_array("Scroll to Nadia Abbott and click it", 64))[None]
     spans = spans.repeat(400, 1, 1)
@@ -533,7 +533,7 @@ def test_a_similar_word_fades_where_the_named_one_shows(qapp, tmp_path: Path, mo
     # A held-out pick_list seed: "Cabin" and "Confirm" sit in the drop-down below "Cobalt"
     # and read 0.70 on its template (the entry itself 0.94). Before, their blobs showed at
     # ~0.57 of a clean match and a trained policy clicked "Cabin".
-    from deskmimic.models import text_match
+    from deskmimic.models.perception import text_match
     from deskmimic.tasks.demos import record_demos
 
     demo = record_demos("pick_list", [1_000_036], tmp_path / "pick")[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deskmimic.models.steps import steps_for_episode
+from deskmimic.models.data.steps import steps_for_episode
 from deskmimic.recorder.episode import Episode
 from deskmimic.tasks.demos import parse_seeds, record_demos
 from tests.conftest import run_cli

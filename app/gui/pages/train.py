@@ -1,0 +1,323 @@
+"""The Train page: pick episodes, edit the main settings, start/stop a training run on a
+worker thread, watch live loss and validation plots with progress and time left, and
+browse earlier runs with their metrics (selecting one shows its curves)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskmimic.app.gui.common import Banner, describe_error, emit, heading, muted
+from deskmimic.app.gui.widgets.chart import LineChart
+from deskmimic.app.gui.widgets.pick import EpisodePicker
+from deskmimic.app.gui.widgets.runs import RunsTable
+from deskmimic.app.gui.workers.trainwork import TrainProgress, TrainWorker
+from deskmimic.core.errors import ConfigError, DeskmimicError
+from deskmimic.models.runs import RunInfo, next_run_name, read_metrics
+
+logger = logging.getLogger(__name__)
+
+# (height, width): multiples of 32, as the network needs; 160x256 is the tested default.
+INPUT_SIZES = ((64, 96), (96, 160), (128, 192), (160, 256), (192, 320), (224, 352))
+DEFAULT_INPUT = (160, 256)
+VAL_SERIES = (("score", "score"), ("kind_acc", "action kind"), ("click_in_target", "click on target"))
+
+
+def eta_text(seconds: float) -> str:
+    """'about 40 s left', 'about 3 min left', 'about 1 h 20 min left'."""
+    s = int(round(seconds))
+    if s < 60:
+        return f"about {max(s, 1)} s left"
+    m = round(s / 60)
+    return f"about {m} min left" if m < 60 else f"about {m // 60} h {m % 60:02d} min left"
+
+
+class TrainPanel(QWidget):
+    """Emits ``run_finished(Path)`` when a run ends with checkpoints, and
+    ``replay_requested(RunInfo)`` from the runs table."""
+
+    run_finished = Signal(object)
+    replay_requested = Signal(object)
+
+    def __init__(self, episodes_dir: Path, runs_dir: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.runs_dir = Path(runs_dir)
+        self.worker: TrainWorker | None = None
+        self.progress: TrainProgress | None = None
+        self.cfg = None
+        self._build(Path(episodes_dir))
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._show_progress)
+        self._set_running(False)
+
+    # ---- layout ---------------------------------------------------------------------
+    def _build(self, episodes_dir: Path) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(24, 16, 24, 12)
+        root.setSpacing(10)
+        root.addWidget(heading("Train a policy", 18))
+        root.addWidget(muted("Turns the chosen episodes into state–action steps and fits a CNN "
+                             "behavior-cloning policy on them. Checkpoints are saved after every epoch."))
+        top = QHBoxLayout()
+        top.setSpacing(12)
+        eps = QGroupBox("Episodes")
+        el = QVBoxLayout(eps)
+        self.picker = EpisodePicker(episodes_dir)
+        el.addWidget(self.picker)
+        top.addWidget(eps, 3)
+
+        sets = QGroupBox("Settings")
+        form = QFormLayout(sets)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(7)
+        self.name_edit = QLineEdit(next_run_name(self.runs_dir))
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 1000)
+        self.epochs_spin.setValue(30)
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(1, 512)
+        self.batch_spin.setValue(32)
+        self.lr_spin = QDoubleSpinBox()
+        self.lr_spin.setDecimals(4)
+        self.lr_spin.setRange(0.0001, 0.5)
+        self.lr_spin.setSingleStep(0.0005)
+        self.lr_spin.setValue(0.002)
+        self.size_combo = QComboBox()
+        for h, w in INPUT_SIZES:
+            self.size_combo.addItem(f"{w} × {h} px" + ("  (default)" if (h, w) == DEFAULT_INPUT else ""))
+        self.size_combo.setCurrentIndex(INPUT_SIZES.index(DEFAULT_INPUT))
+        self.augment_check = QCheckBox("shift, brightness, contrast")
+        self.augment_check.setChecked(True)
+        self.augment_check.setToolTip("Random translation and photometric changes: without them "
+                                      "the network memorises the recorded screens")
+        self.mixed_check = QCheckBox("allow different sizes")
+        self.mixed_check.setToolTip("Train on episodes whose captured areas differ in size (each "
+                                    "is resized to the input size; aspect ratios may differ)")
+        for w in (self.epochs_spin, self.batch_spin, self.lr_spin):
+            w.setMaximumWidth(140)
+        form.addRow("Run name", self.name_edit)
+        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Batch size", self.batch_spin)
+        form.addRow("Learning rate", self.lr_spin)
+        form.addRow("Input size", self.size_combo)
+        form.addRow("Augmentation", self.augment_check)
+        form.addRow("Screen sizes", self.mixed_check)
+        top.addWidget(sets, 2)
+        root.addLayout(top, 5)
+
+        ctl = QHBoxLayout()
+        self.start_button = QPushButton("▶  Start training")
+        self.start_button.setObjectName("big")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("■  Stop")
+        self.stop_button.clicked.connect(self.stop)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(10)
+        self.status_label = QLabel("Ready")
+        self.status_label.setMinimumWidth(330)
+        ctl.addWidget(self.start_button)
+        ctl.addWidget(self.stop_button)
+        ctl.addSpacing(8)
+        ctl.addWidget(self.bar, 1)
+        ctl.addWidget(self.status_label)
+        root.addLayout(ctl)
+        self.banner = Banner()
+        root.addWidget(self.banner)
+
+        charts = QHBoxLayout()
+        charts.setSpacing(12)
+        self.loss_chart = LineChart("Loss", "step")
+        self.loss_chart.add_series("train")
+        self.loss_chart.add_series("validation", markers=True)
+        self.val_chart = LineChart("Validation", "epoch", y_range=(0.0, 1.0))
+        for _key, label in VAL_SERIES:
+            self.val_chart.add_series(label, markers=True)
+        self.loss_chart.placeholder = self.val_chart.placeholder = \
+            "Start a run (or select one below) to see its curves"
+        for chart in (self.loss_chart, self.val_chart):
+            chart.setMinimumHeight(150)
+        charts.addWidget(self.loss_chart, 1)
+        charts.addWidget(self.val_chart, 1)
+        root.addLayout(charts, 6)
+
+        runs = QGroupBox("Runs")
+        rl = QVBoxLayout(runs)
+        self.runs = RunsTable(self.runs_dir)
+        self.runs.tree.setMaximumHeight(104)  # ~4 rows: the page's room goes to episodes and plots
+        self.runs.selected.connect(self._run_selected)
+        self.runs.replay_requested.connect(lambda r: emit(self.replay_requested, r))
+        rl.addWidget(self.runs)
+        root.addWidget(runs, 0)
+
+    # ---- episodes folder and runs ------------------------------------------------------
+    def set_episodes_folder(self, folder: Path) -> None:
+        self.picker.set_folder(Path(folder))
+
+    def refresh(self) -> None:
+        self.picker.refresh()
+        self.runs.refresh()
+
+    def _run_selected(self, run: RunInfo | None) -> None:
+        """Show a finished run's curves (not while one is training: those stay)."""
+        if self.running or run is None:
+            return
+        self._plot_history(read_metrics(run.path))
+
+    def _plot_history(self, records: list[dict]) -> None:
+        self.loss_chart.clear()
+        self.val_chart.clear()
+        for rec in records:
+            step = rec.get("step", 0)
+            self.loss_chart.append("train", step, (rec.get("train") or {}).get("loss", float("nan")))
+            self._add_val(rec.get("epoch", 0), step, rec.get("val") or {})
+
+    def _add_val(self, epoch: float, step: float, metrics: dict) -> None:
+        if "loss" in metrics:
+            self.loss_chart.append("validation", step, metrics["loss"])
+        for key, label in VAL_SERIES:
+            if key in metrics:
+                self.val_chart.append(label, epoch, metrics[key])
+
+    # ---- a run ----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def make_config(self):
+        """The TrainConfig of the form (raises ConfigError with a readable message)."""
+        from deskmimic.models.training.config import TrainConfig
+
+        episodes = self.picker.checked_paths()
+        if not episodes:
+            raise ConfigError("Pick at least one episode to train on (tick it in the list).")
+        name = self.name_edit.text().strip()
+        if name and (self.runs_dir / name).exists():
+            raise ConfigError(f"Run name {name!r}: {self.runs_dir / name} already exists; "
+                              "choose another name")
+        h, w = INPUT_SIZES[self.size_combo.currentIndex()]
+        return TrainConfig(episodes=tuple(episodes), name=name, runs_dir=self.runs_dir,
+                           epochs=self.epochs_spin.value(), batch_size=self.batch_spin.value(),
+                           lr=float(self.lr_spin.value()), input_height=h, input_width=w,
+                           augment=self.augment_check.isChecked(),
+                           allow_mixed_sizes=self.mixed_check.isChecked(), log_every=1)
+
+    def start(self) -> None:
+        if self.running:
+            return
+        try:
+            cfg = self.make_config()
+        except DeskmimicError as exc:
+            self.banner.show_message(describe_error(exc))
+            return
+        self.banner.hide()
+        self.cfg = cfg
+        self.progress = TrainProgress(cfg.epochs)
+        self.loss_chart.clear()
+        self.val_chart.clear()
+        self.loss_chart.placeholder = self.val_chart.placeholder = "Loading the episodes…"
+        self.worker = TrainWorker(cfg)
+        self.worker.event.connect(self._on_event)
+        self.worker.ended.connect(self._on_ended)
+        self._set_running(True)
+        self.worker.start()
+        self._clock.start()
+        self._show_progress()
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.request_stop()
+            self.stop_button.setEnabled(False)
+            self.status_label.setText("Stopping after the current step…")
+
+    def _on_event(self, ev: dict) -> None:
+        if self.progress is None:
+            return
+        self.progress.update(ev)
+        kind = ev.get("event")
+        if kind == "start":
+            self.loss_chart.placeholder = self.val_chart.placeholder = "Waiting for the first step…"
+            self.runs.refresh(select=self.cfg.name)
+        elif kind == "step":
+            self.loss_chart.append("train", ev["step"], ev["loss"])
+        elif kind == "epoch":
+            self._add_val(ev["epoch"], ev["step"], ev.get("metrics") or {})
+            self.runs.refresh(select=self.cfg.name)
+        self._show_progress()
+
+    def _on_ended(self, end: dict) -> None:
+        self._clock.stop()
+        self.worker = None
+        cfg, self.cfg = self.cfg, None
+        self._set_running(False)
+        kind = end["event"]
+        run_dir = Path(end["run_dir"])
+        if kind == "failed":
+            text = str(end["error"]).replace(
+                "pass --allow-mixed-sizes", "tick “allow different sizes” in the settings")
+            self.banner.show_message(f"Training {cfg.name} failed: {text}")
+            self.status_label.setText("Failed")
+        elif kind == "stopped":
+            self.banner.show_message(f"Stopped {cfg.name} at step {end['step']}; the checkpoints "
+                                     "written so far are kept.", "info")
+            self.status_label.setText(f"Stopped at step {end['step']}")
+        else:
+            self.bar.setValue(1000)
+            self.banner.show_message(f"Trained {cfg.name}: {end['step']} steps. Its checkpoints "
+                                     f"are in {run_dir / 'checkpoints'}.", "ok")
+            self.status_label.setText("Done")
+        self.loss_chart.placeholder = self.val_chart.placeholder = "No data"
+        self.name_edit.setText(next_run_name(self.runs_dir))
+        self.runs.refresh(select=cfg.name)
+        if (run_dir / "checkpoints").is_dir():
+            emit(self.run_finished, run_dir)
+
+    def _show_progress(self) -> None:
+        p = self.progress
+        if p is None or self.worker is None:
+            return
+        if p.phase == "loading":
+            self.bar.setRange(0, 0)  # busy: reading and caching the episodes
+            self.status_label.setText("Loading and caching the episodes…")
+            return
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(int(1000 * p.fraction()))
+        left = p.seconds_left()
+        self.status_label.setText(
+            f"Epoch {min(p.epoch + 1, p.epochs)} of {p.epochs} · step {p.step} of {p.total_steps}"
+            + (f" · {eta_text(left)}" if left is not None else ""))
+
+    def _set_running(self, on: bool) -> None:
+        self.start_button.setEnabled(not on)
+        self.stop_button.setEnabled(on)
+        for w in (self.name_edit, self.epochs_spin, self.batch_spin, self.lr_spin, self.size_combo,
+                  self.augment_check, self.mixed_check, self.picker):
+            w.setEnabled(not on)
+        if not on:
+            self.bar.setRange(0, 1000)
+
+    def shutdown(self) -> None:
+        """Stop a running training (the window is closing) and wait for its worker."""
+        if self.worker is not None:
+            self.worker.request_stop()
+        TrainWorker.stop_all(15_000)

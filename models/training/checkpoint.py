@@ -1,0 +1,374 @@
+"""Checkpoints: safetensors weights + a JSON config, never pickle (loading runs no code).
+
+Layout (file names are the constants below)::
+
+    runs/<name>/checkpoints/<step>/model.safetensors      weights (+ the spec hash in its metadata)
+    runs/<name>/checkpoints/<step>/config.json            everything inference needs (`PolicySpec`)
+    runs/<name>/checkpoints/<step>/training_state/        optimizer.safetensors + state.json (resume)
+    runs/<name>/checkpoints/last -> <step>                relative symlinks
+    runs/<name>/checkpoints/best -> <step>                (best validation score)
+
+A checkpoint directory is written under a temporary name and renamed into place, so
+a crash never leaves a half-written ``<step>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from deskmimic import __version__
+from deskmimic.core.errors import CheckpointError
+from deskmimic.models.data.preprocess import RESIZE_METHOD
+from deskmimic.models.net.action_space import ActionSpace
+from deskmimic.models.net.policy_net import NetConfig, PolicyNet
+from deskmimic.models.net.text import CharTokenizer
+from deskmimic.models.perception.text_match import VERSION as TEXT_MATCH_VERSION
+from deskmimic.models.perception.text_match import word_maps_signature
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+POLICY_TYPE = "bc_cnn"
+CHECKPOINTS_DIR = "checkpoints"
+MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+TRAINING_STATE_DIR = "training_state"
+OPTIMIZER_FILE = "optimizer.safetensors"
+STATE_FILE = "state.json"
+LAST = "last"
+BEST = "best"
+SPEC_HASH_KEY = "deskmimic_spec_sha256"
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """What a checkpoint's config.json holds: architecture, vocabularies, preprocessing, screen.
+
+    Attributes:
+        net: network architecture (input size, normalization, head sizes).
+        space: action kinds, strings and chords the heads index.
+        tokenizer: instruction tokenizer settings.
+        screen: captured-area ``width``/``height`` (pixels) trained on, and the ``region``.
+        info: provenance: step, epoch, metrics, run name (not part of the identity hash).
+    """
+
+    net: NetConfig
+    space: ActionSpace
+    tokenizer: dict
+    screen: dict
+    info: dict = field(default_factory=dict)
+
+    def identity(self) -> dict:
+        """The parts the weights depend on; their hash is stored inside model.safetensors."""
+        return {
+            "policy_type": POLICY_TYPE,
+            "net": self.net.to_dict(),
+            "action_space": self.space.to_config(),
+            "tokenizer": self.tokenizer,
+            "preprocess": self._preprocess(),
+        }
+
+    def _preprocess(self) -> dict:
+        out = {"resize": RESIZE_METHOD, "color": "RGB", "cursor": "drawn"}
+        if self.net.text_match:  # a changed match map must not feed weights trained on the old
+            out["text_match"] = TEXT_MATCH_VERSION
+        if self.net.word_select:
+            out["word_maps"] = word_maps_signature()
+        return out
+
+    def identity_hash(self) -> str:
+        blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def to_json(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "deskmimic_version": __version__,
+            **self.identity(),
+            "screen": self.screen,
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict, source: Path | str = "config.json") -> PolicySpec:
+        version = data.get("format_version")
+        if not isinstance(version, int):
+            raise CheckpointError(
+                f"{source}: no integer format_version: not a deskmimic checkpoint"
+            )
+        if version > FORMAT_VERSION:
+            raise CheckpointError(
+                f"{source}: checkpoint format {version} is newer than this deskmimic understands "
+                f"({FORMAT_VERSION}): upgrade deskmimic"
+            )
+        if data.get("policy_type") != POLICY_TYPE:
+            raise CheckpointError(
+                f"{source}: policy_type {data.get('policy_type')!r}, expected {POLICY_TYPE!r}"
+            )
+        try:
+            spec = cls(
+                net=NetConfig.from_dict(data["net"]),
+                space=ActionSpace.from_config(data["action_space"]),
+                tokenizer=dict(data["tokenizer"]),
+                screen=dict(data["screen"]),
+                info=dict(data.get("info") or {}),
+            )
+            CharTokenizer.from_config(spec.tokenizer)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(
+                f"{source}: invalid checkpoint config ({exc!r}): re-train or restore it"
+            ) from exc
+        saved = data.get("preprocess")
+        now = json.loads(json.dumps(spec._preprocess()))
+        if saved is not None and saved != now:
+            changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+            raise CheckpointError(
+                f"{source}: trained on inputs this deskmimic computes differently "
+                f"({', '.join(changed)}: {[saved.get(k) for k in changed]} then, "
+                f"{[now.get(k) for k in changed]} now): train the policy again"
+            )
+        return spec
+
+    def build_net(self) -> PolicyNet:
+        return PolicyNet(self.net)
+
+    def make_tokenizer(self) -> CharTokenizer:
+        return CharTokenizer.from_config(self.tokenizer)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return value.item() if value.numel() == 1 else value.tolist()
+    return value
+
+
+def flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """Optimizer state -> (tensors for safetensors, JSON-able rest), no pickle needed."""
+    sd = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict] = {}
+    for pid, st in sd["state"].items():
+        for k, v in st.items():
+            if isinstance(v, torch.Tensor):
+                tensors[f"state.{pid}.{k}"] = v.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(pid), {})[k] = _json_safe(v)
+    return tensors, {"param_groups": _json_safe(sd["param_groups"]), "scalars": scalars}
+
+
+def unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
+    """Inverse of `flatten_optimizer`: a state dict for ``Optimizer.load_state_dict``."""
+    state: dict[int, dict] = {}
+    for key, t in tensors.items():
+        _, pid, name = key.split(".", 2)
+        state.setdefault(int(pid), {})[name] = t
+    for pid, st in meta.get("scalars", {}).items():
+        state.setdefault(int(pid), {}).update(st)
+    groups = []
+    for g in meta["param_groups"]:
+        g = dict(g)
+        if isinstance(g.get("betas"), list):
+            g["betas"] = tuple(g["betas"])
+        groups.append(g)
+    return {"state": state, "param_groups": groups}
+
+
+def _link(checkpoints: Path, name: str, target: str) -> None:
+    tmp = checkpoints / f".{name}.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)  # relative: the run folder can be moved or copied
+    os.replace(tmp, checkpoints / name)
+
+
+def step_dir_name(step: int) -> str:
+    return f"{step:06d}"
+
+
+def prune_checkpoints(run_dir: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` step folders; never what ``last`` or ``best`` names.
+
+    A run saves one checkpoint per epoch (~4 MB each at the default size): without
+    pruning a long run fills the disk with folders nobody loads. ``keep`` 0 keeps all.
+    """
+    checkpoints = run_dir / CHECKPOINTS_DIR
+    if keep <= 0 or not checkpoints.is_dir():
+        return []
+    steps = sorted(
+        (
+            p
+            for p in checkpoints.iterdir()
+            if p.name.isdigit() and p.is_dir() and not p.is_symlink()
+        ),
+        key=lambda p: int(p.name),
+    )
+    linked = {(checkpoints / n).resolve().name for n in (LAST, BEST) if (checkpoints / n).exists()}
+    removed = [p for p in steps[:-keep] if p.name not in linked]
+    for p in removed:
+        shutil.rmtree(p)
+    return removed
+
+
+def save_checkpoint(
+    run_dir: Path,
+    step: int,
+    model: torch.nn.Module,
+    spec: PolicySpec,
+    optimizer: torch.optim.Optimizer | None = None,
+    state: dict | None = None,
+    best: bool = False,
+) -> Path:
+    """Write ``run_dir/checkpoints/<step>/`` atomically and point ``last`` (and ``best``) at it.
+
+    Args:
+        run_dir: the run folder.
+        step: optimizer steps taken so far.
+        model: the bare `PolicyNet` (not the DDP wrapper).
+        spec: what inference needs; its ``info`` is stored as given.
+        optimizer: saved (flattened) for resuming when given.
+        state: JSON-able training state (epoch, best score, ...) for resuming.
+        best: also point ``best`` here.
+    """
+    checkpoints = run_dir / CHECKPOINTS_DIR
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    final = checkpoints / step_dir_name(step)
+    tmp = checkpoints / f".{step_dir_name(step)}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(
+        weights, tmp / MODEL_FILE, metadata={SPEC_HASH_KEY: spec.identity_hash(), "format": "pt"}
+    )
+    (tmp / CONFIG_FILE).write_text(json.dumps(spec.to_json(), indent=2) + "\n")
+    if optimizer is not None or state is not None:
+        ts = tmp / TRAINING_STATE_DIR
+        ts.mkdir()
+        meta = {"saved": datetime.now(UTC).isoformat(timespec="seconds"), **(state or {})}
+        if optimizer is not None:
+            tensors, opt_meta = flatten_optimizer(optimizer)
+            save_file(tensors, ts / OPTIMIZER_FILE)
+            meta["optimizer"] = opt_meta
+            meta["param_names"] = [n for n, _ in model.named_parameters()]
+        (ts / STATE_FILE).write_text(json.dumps(_json_safe(meta), indent=2) + "\n")
+    if final.exists():
+        shutil.rmtree(final)  # re-saving the same step (e.g. after an interrupted run)
+    os.replace(tmp, final)
+    _link(checkpoints, LAST, final.name)
+    if best:
+        _link(checkpoints, BEST, final.name)
+    logger.info("saved checkpoint %s", final)
+    return final
+
+
+def resolve_checkpoint(path: Path | str, which: str = "best") -> Path:
+    """A checkpoint folder from a run folder, its checkpoints folder, or a checkpoint itself.
+
+    Args:
+        path: run dir, ``<run>/checkpoints`` or ``<run>/checkpoints/<step>``.
+        which: ``"best"`` (falls back to ``last``) or ``"last"`` when ``path`` is not a checkpoint.
+    """
+    p = Path(path).expanduser()
+    if (p / CONFIG_FILE).is_file() and (p / MODEL_FILE).exists():
+        return p
+    for base in (p / CHECKPOINTS_DIR, p):
+        for name in (which, LAST) if which == BEST else (which,):
+            cand = base / name
+            if (cand / CONFIG_FILE).is_file():
+                return cand.resolve()
+    if not p.exists():
+        raise CheckpointError(f"{p}: no such run or checkpoint folder")
+    raise CheckpointError(
+        f"{p}: no checkpoint found (expected {CONFIG_FILE} + {MODEL_FILE}, or "
+        f"{CHECKPOINTS_DIR}/{LAST}): train one with `deskmimic train`"
+    )
+
+
+def load_checkpoint(path: Path | str, which: str = "best") -> tuple[PolicySpec, PolicyNet, Path]:
+    """Load a checkpoint strictly: config, weights, hash and every tensor shape must match.
+
+    Returns:
+        (spec, net in eval mode on CPU, resolved checkpoint folder).
+
+    Raises:
+        CheckpointError: missing, corrupt, from a newer format, or weights from another config.
+    """
+    ckpt = resolve_checkpoint(path, which)
+    cfg_path, model_path = ckpt / CONFIG_FILE, ckpt / MODEL_FILE
+    try:
+        data = json.loads(cfg_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{cfg_path}: unreadable ({exc}): the checkpoint is corrupt") from exc
+    spec = PolicySpec.from_json(data, cfg_path)
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(model_path), framework="pt") as f:
+            meta = f.metadata() or {}
+        weights = load_file(str(model_path))
+    except (OSError, SafetensorError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{model_path}: unreadable weights ({exc}): the checkpoint is corrupt"
+        ) from exc
+    if meta.get(SPEC_HASH_KEY) != spec.identity_hash():
+        raise CheckpointError(
+            f"{model_path}: the weights were saved with a different config than {cfg_path}: "
+            "do not mix files from different checkpoints"
+        )
+    net = spec.build_net()
+    expected = net.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(weights) if expected[k].shape != weights[k].shape)
+    if missing or unexpected or wrong:
+        raise CheckpointError(
+            f"{model_path}: weights do not match the network in {cfg_path} "
+            f"(missing {missing[:3]}, unexpected {unexpected[:3]}, wrong shape {wrong[:3]})"
+        )
+    net.load_state_dict(weights, strict=True)
+    net.eval()
+    logger.info("loaded checkpoint %s (step %s)", ckpt, spec.info.get("step"))
+    return spec, net, ckpt
+
+
+def load_training_state(
+    ckpt: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None
+) -> dict:
+    """Restore the optimizer (if given) from ``ckpt/training_state`` and return state.json."""
+    ts = ckpt / TRAINING_STATE_DIR
+    try:
+        state = json.loads((ts / STATE_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(
+            f"{ts / STATE_FILE}: cannot resume ({exc}): the training state is missing or corrupt"
+        ) from exc
+    if optimizer is not None:
+        names = [n for n, _ in model.named_parameters()]
+        if state.get("param_names") != names:
+            raise CheckpointError(
+                f"{ts}: optimizer state belongs to a different network: cannot resume"
+            )
+        try:
+            tensors = load_file(str(ts / OPTIMIZER_FILE))
+            optimizer.load_state_dict(unflatten_optimizer(tensors, state["optimizer"]))
+        except (OSError, SafetensorError, KeyError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(
+                f"{ts / OPTIMIZER_FILE}: cannot restore the optimizer ({exc})"
+            ) from exc
+    return state
