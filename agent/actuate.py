@@ -15,7 +15,8 @@ import random
 import time
 from dataclasses import dataclass
 
-from deskmimic.agent.guards import Guards, tokens_for_text
+from deskmimic.agent.abort import tokens_for_text
+from deskmimic.agent.guards import Guards
 from deskmimic.agent.inject import Injector
 from deskmimic.agent.keysyms import human_path, parse_chord
 from deskmimic.agent.policy_protocol import AgentAction

@@ -1,14 +1,16 @@
-"""Evaluation: agents that play one episode in a screen region, the random baseline, reports.
+"""Evaluation: the configuration and the agents that play one episode in a screen region.
 
 Qt-free. The practice-desktop side (showing a task window per seed, judging it by
 the task's own result) is `deskmimic.tasks.evaluate`; it calls the agents here from
-a worker thread while the Qt event loop runs on the main thread.
+a worker thread while the Qt event loop runs on the main thread. The random baseline's
+policy is `deskmimic.agent.random_policy`; outcomes, summaries and the JSON report are
+`deskmimic.agent.eval_report`.
 
 ```python
 agent = make_agent(EvalConfig(task="click_button", seeds=(1_000_000,), agent="policy",
                               policy=Path("runs/demo")))
 outcome = agent.run(region, "Click Save", out=None)   # blocks; agent.stop() from another thread
-report = build_report(cfg, outcomes, seconds)          # success rate, mean steps/time, failures
+report = build_report(cfg, outcomes, seconds)          # eval_report: success rate, steps, failures
 ```
 
 Three agents: ``policy`` (a trained policy run closed-loop by `ReplayRunner`, which
@@ -19,18 +21,11 @@ replay of one recorded demonstration with `MacroPlayer`, shifted to the new wind
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import random
-import re
-import shutil
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,7 +33,8 @@ import numpy as np
 
 from deskmimic.agent.actuate import MotionConfig
 from deskmimic.agent.guards import GuardConfig
-from deskmimic.agent.policy_protocol import AgentAction, PolicyLike
+from deskmimic.agent.policy_protocol import PolicyLike
+from deskmimic.agent.random_policy import RandomPolicy
 from deskmimic.agent.settle import SettleConfig
 from deskmimic.core.errors import ConfigError
 from deskmimic.core.geometry import Rect
@@ -47,59 +43,6 @@ logger = logging.getLogger(__name__)
 
 AGENTS = ("policy", "random", "macro")
 KEEP = ("failures", "all", "none")
-REPORT_FILE = "report.json"
-
-# Random kinds and how often each is drawn: mostly pointer actions, as a person
-# poking at an unknown window would; 'done' ends the episode (a failure unless solved).
-RANDOM_KINDS: dict[str, float] = {"click": 0.40, "double_click": 0.05, "right_click": 0.05,
-                                  "drag": 0.10, "scroll": 0.10, "type": 0.12, "hotkey": 0.08,
-                                  "done": 0.10}
-# Only chords that stay inside the task (nothing that closes windows or switches them).
-RANDOM_HOTKEYS: tuple[tuple[str, ...], ...] = (("enter",), ("tab",), ("backspace",),
-                                               ("space",), ("esc",), ("ctrl", "a"))
-
-
-class RandomPolicy:
-    """Random actions in the observed image: the floor any learned policy must beat.
-
-    Args:
-        seed: seeds the draws (the same seed gives the same actions on the same screen).
-        words: vocabulary for ``type`` actions (one or two words are typed).
-        kinds: kind -> weight; default `RANDOM_KINDS`.
-    """
-
-    def __init__(self, seed: int = 0, words: Sequence[str] = (),
-                 kinds: dict[str, float] | None = None) -> None:
-        self.seed = seed
-        self.words = tuple(words) or ("hello", "world", "save", "name")
-        self.kinds = dict(kinds or RANDOM_KINDS)
-        bad = [k for k in self.kinds if k not in RANDOM_KINDS]
-        if bad or not self.kinds or min(self.kinds.values()) < 0 or sum(self.kinds.values()) <= 0:
-            raise ConfigError(f"random kinds {self.kinds}: use non-negative weights of "
-                              f"{', '.join(RANDOM_KINDS)}")
-        self.rng = random.Random(seed)
-        self.name = "random"
-
-    def reset(self) -> None:
-        self.rng = random.Random(self.seed)
-
-    def act(self, observation: dict[str, Any]) -> AgentAction:
-        image = observation["image"]
-        h, w = image.shape[:2]
-        rng = self.rng
-        kind = rng.choices(list(self.kinds), weights=list(self.kinds.values()))[0]
-        x, y = rng.randrange(w), rng.randrange(h)
-        if kind == "drag":
-            return AgentAction("drag", x, y, rng.randrange(w), rng.randrange(h))
-        if kind == "scroll":
-            return AgentAction("scroll", x, y, dy=rng.choice((-3, -2, -1, 1, 2, 3)))
-        if kind == "type":
-            return AgentAction("type", text=" ".join(rng.sample(self.words, rng.choice((1, 2)))))
-        if kind == "hotkey":
-            return AgentAction("hotkey", keys=rng.choice(RANDOM_HOTKEYS))
-        if kind == "done":
-            return AgentAction("done")
-        return AgentAction(kind, x, y)
 
 
 @dataclass(frozen=True)
@@ -375,113 +318,5 @@ def make_agent(cfg: EvalConfig) -> EpisodeAgent:
     return PolicyAgent(lambda _seed: policy, "policy", **common)
 
 
-# ---- results and the report -------------------------------------------------------------
-@dataclass
-class EpisodeOutcome:
-    """One evaluated episode: the task's verdict and how the agent's run ended."""
-
-    seed: int
-    success: bool
-    reason: str
-    steps: int
-    time_s: float
-    stop_reason: str
-    message: str = ""
-    episode: str | None = None
-    mean_confidence: float | None = None
-    decide_ms: list[float] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("decide_ms")
-        return d
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a success rate (sound for small n and rates near 0/1)."""
-    if n == 0:
-        return 0.0, 0.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)
-
-
-def summarize(outcomes: Sequence[EpisodeOutcome]) -> dict[str, Any]:
-    """Success rate (with its 95 % interval), mean steps and time per episode, stop reasons."""
-    n = len(outcomes)
-    ok = sum(o.success for o in outcomes)
-    ms = [m for o in outcomes for m in o.decide_ms]
-    return {
-        "episodes": n,
-        "successes": ok,
-        "success_rate": round(ok / n, 4) if n else 0.0,
-        "success_ci95": list(wilson_interval(ok, n)),
-        "mean_steps": round(float(np.mean([o.steps for o in outcomes])), 3) if n else 0.0,
-        "mean_time_s": round(float(np.mean([o.time_s for o in outcomes])), 3) if n else 0.0,
-        "decide_ms_p50": round(float(np.percentile(ms, 50)), 3) if ms else None,
-        "decide_ms_p95": round(float(np.percentile(ms, 95)), 3) if ms else None,
-        "stop_reasons": dict(Counter(o.stop_reason for o in outcomes)),
-        "task_reasons": dict(Counter(o.reason for o in outcomes).most_common(8)),
-        "outcomes": dict(Counter(reason_pattern(o.reason) for o in outcomes).most_common(8)),
-    }
-
-
-_NAMES = re.compile(r"'[^']*'|\"[^\"]*\"|\b[A-Z][\w-]*(?: [A-Z][\w-]*)*\b|\d+(?:\.\d+)?")
-
-
-def reason_pattern(reason: str) -> str:
-    """A task's verdict with its names and numbers blanked, so verdicts group:
-    "clicked Fern instead of Oak" -> "clicked _ instead of _"."""
-    return _NAMES.sub("_", reason)
-
-
-def build_report(cfg: EvalConfig, outcomes: Sequence[EpisodeOutcome], seconds: float) -> dict:
-    """The JSON report of an evaluation."""
-    return {
-        "task": cfg.task,
-        "agent": cfg.label,
-        "policy": str(cfg.policy) if cfg.agent == "policy" else None,
-        "demo": str(cfg.demo) if cfg.agent == "macro" else None,
-        "seeds": list(cfg.seeds),
-        "heldout": all(s >= 1_000_000 for s in cfg.seeds),
-        **summarize(outcomes),
-        "seconds": round(seconds, 1),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": cfg.to_json(),
-        "results": [o.to_dict() for o in outcomes],
-        "failures_kept": [o.episode for o in outcomes if not o.success and o.episode],
-    }
-
-
-def write_report(report: dict, out: Path) -> Path:
-    """Write ``report`` as ``out/report.json`` (user-only, like every recording)."""
-    from deskmimic.core.paths import make_private_dir
-
-    make_private_dir(out)
-    path = out / REPORT_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
-def keep_or_drop(episode: Path | None, success: bool, keep: str) -> str | None:
-    """Apply the keep policy to one replay episode; returns its path if kept."""
-    if episode is None or not Path(episode).exists():
-        return None
-    if keep == "all" or (keep == "failures" and not success):
-        return str(episode)
-    shutil.rmtree(episode, ignore_errors=True)
-    return None
-
-
-def with_seeds(cfg: EvalConfig, seeds: Sequence[int]) -> EvalConfig:
-    """``cfg`` for other seeds (helper for benchmarks)."""
-    return replace(cfg, seeds=tuple(seeds))
-
-
-__all__ = ["AGENTS", "EvalConfig", "EpisodeOutcome", "AgentOutcome", "PolicyAgent", "MacroAgent",
-           "RandomPolicy", "make_agent", "summarize", "build_report", "write_report",
-           "wilson_interval", "keep_or_drop"]
+__all__ = ["AGENTS", "EvalConfig", "AgentOutcome", "EpisodeAgent", "PolicyAgent", "MacroAgent",
+           "make_agent"]

@@ -17,27 +17,27 @@ keyboard listener sees every key press. Either one can:
 
 The runner checks `Guards.check` between and inside actions (every pointer segment,
 every typed character) and sleeps with `Guards.sleep`, which wakes on abort/pause.
+The abort chord's parsing and the SIGTERM/SIGINT handlers are `deskmimic.agent.abort`;
+the checks that refuse an action before it runs are `deskmimic.agent.refusals`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from deskmimic.agent.abort import DEFAULT_ABORT_HOTKEY, parse_abort_hotkey
 from deskmimic.core.errors import ConfigError, DeskmimicError
-from deskmimic.recorder.hotkey import MODIFIER_FAMILIES, key_token
+from deskmimic.recorder.hotkey import key_token
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ABORT_HOTKEY = "<ctrl>+<alt>+<shift>+q"
 _KEY_GRACE_S = 0.5  # the listener may see the agent's own keys this late on a busy machine
-_CHAR_TOKENS = {" ": "space", "\n": "enter", "\r": "enter", "\t": "tab", "\b": "backspace"}
 
 
 class StopRequested(DeskmimicError):
@@ -92,23 +92,6 @@ class GuardConfig:
             raise ConfigError(f"guard user_move_px {self.user_move_px}: must be >= 1")
         if self.resume_idle_s is not None and self.resume_idle_s <= 0:
             raise ConfigError(f"--resume-idle {self.resume_idle_s}: must be > 0 (or none)")
-
-
-def parse_abort_hotkey(text: str) -> frozenset[str]:
-    """``'<ctrl>+<alt>+<shift>+q'`` or ``'ctrl+alt+shift+q'`` -> canonical key tokens."""
-    parts = [p.strip().strip("<>").lower() for p in text.split("+")]
-    if any(not p for p in parts):
-        raise ConfigError(f"--abort-hotkey {text!r}: write keys joined by '+', e.g. ctrl+alt+shift+q")
-    tokens = frozenset(key_token(p) for p in parts)
-    if len(tokens) < 2 or not tokens & set(MODIFIER_FAMILIES.values()):
-        raise ConfigError(f"--abort-hotkey {text!r}: use a chord of a modifier and a key, "
-                          "so that ordinary typing cannot abort by accident")
-    return tokens
-
-
-def tokens_for_text(text: str) -> set[str]:
-    """Key tokens the listener reports while ``text`` is typed (shift included)."""
-    return {_CHAR_TOKENS.get(c) or key_token(c) for c in text} | {"shift"}
 
 
 class Guards:
@@ -412,55 +395,3 @@ class Guards:
             self._held.discard(tok)
             if not self._held and time.monotonic() > self._agent_keys_until:
                 self._agent_keys = set()
-
-
-def install_abort_signals(guards: Guards, injector=None) -> dict[int, object]:
-    """Make SIGTERM and SIGINT abort the run cleanly; returns the previous handlers.
-
-    Only from the main thread (elsewhere returns ``{}``: signals are the caller's job).
-    With ``injector``, its own handler runs first and releases held input at once, even
-    in the middle of a request. Restore with `restore_signals` after closing the injector.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-
-    def on_signal(signum: int, _frame: object) -> None:
-        # The main thread may be inside an injector call right now: abort (whose
-        # callbacks take the injector's lock) from a thread of its own.
-        guards.signal_received = signum
-        name = signal.Signals(signum).name
-        threading.Thread(target=guards.abort, args=("signal", f"received {name}: stopped"),
-                         name="deskmimic-signal-abort", daemon=True).start()
-
-    prev = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    if injector is not None:
-        injector.install_signal_release()  # chains to on_signal; close() puts it back
-    return prev
-
-
-def restore_signals(prev: dict[int, object]) -> None:
-    """Put back handlers saved by `install_abort_signals`."""
-    for sig, handler in prev.items():
-        try:
-            signal.signal(sig, handler)
-        except (ValueError, TypeError):
-            logger.exception("could not restore the handler of signal %s", sig)
-
-
-def check_confidence(confidence: float, minimum: float) -> str | None:
-    """A message when ``confidence`` is below ``minimum``, else None."""
-    if confidence < minimum:
-        return (f"the policy is not sure what to do (confidence {confidence:.2f} < "
-                f"--min-confidence {minimum:.2f}): stopped, please take over or record more "
-                "demonstrations of this situation")
-    return None
-
-
-def check_confinement(points: Iterable[tuple[int, int]], width: int, height: int,
-                      what: str = "action") -> str | None:
-    """A message when a captured-area point lies outside the ``width`` x ``height`` area."""
-    for x, y in points:
-        if not (0 <= x < width and 0 <= y < height):
-            return (f"refused: the {what} at ({x}, {y}) lies outside the recorded "
-                    f"{width}x{height} area (confinement)")
-    return None

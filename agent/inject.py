@@ -1,4 +1,5 @@
-"""Real input injection: a small backend interface and the `Injector` facade.
+"""Real input injection: the `Injector` facade over a small backend interface
+(`deskmimic.agent.inject_backend.InjectBackend`).
 
 The facade owns everything that is the same on every platform: key names, shift
 handling for typed characters, chords, human-like pointer paths, and — most
@@ -13,7 +14,6 @@ are identified across backends by X keysyms, which the episode format also recor
 
 from __future__ import annotations
 
-import abc
 import logging
 import math
 import os
@@ -21,10 +21,11 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
+from deskmimic.agent.inject_backend import InjectBackend, check_button, open_backend
 from deskmimic.agent.keysyms import (
     MODIFIERS,
     SHIFT_KEYSYMS,
@@ -36,68 +37,6 @@ from deskmimic.agent.keysyms import (
 from deskmimic.core.errors import ConfigError, InputError
 
 logger = logging.getLogger(__name__)
-
-BUTTONS = ("left", "middle", "right", "x1", "x2")
-
-
-class InjectBackend(abc.ABC):
-    """What a platform must provide to inject input; the `Injector` does the rest.
-
-    Keycodes are the backend's own physical-key numbers, obtained from `keycode_for`.
-    Every method may raise `InputError`. Implementations need not be thread-safe:
-    the facade serializes calls.
-    """
-
-    name = "abstract"
-
-    @abc.abstractmethod
-    def move_to(self, x: int, y: int) -> None:
-        """Warp the pointer to screen pixel (x, y)."""
-
-    @abc.abstractmethod
-    def button(self, name: str, down: bool) -> None:
-        """Press or release a mouse button ('left', 'middle', 'right', 'x1', 'x2')."""
-
-    @abc.abstractmethod
-    def scroll_click(self, direction: str) -> None:
-        """One wheel click: 'up', 'down', 'left' or 'right'."""
-
-    @abc.abstractmethod
-    def keycode_for(self, keysym: int) -> tuple[int, bool]:
-        """Keycode producing ``keysym`` and whether shift must be held for it.
-
-        May remap a spare keycode when no key produces the keysym; raises `InputError`
-        when that is impossible.
-        """
-
-    @abc.abstractmethod
-    def key(self, keycode: int, down: bool) -> None:
-        """Press or release a key by keycode."""
-
-    @abc.abstractmethod
-    def pointer_position(self) -> tuple[int, int]:
-        """Current pointer position in screen pixels."""
-
-    @abc.abstractmethod
-    def sync(self) -> None:
-        """Block until the window system has processed everything sent so far."""
-
-    def caps_lock_on(self) -> bool:
-        """Whether Caps Lock is active (typed letters then need inverted shift)."""
-        return False
-
-    def emergency_release(self, keycodes: Iterable[int], buttons: Iterable[str]) -> None:
-        """Release keys and buttons from a signal handler, where this connection may be
-        in the middle of a request; backends override this to use a fresh connection."""
-        for code in keycodes:
-            self.key(code, False)
-        for name in buttons:
-            self.button(name, False)
-        self.sync()
-
-    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
-        """Free the connection and undo keyboard remaps; idempotent."""
-
 
 @dataclass
 class _HeldKey:
@@ -184,7 +123,7 @@ class Injector:
 
     def button_down(self, button: str = "left") -> None:
         """Press and hold a mouse button at the current position."""
-        _check_button(button)
+        check_button(button)
         with self._lock:
             self._check_open()
             if button in self._buttons:
@@ -195,7 +134,7 @@ class Injector:
 
     def button_up(self, button: str = "left") -> None:
         """Release a mouse button (also one this injector did not press)."""
-        _check_button(button)
+        check_button(button)
         with self._lock:
             self._check_open()
             self.backend.button(button, False)
@@ -421,40 +360,16 @@ def open_injector(backend: str | None = None, *, display: str | None = None,
         seed: seed for the pointer paths' randomness (reproducible demonstrations).
     """
     name = (backend or os.environ.get("DESKMIMIC_BACKEND") or "xtest").lower()
-    factories: dict[str, Callable[[], InjectBackend]] = {
-        "xtest": lambda: _xtest(display), "fake": _fake,
-    }
-    if name not in factories:
-        raise ConfigError(
-            f"unknown input backend {name!r} (DESKMIMIC_BACKEND / backend=): use 'xtest' or 'fake'"
-        )
-    inj = Injector(factories[name](), rng=random.Random(seed))
+    inj = Injector(open_backend(name, display), rng=random.Random(seed))
     if release_on_signals:
         inj.install_signal_release()
     return inj
-
-
-def _xtest(display: str | None) -> InjectBackend:
-    from deskmimic.agent.inject_xtest import XTestBackend
-
-    return XTestBackend(display)
-
-
-def _fake() -> InjectBackend:
-    from deskmimic.agent.inject_fake import FakeBackend
-
-    return FakeBackend()
 
 
 def _coord(v: object, what: str) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
         raise ConfigError(f"pointer {what} must be a finite number of screen pixels, got {v!r}")
     return round(v)
-
-
-def _check_button(button: str) -> None:
-    if button not in BUTTONS:
-        raise ConfigError(f"unknown mouse button {button!r}: use one of {', '.join(BUTTONS)}")
 
 
 def _is_letter(keysym: int) -> bool:

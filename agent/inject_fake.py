@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from deskmimic.agent.inject import InjectBackend
+from deskmimic.agent.inject_backend import InjectBackend
 from deskmimic.agent.keysyms import SPECIAL_KEYSYMS
 from deskmimic.core.errors import InputError
 

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from deskmimic.agent.inject import InjectBackend
+from deskmimic.agent.inject_backend import InjectBackend
 from deskmimic.core.errors import DisplayError, InputError
 
 logger = logging.getLogger(__name__)

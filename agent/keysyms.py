@@ -11,6 +11,7 @@ import math
 import random
 
 from deskmimic.core.errors import InputError
+from deskmimic.core.keys import MODIFIER_ALIASES
 
 SHIFT_KEYSYMS = frozenset({0xFFE1, 0xFFE2})  # Shift_L, Shift_R
 
@@ -19,7 +20,7 @@ _F1 = 0xFFBE
 SPECIAL_KEYSYMS: dict[str, int] = {
     "alt": 0xFFE9, "alt_l": 0xFFE9, "alt_r": 0xFFEA, "alt_gr": 0xFF7E,
     "backspace": 0xFF08, "caps_lock": 0xFFE5, "cmd": 0xFFEB, "cmd_l": 0xFFEB,
-    "cmd_r": 0xFFEC, "ctrl": 0xFFE3, "ctrl_l": 0xFFE3, "ctrl_r": 0xFFE4,
+    "cmd_r": 0xFFEC, "super_l": 0xFFEB, "super_r": 0xFFEC, "ctrl": 0xFFE3, "ctrl_l": 0xFFE3, "ctrl_r": 0xFFE4,
     "delete": 0xFFFF, "down": 0xFF54, "end": 0xFF57, "enter": 0xFF0D, "esc": 0xFF1B,
     "home": 0xFF50, "left": 0xFF51, "page_down": 0xFF56, "page_up": 0xFF55,
     "right": 0xFF53, "shift": 0xFFE1, "shift_l": 0xFFE1, "shift_r": 0xFFE2,
@@ -30,10 +31,12 @@ SPECIAL_KEYSYMS: dict[str, int] = {
     "media_previous": 0x1008FF16, "media_next": 0x1008FF17,
     **{f"f{i}": _F1 + i - 1 for i in range(1, 21)},
 }
+# Other spellings people write in a chord ('control+s', 'win+e'); input only.
 _ALIASES = {"control": "ctrl", "return": "enter", "escape": "esc", "super": "cmd",
             "win": "cmd", "del": "delete", "pgup": "page_up", "pgdn": "page_down"}
-MODIFIERS = frozenset({"shift", "shift_l", "shift_r", "ctrl", "ctrl_l", "ctrl_r", "alt",
-                       "alt_l", "alt_r", "alt_gr", "cmd", "cmd_l", "cmd_r"})
+# Which names are modifiers is every layer's table (core/keys.py): a chord the reducer
+# learned with super_l must press super_l first here too.
+MODIFIERS = frozenset(MODIFIER_ALIASES)
 _CHAR_KEYSYMS = {"\n": 0xFF0D, "\r": 0xFF0D, "\t": 0xFF09, "\b": 0xFF08, "\x1b": 0xFF1B}
 
 

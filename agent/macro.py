@@ -19,14 +19,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deskmimic.agent.guards import (
-    GuardConfig,
-    Guards,
-    PausedInterrupt,
-    StopRequested,
-    install_abort_signals,
-    restore_signals,
-)
+from deskmimic.agent.abort import install_abort_signals, restore_signals
+from deskmimic.agent.guards import GuardConfig, Guards, PausedInterrupt, StopRequested
 from deskmimic.agent.region import RegionTracker, WindowLost
 from deskmimic.agent.settle import frame_diff, grab_rgb
 from deskmimic.core.errors import ConfigError, InputError
@@ -354,8 +348,3 @@ class MacroPlayer:
                 self.injector.release_all()
             except Exception:
                 logger.exception("releasing held input failed")
-
-
-def replay_macro(episode: Path | str, cfg: MacroConfig | None = None, **kwargs) -> MacroResult:
-    """Convenience: ``MacroPlayer(episode, cfg, **kwargs).run()``."""
-    return MacroPlayer(episode, cfg, **kwargs).run()

@@ -19,10 +19,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Protocol, runtime_checkable
 
+from deskmimic.core.actions import POINTER_KINDS
 from deskmimic.core.errors import ConfigError
 
-# The vocabulary and field rules are the models' own (that module needs no torch).
-from deskmimic.models.actions import POINTER_KINDS, Action
+# The field rules are the models' own (that module needs no torch).
+from deskmimic.models.actions import Action
 
 
 @runtime_checkable

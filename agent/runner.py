@@ -27,20 +27,12 @@ from typing import Any
 
 import numpy as np
 
+from deskmimic.agent.abort import install_abort_signals, pynput_hotkey, restore_signals
 from deskmimic.agent.actuate import Actuator, MotionConfig
 from deskmimic.agent.annotate import annotate, write_png
-from deskmimic.agent.guards import (
-    GuardConfig,
-    Guards,
-    PausedInterrupt,
-    StopRequested,
-    check_confidence,
-    check_confinement,
-    install_abort_signals,
-    parse_abort_hotkey,
-    restore_signals,
-)
+from deskmimic.agent.guards import GuardConfig, Guards, PausedInterrupt, StopRequested
 from deskmimic.agent.policy_protocol import AgentAction, PolicyLike, to_agent_action
+from deskmimic.agent.refusals import judge_action
 from deskmimic.agent.region import RegionTracker, WindowLost
 from deskmimic.agent.settle import SettleConfig, wait_until_settled
 from deskmimic.core.config import RecordConfig
@@ -130,12 +122,6 @@ class ReplayResult:
             d[k] = str(d[k]) if d[k] is not None else None
         d["annotated"] = [str(p) for p in self.annotated]
         return d
-
-
-def pynput_hotkey(text: str) -> str:
-    """Any accepted abort-hotkey spelling -> pynput syntax for the replay recorder."""
-    parts = [p.strip().strip("<>").lower() for p in text.split("+")]
-    return "+".join(f"<{p}>" if len(p) > 1 else p for p in parts)
 
 
 class ReplayRunner:
@@ -265,7 +251,7 @@ class ReplayRunner:
                      "settled": settled.settled, "settle_s": round(settled.waited_s, 3),
                      "action": action.to_dict(), "status": "", "message": ""}
             self.actions.append(entry)
-            verdict = self._judge(action, region)
+            verdict = judge_action(action, region, cfg.min_confidence, cfg.guards.failsafe_px)
             if verdict is not None:
                 entry["status"], entry["message"] = verdict
                 self._emit_step(entry, out)
@@ -295,24 +281,6 @@ class ReplayRunner:
                 self._emit_step(entry, out)
                 raise
             self._emit_step(entry, out)
-
-    def _judge(self, action: AgentAction, region: Rect) -> tuple[str, str] | None:
-        """A (status, message) that ends the run before ``action`` is carried out, or None."""
-        msg = check_confidence(action.confidence, self.cfg.min_confidence)
-        if msg:
-            return "low_confidence", msg
-        if action.kind == "done":
-            return "done", "the policy says the task is done"
-        msg = check_confinement(action.points(), region.width, region.height, action.kind)
-        if msg:
-            return "refused", msg
-        n = self.cfg.guards.failsafe_px
-        for x, y in action.points():
-            sx, sy = region.to_screen(x, y)
-            if n and sx <= n + 2 and sy <= n + 2:
-                return "refused", (f"refused: the {action.kind} at screen ({sx:g}, {sy:g}) is in "
-                                   "the failsafe corner, which would abort the agent")
-        return None
 
     # ---- output ---------------------------------------------------------------------------
     def _open_output(self, region: Rect):
@@ -402,4 +370,4 @@ def _logged(what: str):
         logger.exception("%s failed", what)
 
 
-__all__ = ["ReplayConfig", "ReplayResult", "ReplayRunner", "run_replay", "parse_abort_hotkey"]
+__all__ = ["ReplayConfig", "ReplayResult", "ReplayRunner", "run_replay"]

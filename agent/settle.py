@@ -2,9 +2,10 @@
 
 Frames grabbed right after an action are often stale (an animation, a repaint that
 has not happened yet), so the agent decides only on a *settled* screen: consecutive
-grabs whose downscaled grayscale copies differ by less than a threshold. The same
-downscaled comparison tells the macro replay whether the live screen matches a
-recorded frame.
+grabs that `deskmimic.core.rules.SettleRules` calls the same screen. Training picks
+each step's state frame with the same test (`deskmimic.models.data.steps`), so the
+agent decides on the kind of frame it learned from. The same downscaled comparison
+tells the macro replay whether the live screen matches a recorded frame.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ import numpy as np
 
 from deskmimic.core.errors import ConfigError
 from deskmimic.core.geometry import Rect
+from deskmimic.core.rules import SettleRules, gray_small, screen_change
 from deskmimic.recorder.capture import CaptureBackend
 
 logger = logging.getLogger(__name__)
 
-COMPARE_WIDTH = 160  # px; enough to see a button change colour, cheap to compare
-TILE = 4  # px of the downscaled grabs; `SettleConfig.local`
+_RULES = SettleRules()
 
 
 @dataclass(frozen=True)
@@ -33,20 +34,20 @@ class SettleConfig:
 
     Attributes:
         threshold: mean absolute difference (0..255 gray levels) between two
-            downscaled grabs below which they count as equal.
-        local: ... and the largest mean difference over any `TILE` x `TILE` tile of
-            them. Text typed into a field changes a few characters' worth of pixels:
-            0.04-0.12 of the whole mean, 30-60 on its tiles (frames of a replayed
-            workflow), so by the mean alone a field still filling looked settled, and
-            on a busy machine the policy decided on "cookie " while "cookie cabin" was
-            being typed. An unchanged screen reads 0 (Xvfb, a still pointer).
+            downscaled grabs up to which they count as equal (`SettleRules.threshold`).
+        local: ... and the largest mean difference over any tile of them
+            (`SettleRules.local`). Text typed into a field changes a few characters'
+            worth of pixels, far below the whole mean's threshold but far above a
+            tile's, so by the mean alone a field still filling looked settled and the
+            policy decided on "cookie " while "cookie cabin" was being typed
+            (docs/steps.md). An unchanged screen reads 0 (Xvfb, a still pointer).
         quiet: number of consecutive equal comparisons that mean "settled".
         interval_s: time between grabs.
         timeout_s: give up waiting after this long and use the last grab.
     """
 
-    threshold: float = 1.0
-    local: float = 4.0
+    threshold: float = _RULES.threshold
+    local: float = _RULES.local
     quiet: int = 2
     interval_s: float = 0.05
     timeout_s: float = 3.0
@@ -62,6 +63,11 @@ class SettleConfig:
             raise ConfigError(f"settle interval_s {self.interval_s}: must be in (0, 1]")
         if self.timeout_s < 0:
             raise ConfigError(f"settle timeout_s {self.timeout_s}: must be >= 0")
+
+    @property
+    def rules(self) -> SettleRules:
+        """The shared same-screen test with this config's thresholds."""
+        return SettleRules(threshold=self.threshold, local=self.local)
 
 
 @dataclass
@@ -80,17 +86,12 @@ def bgra_to_rgb(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img[:, :, 2::-1])
 
 
-def small_gray(rgb: np.ndarray, width: int = COMPARE_WIDTH) -> np.ndarray:
-    """A float32 grayscale copy about ``width`` px wide (area-averaged), for comparisons."""
-    h, w = rgb.shape[:2]
-    scale = min(1.0, width / max(w, 1))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
-    gray = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2GRAY)
-    return gray.astype(np.float32)
+def small_gray(rgb: np.ndarray, width: int = _RULES.width) -> np.ndarray:
+    """A float32 grayscale copy about ``width`` px wide (`deskmimic.core.rules.gray_small`)."""
+    return gray_small(rgb, width)
 
 
-def frame_diff(a: np.ndarray, b: np.ndarray, width: int = COMPARE_WIDTH) -> float:
+def frame_diff(a: np.ndarray, b: np.ndarray, width: int = _RULES.width) -> float:
     """Mean absolute gray-level difference (0..255) of two RGB images, compared downscaled.
 
     Images of different sizes are compared at the first one's size.
@@ -100,17 +101,6 @@ def frame_diff(a: np.ndarray, b: np.ndarray, width: int = COMPARE_WIDTH) -> floa
     if ga.shape != gb.shape:
         gb = cv2.resize(gb, (ga.shape[1], ga.shape[0]), interpolation=cv2.INTER_AREA)
     return float(np.mean(np.abs(ga - gb)))
-
-
-def _diffs(cur: np.ndarray, prev: np.ndarray) -> tuple[float, float]:
-    """(whole-image, largest-tile) mean absolute difference of two `small_gray` copies."""
-    if cur.shape != prev.shape:
-        return float("inf"), float("inf")
-    d = cv2.absdiff(cur, prev)
-    h, w = d.shape
-    th, tw = max(1, h // TILE), max(1, w // TILE)
-    tiles = cv2.resize(d[: th * TILE, : tw * TILE], (tw, th), interpolation=cv2.INTER_AREA)
-    return float(d.mean()), float(tiles.max())
 
 
 def grab_rgb(capture: CaptureBackend, region: Rect) -> np.ndarray:
@@ -129,6 +119,7 @@ def wait_until_settled(capture: CaptureBackend, region: Rect, cfg: SettleConfig 
         stop: when set (an abort), returns at once with the last grab, unsettled.
     """
     cfg = cfg or SettleConfig()
+    rules = cfg.rules
     t0 = time.monotonic()
     deadline = t0 + cfg.timeout_s
     image = grab_rgb(capture, region)
@@ -149,9 +140,9 @@ def wait_until_settled(capture: CaptureBackend, region: Rect, cfg: SettleConfig 
         image = grab_rgb(capture, region)
         cur = small_gray(image)
         grabs += 1
-        diff, local = _diffs(cur, prev)
+        diff, local = screen_change(cur, prev, rules.tile)
         prev = cur
-        calm = calm + 1 if diff < cfg.threshold and local < cfg.local else 0
+        calm = calm + 1 if rules.same((diff, local)) else 0
         if calm >= cfg.quiet:
             return Settled(image, True, time.monotonic() - t0, diff, grabs)
     waited = time.monotonic() - t0

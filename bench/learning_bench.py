@@ -91,7 +91,7 @@ def _latency(task: str, run_dir: Path, samples: int) -> dict:
 
     from deskmimic.agent.inject import open_injector
     from deskmimic.agent.settle import grab_rgb
-    from deskmimic.models.perception.text_match import instruction_words
+    from deskmimic.models.perception.terms import instruction_words
     from deskmimic.models.policy import load_policy
     from deskmimic.recorder.capture import open_capture
     from deskmimic.tasks.runner import close_task, make_task, show_task

@@ -18,7 +18,8 @@ a private Xvfb, a full-screen content window that repaints 4 times a second
   event's `t`: how long after an event's timestamp its effect is first in a frame
   (application repaint + wait for the next capture tick).
 
-The script re-runs itself as `_content` (the window) and `_inject` (XTEST input).
+The script re-runs itself as `_content` (the window) and `_inject` (XTEST input); those
+live in bench/_record_children.py, the CPU snapshots in bench/_record_cpu.py.
 """
 
 from __future__ import annotations
@@ -28,19 +29,26 @@ import json
 import logging
 import os
 import platform
-import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _encoder_sweep import encoder_sweep  # noqa: E402  (bench/ holds scripts, not a package)
+# bench/ holds scripts, not a package: its helper modules are imported by file name.
+from _encoder_sweep import encoder_sweep  # noqa: E402
+from _record_children import (  # noqa: E402
+    CONTENT_HZ,
+    INDICATOR,
+    PALETTE,
+    SETUP_XY,
+    content_main,
+    inject_main,
+)
+from _record_cpu import Snapshot, cpu_between, stats_ms  # noqa: E402
 
 from deskmimic.recorder.virtual_display import Xvfb  # noqa: E402
 
@@ -49,205 +57,9 @@ logger = logging.getLogger("record_bench")
 FPS = 30.0
 TARGETS = {"fps": FPS, "fps_min_ok": 29.5, "resolution": "1920x1080", "max_cores": 1.0,
            "goal_cores": 0.5, "max_lost_events": 0, "max_mb_per_min": 10.0}
-CONTENT_HZ = 4  # content window repaints per second
-INDICATOR = (16, 16, 96, 96)  # x, y, w, h of the patch whose colour each press changes
-PALETTE = [(200, 30, 30), (30, 160, 60), (40, 80, 220), (230, 160, 20), (150, 40, 170),
-           (20, 170, 180)]
-SETUP_XY = (10, 10)  # where the motion injector parks the pointer first (not counted)
-NATIVE = "native threads (x264 and others)"
-WORDS = ("invoice total customer order ship date amount status pending paid open close save "
-         "file edit view help report export name email phone address city note").split()
 
 
-# ---- child process: content window -------------------------------------------------------
-def content_main(width: int, height: int) -> None:
-    """A full-screen window that looks like a busy form and changes CONTENT_HZ times a second."""
-    from PySide6.QtCore import QRect, Qt, QTimer
-    from PySide6.QtGui import QColor, QFont, QPainter
-    from PySide6.QtWidgets import QApplication, QWidget
-
-    app = QApplication(["bench-content"])
-    rng = random.Random(7)
-
-    def line() -> str:
-        return " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 12)))
-
-    class Content(QWidget):
-        def __init__(self) -> None:
-            super().__init__(None, Qt.WindowType.FramelessWindowHint)
-            self.setGeometry(0, 0, width, height)
-            self.setFont(QFont("DejaVu Sans", 10))
-            self.presses = self.tick = 0
-            self.lines = [line() for _ in range((height - 140) // 22)]
-            self.ready = False
-
-        def paintEvent(self, _ev) -> None:  # noqa: N802 - Qt API
-            p = QPainter(self)
-            p.fillRect(self.rect(), QColor(246, 246, 244))
-            p.fillRect(QRect(0, 0, 180, height), QColor(228, 232, 238))
-            p.fillRect(QRect(*INDICATOR), QColor(*PALETTE[self.presses % len(PALETTE)]))
-            p.setPen(QColor(30, 30, 30))
-            for i, text in enumerate(self.lines):
-                p.drawText(200, 130 + 22 * i, f"{i + 1:3d}  {text}")
-            x = 200 + (self.tick * 37) % max(1, width - 400)
-            p.fillRect(QRect(x, 40, 160, 50), QColor(60, 120, 200))
-            p.drawText(200, 110, f"tick {self.tick}   presses {self.presses}")
-            bar = int((width - 220) * ((self.tick % 40) / 40))
-            p.fillRect(QRect(200, height - 30, bar, 12), QColor(90, 170, 90))
-            p.end()
-            if not self.ready:
-                self.ready = True
-                QTimer.singleShot(300, lambda: print("ready", flush=True))
-
-        def on_tick(self) -> None:
-            self.tick += 1
-            self.lines[rng.randrange(len(self.lines))] = line()
-            self.update()
-
-        def press(self) -> None:
-            self.presses += 1
-            self.update(QRect(*INDICATOR))
-
-        def mousePressEvent(self, _ev) -> None:  # noqa: N802
-            self.press()
-
-        def keyPressEvent(self, ev) -> None:  # noqa: N802
-            if not ev.isAutoRepeat():
-                self.press()
-
-    w = Content()
-    w.show()
-    w.activateWindow()  # keyboard focus without a window manager
-    timer = QTimer()
-    timer.timeout.connect(w.on_tick)
-    timer.start(1000 // CONTENT_HZ)
-    app.exec()
-
-
-# ---- child process: XTEST injection --------------------------------------------------------
-def move_path(i: int, width: int) -> tuple[int, int]:
-    """Distinct screen pixels for injected motion i (a raster, so no two are equal)."""
-    cols = max(50, min(500, width - 220))
-    return 200 + (i % cols), 150 + 3 * (i // cols)
-
-
-def inject_main(mode: str, n: int, arg: float, x: int, y: int) -> None:
-    """moves: n motions at `arg` per second on an x-by-y screen; presses: n clicks/keys `arg`
-    seconds apart at (x, y).
-
-    Writes [[t_monotonic_ns, ...], ...] as JSON on stdout.
-    """
-    from Xlib import XK, X, display
-    from Xlib.ext import xtest
-
-    d = display.Display()
-    out: list[list] = []
-    if mode == "moves":
-        xtest.fake_input(d, X.MotionNotify, x=SETUP_XY[0], y=SETUP_XY[1])  # away from the path
-        d.sync()
-        time.sleep(0.2)
-        period = 1.0 / arg
-        t_next = time.monotonic()
-        for i in range(n):
-            delay = t_next - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            px, py = move_path(i, x)
-            t = time.monotonic_ns()
-            xtest.fake_input(d, X.MotionNotify, x=px, y=py)
-            d.sync()
-            out.append([t, px, py])
-            t_next += period
-    else:
-        space = d.keysym_to_keycode(XK.string_to_keysym("space"))
-        xtest.fake_input(d, X.MotionNotify, x=x, y=y)
-        d.sync()
-        for i in range(n):
-            time.sleep(arg)
-            kind = "button" if i % 2 == 0 else "key"
-            down, up, detail = ((X.ButtonPress, X.ButtonRelease, 1) if kind == "button"
-                                else (X.KeyPress, X.KeyRelease, space))
-            t = time.monotonic_ns()
-            xtest.fake_input(d, down, detail)
-            d.sync()
-            time.sleep(0.04)
-            xtest.fake_input(d, up, detail)
-            d.sync()
-            out.append([t, kind])
-    d.close()
-    sys.stdout.write(json.dumps(out))
-
-
-# ---- measurement helpers ----------------------------------------------------------------------
-def _stats_ms(values_ns: list[int] | np.ndarray) -> dict:
-    a = np.asarray(values_ns, dtype=np.float64) / 1e6
-    if a.size == 0:
-        return {"n": 0}
-    return {"n": int(a.size), "median": round(float(np.median(a)), 2),
-            "p95": round(float(np.percentile(a, 95)), 2), "max": round(float(a.max()), 2),
-            "min": round(float(a.min()), 2)}
-
-
-def _thread_names() -> dict[int, str]:
-    names = {}
-    for th in threading.enumerate():
-        name = th.name
-        # pynput's listeners (or the recorder's subclasses of them) are named by device
-        mods = [c.__module__ for c in type(th).__mro__ if c.__module__.startswith("pynput.")]
-        if mods:
-            name = "pynput-" + mods[0].split(".")[1]
-        if th.native_id is not None:
-            names[th.native_id] = name
-    return names
-
-
-class Snapshot:
-    """CPU counters of this process (per thread), Xvfb, the content window, and the machine."""
-
-    def __init__(self, others: dict[str, int]):
-        self.t = time.monotonic_ns()
-        me = psutil.Process()
-        ct = me.cpu_times()
-        self.cpu = ct.user + ct.system
-        names = _thread_names()
-        self.threads: dict[str, float] = {}
-        for th in me.threads():
-            key = names.get(th.id, NATIVE)
-            self.threads[key] = self.threads.get(key, 0.0) + th.user_time + th.system_time
-        self.others = {}
-        for label, pid in others.items():
-            ot = psutil.Process(pid).cpu_times()
-            self.others[label] = ot.user + ot.system
-        st = psutil.cpu_times()
-        self.busy = sum(st) - st.idle - getattr(st, "iowait", 0.0)
-
-
-def cpu_between(a: Snapshot, b: Snapshot, frames: int) -> dict:
-    wall = (b.t - a.t) / 1e9
-    cores = (b.cpu - a.cpu) / wall
-    # Python threads live as long as the recording; native ones (x264's) come and go with
-    # each segment, so their share is the process total minus the named threads.
-    threads = {k: round((b.threads.get(k, 0.0) - a.threads.get(k, 0.0)) / wall, 3)
-               for k in sorted(set(a.threads) | set(b.threads)) if k != NATIVE}
-    threads[NATIVE] = round(cores - sum(threads.values()), 3)
-    per_frame = {k: round(v * wall / max(frames, 1) * 1000, 2) for k, v in threads.items()}
-    ms_per_frame = cores * wall / max(frames, 1) * 1000
-    return {
-        "wall_s": round(wall, 3),
-        "recorder_cores": round(cores, 3),
-        "recorder_cpu_ms_per_frame": round(ms_per_frame, 2),
-        # What the recorder would use at the full target rate: on a contended machine it
-        # may capture fewer frames, and then recorder_cores understates the cost.
-        "recorder_cores_at_target_fps": round(ms_per_frame * FPS / 1000, 3),
-        "recorder_threads_cores": threads,
-        "recorder_threads_cpu_ms_per_frame": per_frame,
-        "other_processes_cores": {k: round((b.others[k] - a.others[k]) / wall, 3) for k in a.others},
-        "machine_busy_cores": round((b.busy - a.busy) / wall, 3),
-        # Other work on the machine competed for the CPU: timings are then pessimistic.
-        "contended": (b.busy - a.busy) / wall > 0.9 * (os.cpu_count() or 1),
-    }
-
-
+# ---- the recorder and the injector process ------------------------------------------------
 def _recorder(path: Path, width: int, height: int):
     from deskmimic.core.config import RecordConfig
     from deskmimic.core.geometry import Rect
@@ -294,7 +106,7 @@ def bench_steady(path: Path, width: int, height: int, duration: float, others: d
         "fps_achieved": round(summary.fps_achieved, 2),
         "fps_steady": round(inside / ((b.t - a.t) / 1e9), 2),
         "frames_captured_steady": f1 - f0,
-        "frame_interval_ms": _stats_ms(gaps),
+        "frame_interval_ms": stats_ms(gaps),
         "late_frames": int(np.count_nonzero(gaps > 1.5 * period_ns)),
         # Frames the capture thread still took after stop() read the clock: the summary's
         # fps (frames / duration_s) counts them, fps_steady does not.
@@ -302,7 +114,7 @@ def bench_steady(path: Path, width: int, height: int, duration: float, others: d
         "bytes": summary.bytes,
         "mb_per_min": round(summary.bytes / max(summary.duration_s, 1e-9) * 60 / 1e6, 3),
         "stop_s": round(stop_s, 3),
-        "cpu": cpu_between(a, b, f1 - f0),
+        "cpu": cpu_between(a, b, f1 - f0, FPS),
     }
 
 
@@ -342,10 +154,10 @@ def bench_events(path: Path, width: int, height: int, n: int, rate: float, env: 
         "lost": len(injected) - recorded,
         "extra": len(moves) - recorded,
         "in_order": bool(all(x <= y for x, y in zip(order, order[1:], strict=False))),
-        "inject_to_event_ms": _stats_ms(delays),
+        "inject_to_event_ms": stats_ms(delays),
         "dropped_frames": summary.dropped_frames,
         "fps_achieved": round(summary.fps_achieved, 2),
-        "cpu": cpu_between(a, b, f1 - f0),
+        "cpu": cpu_between(a, b, f1 - f0, FPS),
     }
 
 
@@ -399,12 +211,12 @@ def bench_latency(path: Path, width: int, height: int, trials: int, env: dict) -
         "trials_injected": len(injected),
         "presses_recorded": len(presses),
         "changes_found": len(found),
-        "event_to_frame_latency_ms": _stats_ms(col("event_to_frame_ns")),
-        "event_to_frame_latency_ms_click": _stats_ms(col("event_to_frame_ns", "button_down")),
-        "event_to_frame_latency_ms_key": _stats_ms(col("event_to_frame_ns", "key_down")),
-        "event_to_previous_frame_ms": _stats_ms(col("event_to_previous_frame_ns")),
+        "event_to_frame_latency_ms": stats_ms(col("event_to_frame_ns")),
+        "event_to_frame_latency_ms_click": stats_ms(col("event_to_frame_ns", "button_down")),
+        "event_to_frame_latency_ms_key": stats_ms(col("event_to_frame_ns", "key_down")),
+        "event_to_previous_frame_ms": stats_ms(col("event_to_previous_frame_ns")),
         "frames_after_event": [r["frames_after_event"] for r in found],
-        "inject_to_event_ms": _stats_ms(col("inject_to_event_ns")),
+        "inject_to_event_ms": stats_ms(col("inject_to_event_ns")),
         "frame_period_ms": round(1000 / FPS, 2),
     }
 

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> dict:
     import torch
 
     from deskmimic.models.data.steps import steps_for_episode
-    from deskmimic.models.perception.text_match import term_texts
+    from deskmimic.models.perception.terms import term_texts
     from deskmimic.models.policy import load_policy
     from deskmimic.recorder.episode import Episode
     from deskmimic.tasks.demos import parse_seeds, record_demos

@@ -32,8 +32,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deskmimic.recorder.virtual_display import Xvfb
+
+if TYPE_CHECKING:  # annotations only: the functions import the models after the display is up
+    from deskmimic.models.data.dataset import DatasetSplit
+    from deskmimic.models.training.config import TrainConfig
 
 DEFAULT_SIZE = (160, 256)
 VAL_SEED_START = 100_000  # validation seeds in the training vocabulary, far from 0..N
@@ -70,7 +75,7 @@ def _boxes(path: Path) -> dict:
 
 def _per_task_metrics(ckpt: str, val_sets: dict, device) -> dict:
     from deskmimic.models.training.checkpoint import load_checkpoint
-    from deskmimic.models.training.train import evaluate
+    from deskmimic.models.training.validate import evaluate
 
     _, net, _ = load_checkpoint(ckpt)
     return {task: evaluate(net, ds, device) for task, ds in val_sets.items()}
@@ -116,25 +121,12 @@ def _latency(run_dir: Path, trained_size: tuple[int, int], image, instruction: s
             "frame_size": [int(image.shape[1]), int(image.shape[0])]}
 
 
-def run(args: argparse.Namespace, work: Path) -> dict:
-    import torch
-
-    from deskmimic.models.data.dataset import DatasetSplit
-    from deskmimic.models.data.samples import SampleSet
-    from deskmimic.models.net.action_space import ActionSpace
-    from deskmimic.models.net.text import CharTokenizer
-    from deskmimic.models.training.config import TrainConfig
-    from deskmimic.models.training.train import train
-    from deskmimic.recorder.episode import Episode
-    from deskmimic.tasks.runner import ensure_app
+def _record_all(args: argparse.Namespace, tasks: dict[str, int],
+                work: Path) -> tuple[dict, dict[str, list[Path]], dict[str, list[Path]]]:
+    """Record every task's training and validation demos: (per-task record figures,
+    training episodes by task, validation episodes by set name)."""
     from deskmimic.tasks.vocab import HELDOUT_SEED_START
 
-    torch.set_num_threads(args.threads)
-    load_start = round(os.getloadavg()[0], 2)
-    h, w = (int(v) for v in args.input_size.lower().split("x"))
-    ensure_app()
-    tasks = {"click_button": args.click_demos, "type_field": args.type_demos}
-    tasks = {k: v for k, v in tasks.items() if v > 0}
     rec: dict = {}
     train_eps: dict[str, list[Path]] = {}
     val_eps: dict[str, list[Path]] = {}
@@ -154,10 +146,17 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                      "record_seconds": round(seconds, 1)}
         log(f"{task}: recorded {len(tr)} training + {len(vs)} + {len(va)} validation demos "
             f"in {seconds:.0f} s")
+    return rec, train_eps, val_eps
+
+
+def _load_split(train_eps: dict[str, list[Path]], val_eps: dict[str, list[Path]], h: int,
+                w: int, tm: bool, ws: bool) -> tuple[DatasetSplit, dict[str, list], float]:
+    """The samples as one multi-task `DatasetSplit`, the validation samples by set, and
+    the seconds loading took."""
+    from deskmimic.models.data.dataset import DatasetSplit
 
     t0 = time.monotonic()
-    tm, ws = args.text_match, args.word_select
-    train_samples = [s for t in tasks for s in _samples(train_eps[t], h, w, tm, ws)]
+    train_samples = [s for t in train_eps for s in _samples(train_eps[t], h, w, tm, ws)]
     val_by_task = {t: _samples(paths, h, w, tm, ws) for t, paths in val_eps.items()}
     load_s = time.monotonic() - t0
     sizes = [(s.width, s.height) for s in train_samples]
@@ -167,17 +166,17 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                 "height": int(statistics.median(y for _, y in sizes)), "region": None},
         train_episodes=sorted({s.episode for s in train_samples}),
         val_episodes=sorted({s.episode for v in val_by_task.values() for s in v}))
-    space = ActionSpace.build(s.action for s in train_samples)
-    tok = CharTokenizer()
-    val_sets = {t: SampleSet(v, space, tok) for t, v in val_by_task.items()}
-    unseen = {t: sorted({s.action.text for s in v if s.action.kind == "type"}
-                        - set(space.strings)) for t, v in val_by_task.items()}
+    return data, val_by_task, load_s
 
-    cfg = TrainConfig(name=time.strftime("bench-%Y%m%dT%H%M%S"), runs_dir=work / "runs", epochs=args.epochs,
-                      batch_size=args.batch_size, lr=args.lr, seed=args.seed, device="cpu",
-                      input_height=h, input_width=w, num_threads=args.threads,
-                      log_every=10**9, allow_mixed_sizes=True, text_match=tm,
-                      word_select=ws)
+
+def _train_tracked(args: argparse.Namespace, cfg: TrainConfig, data: DatasetSplit,
+                   val_sets: dict) -> dict:
+    """Train, evaluating every epoch's checkpoint on each validation set, until the
+    planned epochs or the time cap: the per-epoch history and the timing figures."""
+    import torch
+
+    from deskmimic.models.training.train import train
+
     history: list[dict] = []
     train_s = 0.0  # training wall time, without this benchmark's own per-task evaluation
     epoch_s, loop_s, steps = [], [], 0
@@ -206,22 +205,110 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                 log(f"time budget of {args.minutes} min reached: stopping")
                 break
             t_epoch = time.monotonic()
+    return {"history": history, "start": start, "train_s": train_s, "epoch_s": epoch_s,
+            "loop_s": loop_s, "steps": steps}
 
-    def best(task: str, key: str) -> dict | None:
-        rows = [r for r in history if key in r.get(task, {})]
-        if not rows:
-            return None
-        top = max(r[task][key] for r in rows)
-        first = next(r for r in rows if r[task][key] == top)
-        final = rows[-1][task][key]
-        return {"best": top, "epoch": first["epoch"], "minutes_to_best": first["minutes"],
-                "final": final}
 
-    def reach(task: str, key: str, target: float) -> float | None:
-        return next((r["minutes"] for r in history if r.get(task, {}).get(key, -1) >= target),
-                    None)
+def _best(history: list[dict], task: str, key: str) -> dict | None:
+    """The best value of ``key`` on ``task``, the epoch and minutes it was first reached,
+    and the final value."""
+    rows = [r for r in history if key in r.get(task, {})]
+    if not rows:
+        return None
+    top = max(r[task][key] for r in rows)
+    first = next(r for r in rows if r[task][key] == top)
+    final = rows[-1][task][key]
+    return {"best": top, "epoch": first["epoch"], "minutes_to_best": first["minutes"],
+            "final": final}
 
-    n_train = start.get("train_samples", len(train_samples))
+
+def _reach(history: list[dict], task: str, key: str, target: float) -> float | None:
+    """Training minutes until ``key`` on ``task`` first reached ``target`` (None: never)."""
+    return next((r["minutes"] for r in history if r.get(task, {}).get(key, -1) >= target),
+                None)
+
+
+def _task_results(history: list[dict], tasks: dict, val_eps: dict[str, list[Path]]) -> dict:
+    results: dict = {}
+    if "click_button" in tasks:
+        # what clicking a random button would score: 1 / number of buttons, averaged
+        chance = [1 / max(1, sum(k.startswith("button:") for k in _boxes(p))) for p in
+                  val_eps["click_button"]]
+        results["click_button"] = {
+            "chance_click_in_target": round(statistics.mean(chance), 3) if chance else None,
+            "click_in_target": _best(history, "click_button", "click_in_target"),
+            "minutes_to_95": _reach(history, "click_button", "click_in_target", 0.95),
+            "click_in_target_heldout_labels": _best(history, "click_button@heldout",
+                                                    "click_in_target"),
+            "kind_acc": _best(history, "click_button", "kind_acc")}
+    if "type_field" in tasks:
+        results["type_field"] = {
+            "text_acc_unseen_strings": _best(history, "type_field@heldout", "text_acc"),
+            "minutes_to_90": _reach(history, "type_field@heldout", "text_acc", 0.90),
+            "text_acc_train_vocab": _best(history, "type_field", "text_acc"),
+            "click_in_target": _best(history, "type_field", "click_in_target"),
+            "click_in_target_heldout_fields": _best(history, "type_field@heldout",
+                                                    "click_in_target"),
+            "kind_acc": _best(history, "type_field", "kind_acc")}
+    return results
+
+
+def _throughput(n_train: int, t: dict) -> dict:
+    loop_s, epoch_s, steps = t["loop_s"], t["epoch_s"], t["steps"]
+    return {
+        "train_samples_per_s": round(n_train * len(loop_s) / max(sum(loop_s), 1e-9), 1),
+        "steps_per_s": round(steps / max(sum(loop_s), 1e-9), 2),
+        "epoch_seconds": round(statistics.mean(epoch_s), 2) if epoch_s else None,
+        "epoch_train_loop_seconds": round(statistics.mean(loop_s), 2) if loop_s else None,
+        "epochs": len(epoch_s), "steps": steps,
+        "training_minutes": round(t["train_s"] / 60, 2)}
+
+
+def _targets(result: dict, tasks: dict) -> dict:
+    results = result["results"]
+    return {
+        "click_in_target_ge_0.95_within_10_min": bool(
+            "click_button" in tasks and results["click_button"]["minutes_to_95"]
+            is not None and results["click_button"]["minutes_to_95"] <= 10),
+        "typed_text_unseen_ge_0.90": bool(
+            "type_field" in tasks and (results["type_field"]["text_acc_unseen_strings"]
+                                       or {}).get("best", 0) >= 0.9),
+        "inference_p50_le_10_ms": result["inference"]["p50_ms"] <= 10.0}
+
+
+def run(args: argparse.Namespace, work: Path) -> dict:
+    import torch
+
+    from deskmimic.models.data.samples import SampleSet
+    from deskmimic.models.net.action_space import ActionSpace
+    from deskmimic.models.net.text import CharTokenizer
+    from deskmimic.models.training.config import TrainConfig
+    from deskmimic.recorder.episode import Episode
+    from deskmimic.tasks.runner import ensure_app
+
+    torch.set_num_threads(args.threads)
+    load_start = round(os.getloadavg()[0], 2)
+    h, w = (int(v) for v in args.input_size.lower().split("x"))
+    ensure_app()
+    tasks = {"click_button": args.click_demos, "type_field": args.type_demos}
+    tasks = {k: v for k, v in tasks.items() if v > 0}
+    rec, train_eps, val_eps = _record_all(args, tasks, work)
+
+    tm, ws = args.text_match, args.word_select
+    data, val_by_task, load_s = _load_split(train_eps, val_eps, h, w, tm, ws)
+    space = ActionSpace.build(s.action for s in data.train)
+    tok = CharTokenizer()
+    val_sets = {t: SampleSet(v, space, tok) for t, v in val_by_task.items()}
+    unseen = {t: sorted({s.action.text for s in v if s.action.kind == "type"}
+                        - set(space.strings)) for t, v in val_by_task.items()}
+
+    cfg = TrainConfig(name=time.strftime("bench-%Y%m%dT%H%M%S"), runs_dir=work / "runs", epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, seed=args.seed, device="cpu",
+                      input_height=h, input_width=w, num_threads=args.threads,
+                      log_every=10**9, allow_mixed_sizes=True, text_match=tm,
+                      word_select=ws)
+    timing = _train_tracked(args, cfg, data, val_sets)
+    n_train = timing["start"].get("train_samples", len(data.train))
     result: dict = {
         "bench": "train",
         "machine": {"cpus": os.cpu_count(), "torch_threads": args.threads,
@@ -237,46 +324,15 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                  "val_samples": {t: len(v) for t, v in val_by_task.items()},
                  "load_seconds": round(load_s, 1),
                  "unseen_val_strings": {t: len(u) for t, u in unseen.items() if u}},
-        "throughput": {
-            "train_samples_per_s": round(n_train * len(loop_s) / max(sum(loop_s), 1e-9), 1),
-            "steps_per_s": round(steps / max(sum(loop_s), 1e-9), 2),
-            "epoch_seconds": round(statistics.mean(epoch_s), 2) if epoch_s else None,
-            "epoch_train_loop_seconds": round(statistics.mean(loop_s), 2) if loop_s else None,
-            "epochs": len(epoch_s), "steps": steps,
-            "training_minutes": round(train_s / 60, 2)},
-        "results": {},
-        "history": history,
+        "throughput": _throughput(n_train, timing),
+        "results": _task_results(timing["history"], tasks, val_eps),
+        "history": timing["history"],
     }
-    if "click_button" in tasks:
-        # what clicking a random button would score: 1 / number of buttons, averaged
-        chance = [1 / max(1, sum(k.startswith("button:") for k in _boxes(p))) for p in
-                  val_eps["click_button"]]
-        result["results"]["click_button"] = {
-            "chance_click_in_target": round(statistics.mean(chance), 3) if chance else None,
-            "click_in_target": best("click_button", "click_in_target"),
-            "minutes_to_95": reach("click_button", "click_in_target", 0.95),
-            "click_in_target_heldout_labels": best("click_button@heldout", "click_in_target"),
-            "kind_acc": best("click_button", "kind_acc")}
-    if "type_field" in tasks:
-        result["results"]["type_field"] = {
-            "text_acc_unseen_strings": best("type_field@heldout", "text_acc"),
-            "minutes_to_90": reach("type_field@heldout", "text_acc", 0.90),
-            "text_acc_train_vocab": best("type_field", "text_acc"),
-            "click_in_target": best("type_field", "click_in_target"),
-            "click_in_target_heldout_fields": best("type_field@heldout", "click_in_target"),
-            "kind_acc": best("type_field", "kind_acc")}
     ep_path = next(iter(val_eps.values()))[0]
     with Episode.open(ep_path) as ep:
         image, instruction = ep.frame(0), ep.instruction
     result["inference"] = _latency(cfg.run_dir, (h, w), image, instruction, args.latency_calls)
-    result["targets"] = {
-        "click_in_target_ge_0.95_within_10_min": bool(
-            "click_button" in tasks and result["results"]["click_button"]["minutes_to_95"]
-            is not None and result["results"]["click_button"]["minutes_to_95"] <= 10),
-        "typed_text_unseen_ge_0.90": bool(
-            "type_field" in tasks and (result["results"]["type_field"]["text_acc_unseen_strings"]
-                                       or {}).get("best", 0) >= 0.9),
-        "inference_p50_le_10_ms": result["inference"]["p50_ms"] <= 10.0}
+    result["targets"] = _targets(result, tasks)
     return result
 
 

@@ -45,5 +45,24 @@ class CheckpointError(DeskmimicError):
     """A checkpoint is missing, corrupt or does not match the config."""
 
 
+class FormatVersionError(DeskmimicError):
+    """A file's ``format_version`` is newer than this deskmimic reads, or older than it
+    still supports (`deskmimic.core.formats`). Caught alone by whoever wants to tell
+    "upgrade deskmimic" apart from "the file is corrupt"; the subclasses below keep each
+    artifact's own error type, so existing ``except EpisodeFormatError`` still catch them."""
+
+
+class EpisodeVersionError(EpisodeFormatError, FormatVersionError):
+    """An episode's meta.json has a format_version this deskmimic does not read."""
+
+
+class CheckpointVersionError(CheckpointError, FormatVersionError):
+    """A checkpoint's config.json has a format_version this deskmimic does not read."""
+
+
+class RunVersionError(ConfigError, FormatVersionError):
+    """A training run's config.json has a format_version this deskmimic does not read."""
+
+
 class TaskError(DeskmimicError):
     """A practice task could not be started or reported no result."""

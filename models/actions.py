@@ -1,4 +1,4 @@
-"""What a policy decides: the `Action`, the action-kind vocabulary, and Step -> Action.
+"""What a policy decides: the `Action`, its field rules, and Step -> Action.
 
 Coordinates are captured-area pixels (the episode's frame pixels), the same frame
 as `deskmimic.models.data.steps.Step`; the agent maps them to the screen with the
@@ -11,28 +11,15 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from deskmimic.core.actions import ACTION_KINDS, CLICK_KINDS, POINTER_KINDS
 from deskmimic.core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-# The order is part of the checkpoint format (kind logits are indexed by it);
-# checkpoints store the tuple they were trained with, so appending is safe.
-ACTION_KINDS: tuple[str, ...] = (
-    "click",
-    "double_click",
-    "right_click",
-    "middle_click",
-    "drag",
-    "scroll",
-    "type",
-    "hotkey",
-    "done",
-)
-# Kinds that act at a point (x, y); drag also has an end point (x2, y2).
-POINTER_KINDS: frozenset[str] = frozenset(
-    {"click", "double_click", "right_click", "middle_click", "drag", "scroll"}
-)
-CLICK_KINDS: frozenset[str] = frozenset({"click", "double_click", "right_click", "middle_click"})
+# The kind vocabulary is every layer's (core/actions.py); re-exported because the
+# models' callers (the nets, losses, metrics, the agent) know it by these names.
+__all__ = ["ACTION_KINDS", "CLICK_KINDS", "POINTER_KINDS", "Action", "action_from_step",
+           "check_action_fields", "chord_to_str", "kind_index"]
 
 
 def check_action_fields(action: Any) -> None:

@@ -23,7 +23,7 @@ from deskmimic.models.data.preprocess import input_image
 from deskmimic.models.net.decode import decode_actions
 from deskmimic.models.net.policy_net import PolicyNet
 from deskmimic.models.perception.match_stream import WordMatchStream
-from deskmimic.models.perception.text_match import word_span_array
+from deskmimic.models.perception.terms import word_span_array
 from deskmimic.models.training.checkpoint import PolicySpec, load_checkpoint
 
 logger = logging.getLogger(__name__)

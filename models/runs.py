@@ -1,8 +1,21 @@
-"""Qt-free reading of training runs for the Train and Replay pages: the runs folder with
-each run's settings, best validation metrics and checkpoints, and one run's metric history.
+"""Training run folders: the names of their files (the one home of them) and Qt-free
+reading for the Train and Replay pages: the runs folder with each run's settings, best
+validation metrics and checkpoints, and one run's metric history.
 
 Reads only JSON files the trainer writes (``config.json``, ``metrics.jsonl``, checkpoint
-folders); never imports torch, so listing runs stays instant.
+folders); never imports torch, so listing runs stays instant. The trainer and
+`deskmimic.models.training.checkpoint` import the names below; nothing restates them.
+
+Layout::
+
+    runs/<name>/config.json                               the run's TrainConfig (format: core.formats.RUN)
+    runs/<name>/metrics.jsonl                             one JSON line per epoch
+    runs/<name>/tensorboard/                              scalars for TensorBoard
+    runs/<name>/checkpoints/<step>/model.safetensors      weights (+ the spec hash in its metadata)
+    runs/<name>/checkpoints/<step>/config.json            what inference needs (format: core.formats.CHECKPOINT)
+    runs/<name>/checkpoints/<step>/training_state/        optimizer.safetensors + state.json (resume)
+    runs/<name>/checkpoints/last -> <step>                relative symlinks
+    runs/<name>/checkpoints/best -> <step>                (best validation score)
 """
 
 from __future__ import annotations
@@ -12,12 +25,31 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deskmimic.core.errors import RunVersionError
+from deskmimic.core.formats import RUN, check_version
+
 logger = logging.getLogger(__name__)
 
-RUN_CONFIG = "config.json"  # the names models.train and models.checkpoint write
+# A run folder.
+RUN_CONFIG = "config.json"
 METRICS_FILE = "metrics.jsonl"
+TENSORBOARD_DIR = "tensorboard"
 CHECKPOINTS_DIR = "checkpoints"
-LINKS = ("best", "last")
+# A checkpoint folder, checkpoints/<step_dir_name(step)>/.
+MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+TRAINING_STATE_DIR = "training_state"
+OPTIMIZER_FILE = "optimizer.safetensors"
+STATE_FILE = "state.json"
+# Links inside checkpoints/ to a step folder.
+LAST = "last"
+BEST = "best"
+LINKS = (BEST, LAST)
+
+
+def step_dir_name(step: int) -> str:
+    """The folder of the checkpoint saved after ``step`` optimizer steps (sorts by name)."""
+    return f"{step:06d}"
 
 
 @dataclass(frozen=True)
@@ -95,6 +127,10 @@ def read_run(run_dir: Path) -> RunInfo:
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
         return RunInfo(**base, error=f"{run_dir / RUN_CONFIG}: unreadable ({exc})")
+    try:
+        check_version(RUN, cfg, run_dir / RUN_CONFIG)
+    except RunVersionError as exc:  # a run from a newer deskmimic: list it, say why not read
+        return RunInfo(**base, error=str(exc))
     metrics = read_metrics(run_dir)
     best: dict = {}
     for rec in metrics:

@@ -16,10 +16,6 @@ def is_wayland() -> bool:
     )
 
 
-def has_x_display() -> bool:
-    return bool(os.environ.get("DISPLAY"))
-
-
 def require_x_display() -> str:
     """Return DISPLAY, or raise DisplayError saying what does not work and what to do."""
     if is_wayland():

@@ -1,4 +1,5 @@
-"""Reading episodes of format v1: metadata, random access to frames, events."""
+"""Reading episodes: metadata (any format version `read_meta` accepts, upgraded in memory),
+random access to frames, events."""
 
 from __future__ import annotations
 

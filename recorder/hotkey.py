@@ -11,12 +11,9 @@ from collections.abc import Callable
 
 from deskmimic.core.errors import ConfigError
 
-MODIFIER_FAMILIES = {
-    "ctrl": "ctrl", "ctrl_l": "ctrl", "ctrl_r": "ctrl",
-    "shift": "shift", "shift_l": "shift", "shift_r": "shift",
-    "alt": "alt", "alt_l": "alt", "alt_r": "alt", "alt_gr": "alt",
-    "cmd": "cmd", "cmd_l": "cmd", "cmd_r": "cmd", "super": "cmd",
-}
+# Which names are modifiers, and their families, is every layer's table (core/keys.py): the
+# step reducer and the agent read the same one. Kept under this name for the abort hotkey.
+from deskmimic.core.keys import MODIFIER_ALIASES as MODIFIER_FAMILIES
 
 
 def key_token(name: str | None) -> str | None:

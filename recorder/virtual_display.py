@@ -150,9 +150,12 @@ def virtual_display(width: int = 1280, height: int = 800, force: bool = False,
         try:
             os.environ["DISPLAY"] = xvfb.display
             if window_manager and shutil.which("openbox"):
+                from deskmimic.recorder.windows_x11 import wait_for_window_manager
+
                 wm = subprocess.Popen(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL)
-                time.sleep(0.3)
+                if not wait_for_window_manager():
+                    logger.warning("openbox did not start managing windows on %s", xvfb.display)
             yield xvfb.display
         finally:
             if wm is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from deskmimic.core.errors import CaptureError
@@ -72,3 +73,66 @@ def find_window(title: str) -> WindowInfo:
         names = ", ".join(sorted({repr(w.title) for w in wins})[:10]) or "none"
         raise CaptureError(f"--window {title!r}: no visible window has that title (visible: {names})")
     return max(hits, key=lambda w: w.rect.width * w.rect.height)
+
+
+def wait_for_window_manager(timeout: float = 10.0) -> bool:
+    """Wait until a window manager manages new windows (ICCCM/EWMH), instead of sleeping.
+
+    Announcing itself (``_NET_SUPPORTING_WM_CHECK``) is not enough: openbox sets that before
+    it handles map requests, and a window shown in between was never mapped. So a probe
+    window is mapped, and the manager is ready once it has put ``WM_STATE`` on it.
+    Returns False when that did not happen within ``timeout`` seconds.
+    """
+    require_x_display()
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display()
+    try:
+        root = d.screen().root
+        deadline = time.monotonic() + timeout
+        check = d.intern_atom("_NET_SUPPORTING_WM_CHECK")
+        if not _poll(deadline, lambda: _has_live_window(d, root.get_full_property(check, 0))):
+            return False
+        return _probe_managed(d, root, deadline)
+    finally:
+        d.close()
+
+
+def _probe_managed(d, root, deadline: float) -> bool:
+    from Xlib import X
+
+    probe = root.create_window(0, 0, 10, 10, 0, X.CopyFromParent)
+    state = d.intern_atom("WM_STATE")
+    try:
+        while time.monotonic() < deadline:
+            # A map request the manager dropped while starting up is never answered:
+            # ask again until it manages the probe.
+            probe.unmap()
+            probe.map()
+            d.flush()
+            if _poll(min(deadline, time.monotonic() + 0.25),
+                     lambda: probe.get_full_property(state, X.AnyPropertyType) is not None):
+                return True
+        return False
+    finally:
+        probe.destroy()
+        d.sync()
+
+
+def _poll(deadline: float, done) -> bool:
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _has_live_window(d, prop) -> bool:
+    """A window manager that exited can leave its check property behind: its window is gone."""
+    if prop is None or not len(prop.value):
+        return False
+    try:
+        d.create_resource_object("window", int(prop.value[0])).get_attributes()
+        return True
+    except Exception:  # BadWindow: destroyed with the client that made it
+        return False

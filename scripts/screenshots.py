@@ -84,38 +84,59 @@ def train_sample_run(episodes: list[Path], runs: Path) -> Path:
 
 
 def take(out: Path) -> None:
-    from PySide6.QtWidgets import QApplication
-
+    """Record and train the sample data, open the window, and shoot every area into ``out``."""
     from deskmimic.app.gui.common import apply_style
     from deskmimic.app.gui.main import MainWindow
-    from deskmimic.app.gui.pages.train import INPUT_SIZES
     from deskmimic.app.gui.state import GuiSettings
     from deskmimic.core.paths import data_home, default_runs_dir
-    from deskmimic.tasks.runner import ensure_app, make_task, spin
+    from deskmimic.tasks.runner import ensure_app, spin
 
     app = ensure_app()
     apply_style(app)
     backdrop = _backdrop()
-    episodes = data_home() / "episodes"
-    demos = record_samples(episodes)
-    clicks = [d.path for d in demos if d.task == "click_button"]
-    train_sample_run(clicks, default_runs_dir())
+    demos = record_samples(data_home() / "episodes")
+    train_sample_run([d.path for d in demos if d.task == "click_button"], default_runs_dir())
 
     win = MainWindow(GuiSettings(episodes_dir="~/.local/share/deskmimic/episodes", fps=15))
     win.move(40, 20)
     win.resize(1200, 760)
     win.show()
     spin(0.8)
+    shoot_record(win, out)
+    shoot_indicator(win, out)
+    shoot_episodes(win, demos, out)
+    shoot_train(win, demos, out)
+    shoot_replay(win, out)
+    win.show_page("Settings")
+    spin(0.3)
+    _save(win, out / "settings.png")
+    win.close()
+    backdrop.close()
+    spin(0.3)
 
-    # Record (idle, ready to go)
-    rec = win.record
+
+def _fill_record_form(rec) -> None:
     rec.task_edit.setText("save_invoice")
     rec.instruction_edit.setText("Save the invoice as PDF")
+
+
+def shoot_record(win, out: Path) -> None:
+    """The Record page, idle and ready to go."""
+    from deskmimic.tasks.runner import spin
+
+    _fill_record_form(win.record)
     win.show_page("Record")
     spin(0.4)
     _save(win, out / "record.png")
 
-    # The recording indicator, while a practice task is recorded
+
+def shoot_indicator(win, out: Path) -> None:
+    """The recording indicator beside a practice task being recorded."""
+    from PySide6.QtWidgets import QApplication
+
+    from deskmimic.tasks.runner import make_task, spin
+
+    rec = win.record
     task = make_task("click_button", 7)
     task.move(640, 150)
     task.show()
@@ -139,11 +160,16 @@ def take(out: Path) -> None:
     _spin_until(lambda: rec.session.phase == "idle", 20, "the recording to be saved")
     task.close()
     spin(0.5)
-    rec.task_edit.setText("save_invoice")
-    rec.instruction_edit.setText("Save the invoice as PDF")
+    _fill_record_form(rec)
     rec.banner.hide()
 
-    # Episodes: the list and the viewer on a step, with its overlay
+
+def shoot_episodes(win, demos: list, out: Path) -> None:
+    """The Episodes list with the viewer on a step (and its overlay), then the workflow graph."""
+    import numpy as np
+
+    from deskmimic.tasks.runner import spin
+
     target = next(d.path for d in demos if d.task == "type_field")
     win.show_episode(target)
     viewer = win.episodes.viewer
@@ -152,8 +178,6 @@ def take(out: Path) -> None:
     click = next((it for it in steps if "click" in it.text()), steps[0])
     viewer.steps_list.setCurrentItem(click)
     # the frame just after the first button press: trail, click ring and event label drawn
-    import numpy as np
-
     t_down = next(e["t"] for e in viewer.data.timeline.actions if e["type"] == "button_down")
     viewer.seek(int(np.searchsorted(viewer.data.frame_times, t_down, side="right")))
     spin(1.0)
@@ -165,7 +189,12 @@ def take(out: Path) -> None:
     _save(dlg, out / "workflow-graph.png")
     dlg.close()
 
-    # Train: a run in progress, its plots filling in
+
+def shoot_train(win, demos: list, out: Path) -> None:
+    """The Train page mid-run, its plots filling in; the run is stopped afterwards."""
+    from deskmimic.app.gui.pages.train import INPUT_SIZES
+    from deskmimic.tasks.runner import spin
+
     train = win.train
     win.show_page("Train")
     _spin_until(lambda: len(train.picker.rows) >= len(demos), 10, "the episode list")
@@ -182,7 +211,11 @@ def take(out: Path) -> None:
     train.stop()
     _spin_until(lambda: not train.running, 60, "training to stop")
 
-    # Replay: a dry run of the trained policy on a held-out practice task
+
+def shoot_replay(win, out: Path) -> None:
+    """The Replay page after a dry run of the trained policy on a held-out practice task."""
+    from deskmimic.tasks.runner import spin
+
     rp = win.replay
     win.show_page("Replay")
     rp.refresh(select="click-button")
@@ -198,14 +231,6 @@ def take(out: Path) -> None:
     _spin_until(lambda: not rp.running, 120, "the dry run to end")
     spin(1.2)
     _save(win, out / "replay.png")
-
-    # Settings
-    win.show_page("Settings")
-    spin(0.3)
-    _save(win, out / "settings.png")
-    win.close()
-    backdrop.close()
-    spin(0.3)
 
 
 def main(argv: list[str] | None = None) -> int:

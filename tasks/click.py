@@ -7,7 +7,8 @@ from typing import Any
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QPushButton, QWidget
 
-from deskmimic.tasks.base import TaskWindow, place_rects, register
+from deskmimic.tasks.base import TaskWindow, register
+from deskmimic.tasks.layout import place_rects
 
 PASTELS = ("#fde2e4", "#e2ece9", "#dfe7fd", "#fff1c1", "#e8dff5", "#d8f3dc", "#fce1c8",
            "#d7eef7", "#f1e3d3", "#e9f5db", "#f8d7e8", "#e0e0f8")

@@ -8,8 +8,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFontMetrics, QMouseEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
-from deskmimic.tasks.base import TaskWindow, place_rects, register
+from deskmimic.tasks.base import TaskWindow, register
 from deskmimic.tasks.click import PASTELS
+from deskmimic.tasks.layout import place_rects
 
 ZONE_STYLE = ("QLabel {{ background:{bg}; color:#3e4c59; border:2px dashed {border};"
               " border-radius:8px; }}")

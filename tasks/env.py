@@ -38,7 +38,6 @@ from deskmimic.tasks.env_actions import (  # noqa: F401 (KINDS, SAFE_HOTKEYS: pa
     KINDS,
     MAX_SCROLL,
     MAX_TEXT,
-    POINTER_KINDS,
     PRINTABLE,
     SAFE_HOTKEYS,
     EnvAction,

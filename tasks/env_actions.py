@@ -1,4 +1,4 @@
-"""The practice environment's action vocabulary: kinds, safe hotkeys, parsing and clipping.
+"""The practice environment's actions: kind order, safe hotkeys, parsing and clipping.
 
 Kept apart from the environment so the agent-free parts (what an action may be, how a
 malformed one is named) can be read and tested without a display.
@@ -13,31 +13,19 @@ from typing import Any
 
 import numpy as np
 
+from deskmimic.core.actions import ACTION_KINDS, POINTER_KINDS
 from deskmimic.core.errors import ConfigError
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 """Printable ASCII (space to '~'): the charset of instructions and typed text."""
 SAFE_HOTKEYS: tuple[str, ...] = ("enter", "tab", "esc", "backspace", "space", "ctrl+a", "up", "down")
 """The chords the env may press: nothing that closes windows or leaves the task."""
-DEFAULT_KINDS: tuple[str, ...] = ("click", "double_click", "right_click", "middle_click", "drag",
-                                  "scroll", "type", "hotkey", "done")
-POINTER_KINDS = frozenset({"click", "double_click", "right_click", "middle_click", "drag", "scroll"})
 MAX_SCROLL = 5
 MAX_TEXT = 32
 
-
-def _kinds() -> tuple[str, ...]:
-    """The models' kind order where it exists (so kind indices agree), else the default."""
-    try:
-        from deskmimic.models.actions import ACTION_KINDS
-    except ImportError:
-        return DEFAULT_KINDS
-    kinds = tuple(k for k in ACTION_KINDS if k in DEFAULT_KINDS)
-    return kinds + tuple(k for k in DEFAULT_KINDS if k not in kinds)
-
-
-KINDS: tuple[str, ...] = _kinds()
-"""Action kinds in the order of the ``kind`` Discrete space."""
+KINDS: tuple[str, ...] = ACTION_KINDS
+"""Action kinds in the order of the ``kind`` Discrete space: the models' order
+(core/actions.py), so a kind index means the same to the env and to a checkpoint."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +81,6 @@ def parse_action(action: Mapping[str, Any], width: int, height: int) -> EnvActio
     if kind == "hotkey":
         fields["hotkey"] = _pick(action.get("hotkey"), SAFE_HOTKEYS, "hotkey")
     return EnvAction(**fields)
-
 
 
 def _pick(value: Any, names: tuple[str, ...], field: str) -> str:

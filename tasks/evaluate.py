@@ -27,16 +27,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from deskmimic.agent.evaluate import (
-    AgentOutcome,
-    EpisodeAgent,
-    EpisodeOutcome,
-    EvalConfig,
-    build_report,
-    keep_or_drop,
-    make_agent,
-    write_report,
-)
+from deskmimic.agent.eval_report import EpisodeOutcome, build_report, keep_or_drop, write_report
+from deskmimic.agent.evaluate import AgentOutcome, EpisodeAgent, EvalConfig, make_agent
 from deskmimic.core.errors import DeskmimicError, TaskError
 from deskmimic.core.paths import data_home
 from deskmimic.tasks.runner import close_task, ensure_app, make_task, show_task, spin, spin_until

@@ -17,15 +17,17 @@ from typing import Any
 
 from deskmimic.core.errors import TaskError
 from deskmimic.core.geometry import Rect
-from deskmimic.tasks.base import StepCounter, TaskWindow
+from deskmimic.core.rules import StepRules
+from deskmimic.tasks.base import TaskWindow
 from deskmimic.tasks.runner import GuiCaller
 
 logger = logging.getLogger(__name__)
 
-# Longer apart, or farther, than a double click as the task and the step reducer count
-# it (`StepCounter`, `StepRules`), with margin.
-DOUBLE_CLICK_S = StepCounter.DOUBLE_CLICK_S + 0.05
-DOUBLE_CLICK_PX = StepCounter.DOUBLE_CLICK_PX + 1
+# Longer apart, or farther, than a double click as the step reducer and the task's step
+# counter count it (`deskmimic.core.rules.StepRules`), with margin.
+_RULES = StepRules()
+DOUBLE_CLICK_S = _RULES.double_click_ms / 1000 + 0.05
+DOUBLE_CLICK_PX = _RULES.double_click_px + 1
 
 # Qt draws a menu or a drop-down opening over ~200 ms; a person reads its entries once
 # they are drawn. An expert that moved on at once left the demonstration's state frame
@@ -173,8 +175,8 @@ class Act:
         x, y = self.move_to(box)
         time.sleep(self.rng.uniform(0.03, 0.08) / self.speed)
         # Two clicks on two elements must not read as one double click: a drop-down's
-        # entry lies over the OK button beneath it, and clicking both within 0.4 s and
-        # 5 px made one step of the two (StepRules.double_click_ms / _px).
+        # entry lies over the OK button beneath it, and clicking both within the double
+        # click's time and distance made one step of the two (StepRules.double_click_*).
         t, px, py = self._last_click
         if abs(x - px) <= DOUBLE_CLICK_PX and abs(y - py) <= DOUBLE_CLICK_PX:
             time.sleep(max(0.0, t + DOUBLE_CLICK_S - time.monotonic()))

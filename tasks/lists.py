@@ -8,7 +8,8 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QListWidget, QListWidgetItem
 
 from deskmimic.core.geometry import Rect
-from deskmimic.tasks.base import TaskWindow, item_box, register
+from deskmimic.tasks.base import TaskWindow, register
+from deskmimic.tasks.layout import item_box
 
 PLACEHOLDER = "Choose\u2026"
 

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskmimic.tasks.base import TaskWindow, global_rect, register
+from deskmimic.tasks.base import TaskWindow, register
+from deskmimic.tasks.layout import global_rect
 from deskmimic.tasks.lists import PLACEHOLDER, combo_boxes
 
 

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from deskmimic.agent.inject import Injector, open_injector
 from deskmimic.agent.input_state import query_held, release_stuck_input
+from deskmimic.recorder.windows_x11 import wait_for_window_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +34,7 @@ def window_manager() -> Iterator[subprocess.Popen]:
     if exe is None:
         pytest.fail("openbox is not installed: run scripts/setup.sh")
     proc = subprocess.Popen([exe, "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
+    assert wait_for_window_manager(), "openbox did not start managing windows"
     yield proc
     proc.terminate()
     try:

@@ -1,4 +1,4 @@
-"""`deskmimic episodes list | show | check | recover | delete | steps`."""
+"""`deskmimic episodes list | show | check | recover | upgrade | delete | steps`."""
 
 from __future__ import annotations
 
@@ -34,6 +34,15 @@ def add_parser(sub) -> None:
         if name == "check":
             v.add_argument("--decode", action="store_true", help="also decode every frame (slower)")
         v.set_defaults(func=fn)
+
+    up_help = "rewrite episodes' meta.json at the current format version (docs/formats.md)"
+    up = verbs.add_parser("upgrade", help=up_help, description=up_help + "; the old file is "
+                          "kept beside it as meta.json.v<N>.bak")
+    up.add_argument("episode", nargs="*", help="episode folder or id")
+    up.add_argument("--all", action="store_true", help="every episode in --dir")
+    up.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
+    up.add_argument("--json", action="store_true")
+    up.set_defaults(func=cmd_upgrade)
 
     rm = verbs.add_parser("delete", help="delete episodes (asks first unless --yes)")
     rm.add_argument("episode", nargs="+")
@@ -136,6 +145,54 @@ def cmd_recover(args) -> int:
     return 0
 
 
+def _upgrade_targets(args) -> list[Path]:
+    if args.all == bool(args.episode):
+        raise EpisodeFormatError("episodes upgrade: name episodes or pass --all (not both)")
+    if not args.all:
+        return [resolve(args, ref) for ref in args.episode]
+    from deskmimic.recorder.episode_format import META
+
+    root = _root(args)
+    return sorted(p for p in root.iterdir() if (p / META).is_file()) if root.is_dir() else []
+
+
+def cmd_upgrade(args) -> int:
+    """Upgrade each episode; a refused one is named and left untouched, the rest go on."""
+    from deskmimic.recorder.episode_format import upgrade_episode
+
+    paths = _upgrade_targets(args)
+    if not paths and not args.json:
+        print(f"no episodes in {_root(args)}")
+    results, refused = [], 0
+    for path in paths:
+        try:
+            report = upgrade_episode(path, dry_run=args.dry_run)
+        except EpisodeFormatError as exc:
+            refused += 1
+            results.append({"path": str(path), "error": str(exc)})
+            print(f"deskmimic episodes upgrade: error: {exc}", file=sys.stderr)
+            continue
+        results.append(report.to_dict())
+        if args.json:
+            continue
+        if not report.changed:
+            print(f"{path}: already current (format {report.to_version})")
+            continue
+        changes = []
+        if report.from_version != report.to_version:
+            changes.append(f"format {report.from_version} -> {report.to_version}")
+        if report.added:
+            changes.append(f"added {', '.join(report.added)}")
+        what = ", ".join(changes)
+        if args.dry_run:
+            print(f"{path}: would upgrade ({what})")
+        else:
+            print(f"{path}: upgraded ({what}); the old meta.json is {report.backup.name}")
+    if args.json:
+        print(json.dumps(results))
+    return 2 if refused else 0
+
+
 def cmd_delete(args) -> int:
     from deskmimic.recorder.episode_format import META
 
@@ -157,7 +214,8 @@ def cmd_delete(args) -> int:
 
 
 def cmd_steps(args) -> int:
-    from deskmimic.models.data.steps import format_steps_table, steps_for_episode, steps_to_jsonable
+    from deskmimic.models.data.steps import steps_for_episode
+    from deskmimic.models.data.steps_format import format_steps_table, steps_to_jsonable
     from deskmimic.recorder.episode import Episode
 
     with Episode.open(resolve(args, args.episode)) as ep:

@@ -19,7 +19,7 @@ def _offset(text: str) -> tuple[int, int]:
 
 
 def add_parser(sub) -> None:
-    from deskmimic.agent.guards import DEFAULT_ABORT_HOTKEY
+    from deskmimic.agent.abort import DEFAULT_ABORT_HOTKEY
 
     p = sub.add_parser(
         "macro", help="replay an episode's recorded input with its timing (literal macro)",

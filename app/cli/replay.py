@@ -15,7 +15,7 @@ ACTION_SCRIPT_SUFFIXES = (".jsonl", ".json")
 
 
 def add_parser(sub) -> None:
-    from deskmimic.agent.guards import DEFAULT_ABORT_HOTKEY
+    from deskmimic.agent.abort import DEFAULT_ABORT_HOTKEY
 
     p = sub.add_parser(
         "replay", help="let a trained policy carry out the task on the live desktop",

@@ -1,5 +1,6 @@
 """Qt pieces shared by the GUI pages: worker threads, a bridge from the Qt-free
-models' emitters to queued Qt signals, a message banner, the style sheet, formatting."""
+models' emitters to queued Qt signals, a message banner, formatting, and the look (the
+style sheet itself is ``assets/style.qss``)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from deskmimic.core.errors import DeskmimicError
 
 logger = logging.getLogger(__name__)
 
+# Also written out in assets/style.qss (style sheets have no variables).
 ACCENT = "#2563eb"
-DANGER = "#dc2626"
 MUTED = "#6b7280"
 
 
@@ -250,41 +251,11 @@ def format_created(iso: str, short: bool = False) -> str:
 
 
 # ---- look and feel -----------------------------------------------------------------------
-STYLE_SHEET = f"""
-QListWidget#sidebar {{ background: #1f2937; color: #e5e7eb; border: none; padding-top: 8px;
-    font-size: 11pt; outline: 0; }}
-QListWidget#sidebar::item {{ padding: 10px 16px; border-radius: 6px; margin: 2px 8px; }}
-QListWidget#sidebar::item:selected {{ background: #374151; color: white; }}
-QListWidget#sidebar::item:hover:!selected {{ background: #2b3544; }}
-QGroupBox {{ font-weight: 600; border: 1px solid #e5e7eb; border-radius: 8px; margin-top: 14px;
-    padding: 12px 10px 10px 10px; background: white; }}
-QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; color: #374151; }}
-QPushButton {{ padding: 5px 14px; border: 1px solid #d1d5db; border-radius: 6px; background: white; }}
-QPushButton:hover {{ background: #f3f4f6; }}
-QPushButton:disabled {{ color: #9ca3af; background: #f9fafb; }}
-QPushButton#primary {{ background: {ACCENT}; color: white; border-color: {ACCENT}; font-weight: 600; }}
-QPushButton#big {{ background: {ACCENT}; color: white; border-color: {ACCENT}; font-weight: 600;
-    padding: 8px 22px; font-size: 11pt; }}
-QPushButton#big:hover {{ background: #1d4ed8; }}
-QPushButton#big:disabled {{ background: #93c5fd; border-color: #93c5fd; }}
-QPushButton#primary:hover {{ background: #1d4ed8; }}
-QPushButton#record {{ background: {DANGER}; color: white; border-color: {DANGER}; font-weight: 600;
-    padding: 8px 22px; font-size: 11pt; }}
-QPushButton#record:disabled {{ background: #fca5a5; border-color: #fca5a5; }}
-QPushButton#danger {{ color: {DANGER}; }}
-QLineEdit, QPlainTextEdit {{ padding: 4px 6px; border: 1px solid #d1d5db; border-radius: 5px;
-    background: white; }}
-QLineEdit:disabled {{ color: #9ca3af; background: #f9fafb; }}
-QComboBox, QDoubleSpinBox, QSpinBox {{ min-height: 20px; }}
-QTableView {{ border: 1px solid #e5e7eb; border-radius: 6px; background: white;
-    selection-background-color: #dbeafe; selection-color: #111827; gridline-color: #f3f4f6; }}
-QTreeView {{ border: 1px solid #e5e7eb; border-radius: 6px; background: white;
-    selection-background-color: #dbeafe; selection-color: #111827; }}
-QHeaderView::section {{ background: #f9fafb; border: none; border-bottom: 1px solid #e5e7eb;
-    padding: 5px 6px; font-weight: 600; color: #374151; }}
-QListWidget#steps {{ border: 1px solid #e5e7eb; border-radius: 6px; background: white; }}
-QStatusBar {{ color: {MUTED}; }}
-"""
+def style_sheet() -> str:
+    """The window's style sheet, ``assets/style.qss`` (shipped as package data)."""
+    from deskmimic import assets  # only a starting app reads it
+
+    return assets.read_text("style.qss")
 
 
 def apply_style(app: QApplication) -> None:
@@ -308,4 +279,4 @@ def apply_style(app: QApplication) -> None:
     font = QFont("DejaVu Sans")
     font.setPointSizeF(10)
     app.setFont(font)
-    app.setStyleSheet(STYLE_SHEET)
+    app.setStyleSheet(style_sheet())

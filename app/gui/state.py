@@ -78,7 +78,7 @@ class GuiSettings:
     episodes_dir: str = field(default_factory=lambda: str(default_episodes_dir()))
     stop_hotkey: str = DEFAULT_STOP_HOTKEY
     fps: float = 30.0
-    abort_hotkey: str = "<ctrl>+<alt>+<shift>+q"  # agent.guards.DEFAULT_ABORT_HOTKEY
+    abort_hotkey: str = "<ctrl>+<alt>+<shift>+q"  # agent.abort.DEFAULT_ABORT_HOTKEY
 
     def validate(self) -> None:
         from deskmimic.recorder.hotkey import parse_hotkey
@@ -88,7 +88,7 @@ class GuiSettings:
         if not (0 < float(self.fps) <= 120):
             raise ConfigError(f"Frames per second {self.fps}: must be in (0, 120]")
         parse_hotkey(self.stop_hotkey)
-        from deskmimic.agent.guards import parse_abort_hotkey
+        from deskmimic.agent.abort import parse_abort_hotkey
 
         if parse_abort_hotkey(self.abort_hotkey) == parse_abort_hotkey(self.stop_hotkey):
             raise ConfigError("Abort hotkey: must differ from the stop hotkey")

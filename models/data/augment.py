@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import torch
 
 from deskmimic.core.errors import ConfigError
-from deskmimic.models.net.policy_net import term_parts
-from deskmimic.models.perception.text_match import MAX_WORDS
+from deskmimic.models.net.word_select import term_parts
+from deskmimic.models.perception.terms import MAX_WORDS
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def hide_pair_words(
 
     Args:
         images: float (B, H, W, 3 + MAX_WORDS), the per-word maps after RGB.
-        words: (B, MAX_WORDS, 2) the terms' character spans (`text_match.word_span_array`).
+        words: (B, MAX_WORDS, 2) the terms' character spans (`perception.terms.word_span_array`).
     """
     parts = term_parts(words)  # (B, i, j): term i inside term j
     b = images.shape[0]

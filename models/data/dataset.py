@@ -5,8 +5,9 @@ its settled frame, the frame resized to the network's input size, and the result
 under ``cache_dir`` as ``<episode id>-<key>.npy`` + ``.json``. With ``text_match`` (the
 default) each image gets a 4th channel, the instruction match map (`text_match`). The
 key hashes the episode's files (names, sizes, mtimes), the input size, the match-channel
-setting and version, the cache format and the source of the step-reduction rules, so editing an episode or the rules rebuilds it
-and nothing else. The train/validation split is by episode, seeded.
+setting and version, the cache format and the declared versions of the rules
+(`rules_versions`: each rule module's ``RULES_VERSION``), so editing an episode or bumping
+a rule's version rebuilds it and nothing else. The train/validation split is by episode, seeded.
 """
 
 from __future__ import annotations
@@ -23,15 +24,17 @@ from typing import Any
 
 import numpy as np
 
-from deskmimic.core.errors import ConfigError, EpisodeFormatError
-from deskmimic.models.actions import POINTER_KINDS, Action, action_from_step
-from deskmimic.models.data.preprocess import input_image
-from deskmimic.models.data.samples import Sample
-from deskmimic.models.perception.text_match import VERSION as TEXT_MATCH_VERSION
-from deskmimic.models.perception.text_match import word_maps_signature
+from deskmimic.core.errors import ConfigError
+from deskmimic.models.actions import Action
+from deskmimic.models.data import keys, preprocess, steps
+from deskmimic.models.data.samples import Sample, episode_samples
+from deskmimic.models.perception.match_maps import VERSION as TEXT_MATCH_VERSION
+from deskmimic.models.perception.match_maps import word_maps_signature
 
 logger = logging.getLogger(__name__)
 
+# Bump when the entries' layout, or how steps become samples (`episode_samples`,
+# `actions.action_from_step`), changes: every entry is rebuilt.
 CACHE_VERSION = 1
 META_FILE = "meta.json"
 
@@ -59,136 +62,31 @@ def find_episode_dirs(paths: Sequence[Path | str]) -> list[Path]:
     return unique
 
 
-def element_boxes(extra: dict) -> list[tuple[float, float, float, float]]:
-    """Element boxes from meta ``extra['boxes']`` as (x0, y0, x1, y1) captured-area pixels.
+def rules_versions() -> dict[str, int]:
+    """The declared versions of every rule whose output a cache entry holds.
 
-    ``extra['boxes']`` maps element names to ``[left, top, width, height]`` in captured-area
-    pixels (what `deskmimic.tasks.demos` writes) or ``{left, top, width, height}`` dicts;
-    a list of rects works too. Anything else is ignored.
+    Each module bumps its own ``RULES_VERSION`` when its output changes (docs/formats.md);
+    editing a comment or refactoring rebuilds nothing. The match maps have their own
+    (``match_maps.VERSION``, ``word_maps_signature()``), added in `cache_key` when used.
     """
-    raw = extra.get("boxes") if isinstance(extra, dict) else None
-    items = raw.values() if isinstance(raw, dict) else raw if isinstance(raw, list) else []
-    boxes = []
-    for r in items:
-        try:
-            if isinstance(r, dict):
-                lx, ty, w, h = (float(r[k]) for k in ("left", "top", "width", "height"))
-            else:
-                lx, ty, w, h = (float(v) for v in r)
-        except (KeyError, TypeError, ValueError):
-            continue
-        if w > 0 and h > 0:
-            boxes.append((lx, ty, lx + w, ty + h))
-    return boxes
-
-
-def _target_box(action: Action, boxes: list) -> tuple[float, float, float, float] | None:
-    """The smallest element box containing the demonstrated point (the element clicked)."""
-    if action.x is None or not boxes:
-        return None
-    hits = [b for b in boxes if b[0] <= action.x < b[2] and b[1] <= action.y < b[3]]
-    return min(hits, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])) if hits else None
-
-
-def episode_samples(
-    ep: Any,
-    steps: Sequence[Any],
-    height: int,
-    width: int,
-    text_match: bool = False,
-    word_maps: bool = False,
-) -> list[Sample]:
-    """Samples of one episode: each learnable step with its settled frame (resized).
-
-    Args:
-        ep: an open `Episode` (or anything with its reader API).
-        steps: its steps (`steps_for_episode(ep)`).
-        height, width: network input size.
-        text_match: add the instruction match map as a 4th image channel.
-        word_maps: with ``text_match``, one map per content word (`text_match.word_maps`).
-    """
-    region = ep.region
-    w0, h0 = region.width, region.height
-    boxes = element_boxes(ep.extra)
-    plan: list[tuple[int, Action, tuple[str, ...]]] = []
-    history: list[str] = []
-    for step in steps:
-        action = action_from_step(step)
-        if action is None:
-            continue
-        points = (
-            [(action.x, action.y), (action.x2, action.y2)] if action.kind in POINTER_KINDS else []
-        )
-        if any(x is not None and not (0 <= x < w0 and 0 <= y < h0) for x, y in points):
-            logger.warning(
-                "episode %s step %s: %s outside the captured area, skipped",
-                ep.id,
-                step.index,
-                action.kind,
-            )
-            history.append(action.kind)
-            continue
-        fi = step.frame_index if step.frame_index is not None else ep.frame_index_at(step.t_start)
-        plan.append((int(fi), action, tuple(history)))
-        history.append(action.kind)
-    instruction = (ep.instruction or "") if text_match else None
-    frames = _read_frames(
-        ep, sorted({fi for fi, _, _ in plan}), height, width, instruction, word_maps
-    )
-    return [
-        Sample(frames[fi], a, ep.instruction or "", hist, w0, h0, _target_box(a, boxes), ep.id)
-        for fi, a, hist in plan
-    ]
-
-
-def _read_frames(
-    ep: Any,
-    indices: list[int],
-    height: int,
-    width: int,
-    instruction: str | None = None,
-    words: bool = False,
-) -> dict[int, np.ndarray]:
-    # Random access costs a seek (~20 ms); decoding straight through is cheaper when a
-    # good share of the frames is needed.
-    wanted = set(indices)
-    if len(wanted) * 8 < ep.frame_count:
-        return {i: input_image(ep.frame(i), height, width, instruction, words) for i in indices}
-    out = {}
-    for i, _t, rgb in ep.iter_frames():
-        if i in wanted:
-            out[i] = input_image(rgb, height, width, instruction, words)
-            if len(out) == len(wanted):
-                break
-    missing = wanted - set(out)
-    if missing:
-        raise EpisodeFormatError(
-            f"episode {ep.id}: frames {sorted(missing)[:5]} could not be decoded"
-        )
-    return out
-
-
-def _rules_fingerprint() -> str:
-    import importlib
-
-    h = hashlib.sha256()
-    for name in ("deskmimic.models.data.steps", "deskmimic.models.actions"):
-        mod = importlib.import_module(name)
-        h.update(Path(mod.__file__).read_bytes())
-    return h.hexdigest()
+    return {
+        "steps": steps.RULES_VERSION,  # events -> steps
+        "keys": keys.RULES_VERSION,  # key events -> characters and chords, used by steps
+        "preprocess": preprocess.RULES_VERSION,  # frame -> network input
+    }
 
 
 def cache_key(
     ep_dir: Path, height: int, width: int, text_match: bool = False, word_maps: bool = False
 ) -> str:
     """Hash of the episode's files (name, size, mtime), input size, match channel, cache
-    version and rules."""
+    version and the declared versions of the rules (`rules_versions`)."""
     stats = sorted(
         (str(p.relative_to(ep_dir)), p.stat().st_size, p.stat().st_mtime_ns)
         for p in ep_dir.rglob("*")
         if p.is_file()
     )
-    parts: list = [CACHE_VERSION, height, width, _rules_fingerprint(), stats]
+    parts: list = [CACHE_VERSION, height, width, rules_versions(), stats]
     if text_match:  # appended only when on: entries without the channel keep their key
         parts.append(["text_match", TEXT_MATCH_VERSION])
         if word_maps:
@@ -292,7 +190,7 @@ def load_episode_samples(
             if cached is not None:
                 return info, cached
         if steps_fn is None:
-            from deskmimic.models.data.steps import steps_for_episode as steps_fn
+            steps_fn = steps.steps_for_episode
         samples = episode_samples(ep, steps_fn(ep), height, width, text_match, word_maps)
         if stem is not None:
             _save_cache(stem, samples)
@@ -342,6 +240,75 @@ def split_samples(
     )
 
 
+@dataclass
+class _Collected:
+    """The usable samples of a set of episodes, and which episodes were skipped why."""
+
+    samples: list[Sample] = field(default_factory=list)
+    sizes: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # (w, h) -> ids
+    region: dict | None = None  # the captured area of the first usable episode
+    empty: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def report(self, n_dirs: int) -> None:
+        """Refuse a set with no learnable step; otherwise warn about the skipped episodes."""
+        if not self.samples:
+            named = ", ".join((self.empty + self.incomplete + self.failed)[:3])
+            raise ConfigError(
+                f"none of the {n_dirs} episode(s) has a learnable step ({len(self.empty)} "
+                f"without steps, {len(self.incomplete)} unfinished, {len(self.failed)} "
+                f"unsuccessful; e.g. {named}): record demonstrations that do something"
+            )
+        # Only when training goes ahead: the error above already names the skipped ones.
+        for ids, why in (
+            (self.failed, "marked unsuccessful (extra.success = false)"),
+            (self.incomplete, "still marked recording (run `deskmimic episodes recover`)"),
+            (self.empty, "without any steps"),
+        ):
+            if ids:
+                logger.warning("skipped %d episode(s) %s: %s", len(ids), why, ", ".join(ids[:5]))
+
+
+def _collect(
+    dirs: list[Path],
+    progress: Callable[[int, int], None] | None,
+    skip_failed: bool,
+    load: Callable[[Path], tuple[EpisodeInfo, list[Sample]]],
+) -> _Collected:
+    """Load each episode (``load``) and keep the samples of the usable ones."""
+    out = _Collected()
+    for n, d in enumerate(dirs):
+        if progress:
+            progress(n, len(dirs))
+        info, ep_samples = load(d)
+        if info.status == "recording":
+            out.incomplete.append(info.id)
+        elif info.success is False and skip_failed:
+            out.failed.append(info.id)
+        elif not any(s.action.kind != "done" for s in ep_samples):
+            out.empty.append(info.id)
+        else:
+            out.sizes.setdefault((info.width, info.height), []).append(info.id)
+            out.region = out.region or info.region
+            out.samples.extend(ep_samples)
+    return out
+
+
+def _common_size(sizes: dict[tuple[int, int], list[str]], allow_mixed: bool) -> tuple[int, int]:
+    """The captured-area size most episodes share; several only with ``allow_mixed``."""
+    if len(sizes) > 1 and not allow_mixed:
+        listing = "; ".join(
+            f"{w}x{h}: {len(ids)} (e.g. {ids[0]})" for (w, h), ids in list(sizes.items())[:3]
+        ) + ("; ..." if len(sizes) > 3 else "")
+        raise ConfigError(
+            f"episodes have different captured-area sizes ({listing}): record the same region, "
+            "train on one size at a time, or pass --allow-mixed-sizes"
+        )
+    (w0, h0), _ = max(sizes.items(), key=lambda kv: len(kv[1]))
+    return w0, h0
+
+
 def load_dataset(
     paths: Sequence[Path | str],
     *,
@@ -368,63 +335,12 @@ def load_dataset(
         EpisodeFormatError: an episode folder is corrupt (names the file).
     """
     dirs = find_episode_dirs(paths)
-    samples: list[Sample] = []
-    sizes: dict[tuple[int, int], list[str]] = {}
-    empty, incomplete, region = [], [], None
-    failed: list[str] = []
-    for n, d in enumerate(dirs):
-        if progress:
-            progress(n, len(dirs))
-        info, ep_samples = load_episode_samples(
-            d, height, width, cache_dir, text_match=text_match, word_maps=word_maps
-        )
-        if info.status == "recording":
-            incomplete.append(info.id)
-            continue
-        if info.success is False and skip_failed:
-            failed.append(info.id)
-            continue
-        if not any(s.action.kind != "done" for s in ep_samples):
-            empty.append(info.id)
-            continue
-        sizes.setdefault((info.width, info.height), []).append(info.id)
-        region = region or info.region
-        samples.extend(ep_samples)
-    if not samples:
-        named = ", ".join((empty + incomplete + failed)[:3])
-        raise ConfigError(
-            f"none of the {len(dirs)} episode(s) has a learnable step ({len(empty)} without steps, "
-            f"{len(incomplete)} unfinished, {len(failed)} unsuccessful; e.g. {named}): "
-            "record demonstrations that do something"
-        )
-    # Only when training goes ahead: the error above already names the skipped ones.
-    if failed:
-        logger.warning(
-            "skipped %d episode(s) marked unsuccessful (extra.success = false): %s",
-            len(failed),
-            ", ".join(failed[:5]),
-        )
-    if incomplete:
-        logger.warning(
-            "skipped %d episode(s) still marked recording (run `deskmimic episodes recover`): %s",
-            len(incomplete),
-            ", ".join(incomplete[:5]),
-        )
-    if empty:
-        logger.warning(
-            "skipped %d episode(s) without any steps: %s", len(empty), ", ".join(empty[:5])
-        )
-    if len(sizes) > 1 and not allow_mixed_sizes:
-        listing = "; ".join(
-            f"{w}x{h}: {len(ids)} (e.g. {ids[0]})" for (w, h), ids in list(sizes.items())[:3]
-        ) + ("; ..." if len(sizes) > 3 else "")
-        raise ConfigError(
-            f"episodes have different captured-area sizes ({listing}): record the same region, "
-            "train on one size at a time, or pass --allow-mixed-sizes"
-        )
-    (w0, h0), _ = max(sizes.items(), key=lambda kv: len(kv[1]))
+    found = _collect(dirs, progress, skip_failed, lambda d: load_episode_samples(
+        d, height, width, cache_dir, text_match=text_match, word_maps=word_maps))
+    found.report(len(dirs))
+    w0, h0 = _common_size(found.sizes, allow_mixed_sizes)
     split = split_samples(
-        samples, val_fraction, seed, {"width": w0, "height": h0, "region": region}
+        found.samples, val_fraction, seed, {"width": w0, "height": h0, "region": found.region}
     )
     logger.info(
         "dataset: %d train samples (%d episodes), %d validation samples (%d episodes)",

@@ -8,48 +8,19 @@ from recorders that know it, ``keycode`` the physical X keycode.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Contract normalization (docs/contracts): one name per modifier family.
-MODIFIER_ALIASES: dict[str, str] = {
-    "ctrl": "ctrl", "ctrl_l": "ctrl", "ctrl_r": "ctrl",
-    "shift": "shift", "shift_l": "shift", "shift_r": "shift",
-    "alt": "alt", "alt_l": "alt", "alt_r": "alt", "alt_gr": "alt",
-    "cmd": "cmd", "cmd_l": "cmd", "cmd_r": "cmd",
-    "super": "cmd", "super_l": "cmd", "super_r": "cmd",
-}
-# Chord order: modifiers first, in this order, then the main key.
-MODIFIER_ORDER: tuple[str, ...] = ("ctrl", "alt", "shift", "cmd")
-# Keys that toggle a state instead of acting; never a chord part.
-LOCK_KEYS: frozenset[str] = frozenset({"caps_lock", "num_lock", "scroll_lock"})
+# Which keys are modifiers, and their canonical names, are shared with the recorder and
+# the agent: core/keys.py.
+from deskmimic.core.keys import is_modifier, modifier_family, order_modifiers
+
+RULES_VERSION = 1  # bump whenever a key event reads differently (char, chord, pairing): dataset caches are keyed on it
 # Special keys that still produce text.
 TEXT_SPECIAL_KEYS: dict[str, str] = {"space": " "}
 
 # US layout shifted symbol -> unshifted key. Only a last resort for pairing a
 # key_up with its key_down when neither keycode nor keysym matches ('!' vs '1').
 _US_SHIFTED = dict(zip('~!@#$%^&*()_+{}|:"<>?', "`1234567890-=[]\\;',./", strict=True))
-
-
-def normalize_key(name: str) -> str:
-    """Normalized name of a pynput key: modifier family (``ctrl_l`` -> ``ctrl``) or the name."""
-    return MODIFIER_ALIASES.get(name, name)
-
-
-def is_modifier(name: str | None) -> bool:
-    """Whether ``name`` is a ctrl / shift / alt / cmd key (any side)."""
-    return name in MODIFIER_ALIASES
-
-
-def is_lock(name: str | None) -> bool:
-    """Whether ``name`` is caps/num/scroll lock."""
-    return name in LOCK_KEYS
-
-
-def order_modifiers(mods: Iterable[str]) -> tuple[str, ...]:
-    """Normalized modifier names, deduplicated, in MODIFIER_ORDER."""
-    present = {normalize_key(m) for m in mods}
-    return tuple(m for m in MODIFIER_ORDER if m in present)
 
 
 def produced_char(event: dict, caps_lock: bool) -> str | None:
@@ -84,7 +55,7 @@ def chord_key(event: dict) -> str | None:
     if not isinstance(key, str) or not key:
         return None
     if len(key) > 1:
-        return normalize_key(key)
+        return modifier_family(key)
     char = event.get("char") if isinstance(event.get("char"), str) else key
     if len(char) != 1:
         char = key
@@ -177,7 +148,7 @@ class KeyState:
     def chord_modifiers(self) -> set[str]:
         """Held modifiers that turn a character key into a chord. Shift does not (it
         selects the character) and neither does AltGr (it types characters such as '@')."""
-        return {normalize_key(h.event["key"]) for h in self.held
+        return {modifier_family(h.event["key"]) for h in self.held
                 if h.modifier and h.event["key"] != "alt_gr"} - {"shift"}
 
     def take_unused_modifiers(self, extra: HeldKey) -> tuple[str, ...]:

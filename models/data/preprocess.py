@@ -6,10 +6,11 @@ import cv2
 import numpy as np
 
 from deskmimic.core.errors import ConfigError
+from deskmimic.models.perception.match_maps import match_channel, word_maps
 from deskmimic.models.perception.match_stream import WordMatchStream
-from deskmimic.models.perception.text_match import match_channel, word_maps
 
 RESIZE_METHOD = "area"  # stored in checkpoints; INTER_AREA keeps thin UI lines visible
+RULES_VERSION = 1  # bump whenever input_image's output changes (resize, channels): dataset caches are keyed on it
 
 
 def resize_frame(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -39,7 +40,7 @@ def input_image(
     """A captured frame as the network sees it: resized, plus the instruction match channel
     (`deskmimic.models.perception.text_match`) when ``instruction`` is given; None: RGB only.
 
-    ``words``: one match channel per content word (`text_match.word_maps`, ``MAX_WORDS``
+    ``words``: one match channel per content word (`perception.match_maps.word_maps`, ``MAX_WORDS``
     of them) instead of their maximum; from ``stream`` (the same maps, updated where the
     frame changed) when given.
     """

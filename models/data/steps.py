@@ -8,29 +8,29 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from deskmimic.core.actions import BUTTON_CLICK_KINDS, STEP_KINDS
 from deskmimic.core.errors import ConfigError
-from deskmimic.models.data.keys import (
-    KeyState,
-    chord_key,
-    is_lock,
-    is_modifier,
-    order_modifiers,
-    produced_char,
-)
+from deskmimic.core.keys import is_lock, is_modifier, order_modifiers
+
+# The thresholds are shared with the practice tasks and the replay agent (core/rules.py);
+# re-exported because callers of the reduction know them by this module.
+from deskmimic.core.rules import SettleRules, StepRules, gray_small, screen_change
+from deskmimic.models.data.keys import KeyState, chord_key, produced_char
 
 if TYPE_CHECKING:
     from deskmimic.recorder.episode import Episode
 
 logger = logging.getLogger(__name__)
+# Bump whenever an episode's steps come out differently (rules, thresholds, the core/keys or
+# core/actions tables): dataset caches are keyed on it.
+RULES_VERSION = 2
 
-KINDS = ("click", "double_click", "right_click", "middle_click", "drag", "scroll",
-         "type", "hotkey", "done", "raw")
-_CLICK_KINDS = {"left": "click", "right": "right_click", "middle": "middle_click"}
+KINDS = STEP_KINDS  # the action kinds (core/actions.py) and "raw"
 _NUMBER_FIELDS = {"move": ("x", "y"), "button_down": ("x", "y"), "button_up": ("x", "y"),
                   "scroll": ("x", "y", "dx", "dy"), "key_down": (), "key_up": (), "marker": ()}
 
@@ -60,42 +60,6 @@ class Step:
     dy: int = 0
     events: tuple[int, int] = (0, 0)
     frame_index: int | None = None
-
-
-@dataclass(frozen=True)
-class StepRules:
-    """Thresholds of the reduction (docs/steps.md). Times in ms, distances in px."""
-
-    double_click_ms: float = 400.0   # down-to-down time of the two clicks
-    double_click_px: float = 5.0     # distance between the two down points
-    drag_px: float = 6.0             # a press moving farther than this from its down point drags
-    scroll_gap_ms: float = 300.0     # wheel events closer than this form one scroll
-    scroll_px: float = 10.0          # ... if within this distance of the burst's first event
-    idle_gap_ms: float = 1500.0      # a pause this long between key presses splits typing
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, int | float) or not value > 0:
-                raise ConfigError(f"step rule {f.name}={value!r}: must be a positive number")
-
-
-@dataclass(frozen=True)
-class SettleRules:
-    """When a frame counts as settled: its mean absolute difference from the previous
-    frame (grayscale, 0..255, downscaled to ``width`` px wide) is at most ``threshold``.
-    The search walks back at most ``max_back`` frames."""
-
-    threshold: float = 0.5
-    max_back: int = 5
-    width: int = 160
-
-    def __post_init__(self) -> None:
-        if not self.threshold >= 0:
-            raise ConfigError(f"settle threshold={self.threshold!r}: must be >= 0")
-        if self.max_back < 0 or self.width < 1:
-            raise ConfigError(f"settle max_back={self.max_back}, width={self.width}: "
-                              "max_back must be >= 0 and width >= 1")
 
 
 @dataclass(eq=False)
@@ -251,7 +215,7 @@ class _Reducer:
             d.kind = "drag"
             return
         d.x2 = d.y2 = None
-        d.kind = _CLICK_KINDS.get(d.button or "", "raw")
+        d.kind = BUTTON_CLICK_KINDS.get(d.button or "", "raw")
         if d.kind == "raw":
             d.x = d.y = d.button = None
             d.keys = ()
@@ -378,22 +342,14 @@ def reduce_events(events: list[dict], **rules: float) -> list[Step]:
     return _Reducer(list(events), StepRules(**rules)).run()
 
 
-def _gray_small(rgb: np.ndarray, width: int) -> np.ndarray:
-    gray = rgb[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    f = max(1, math.ceil(gray.shape[1] / width))
-    h, w = (gray.shape[0] // f) * f, (gray.shape[1] // f) * f
-    if h == 0 or w == 0:
-        return gray
-    return gray[:h, :w].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
-
-
 def steps_for_episode(ep: Episode, settle: SettleRules | None = None, **rules: float) -> list[Step]:
     """Steps of an episode, each with ``frame_index`` set to its state frame.
 
     The state frame is the last frame captured at or before ``t_start`` that is
-    settled: while a frame differs from its predecessor (see `SettleRules`) the search
-    steps back, at most ``max_back`` frames, so a frame grabbed mid-change is not used.
-    ``frame_index`` is ``None`` for a step that started before the first frame.
+    settled: while a frame differs from its predecessor (`SettleRules.same`, the
+    replay agent's test too) the search steps back, at most ``max_back`` frames, so a
+    frame grabbed mid-change is not used. ``frame_index`` is ``None`` for a step that
+    started before the first frame.
 
     Args:
         ep: a `deskmimic.recorder.episode.Episode` (uses read_events, frame_times, frame).
@@ -411,7 +367,7 @@ def steps_for_episode(ep: Episode, settle: SettleRules | None = None, **rules: f
 
     def small(i: int) -> np.ndarray:
         if i not in cache:
-            cache[i] = _gray_small(np.asarray(ep.frame(i)), settle.width)
+            cache[i] = gray_small(np.asarray(ep.frame(i)), settle.width)
         return cache[i]
 
     out = []
@@ -424,64 +380,17 @@ def steps_for_episode(ep: Episode, settle: SettleRules | None = None, **rules: f
         for j in range(max(0, i - settle.max_back), nxt + 1):
             small(j)  # decode in forward order: one seek per step instead of one per frame
 
-        def still(a: int, b: int) -> bool:
-            return float(np.abs(small(a) - small(b)).mean()) <= settle.threshold
-
         for k in range(settle.max_back):
-            if i == 0 or still(i, i - 1):
+            if i == 0 or settle.same(screen_change(small(i), small(i - 1), settle.tile)):
                 break
             # A change its successor keeps (a menu that has just opened) is finished, not
             # half painted: stepping back from it lost the popup a demonstration then
-            # clicked in (10 of 50 workflow menus, 5 of 25 combo boxes). The successor is
-            # grabbed as the pointer starts to move, before it reaches the target.
-            if k == 0 and nxt > i and still(nxt, i):
+            # clicked in (docs/steps.md). The successor is grabbed as the pointer starts
+            # to move, before it reaches the target, so only the whole-image mean is
+            # asked: the moving pointer (drawn in) changes a tile, hardly the mean.
+            if (k == 0 and nxt > i
+                    and screen_change(small(nxt), small(i), settle.tile)[0] <= settle.threshold):
                 break
             i -= 1
         out.append(replace(s, frame_index=i))
     return out
-
-
-def steps_to_jsonable(steps: list[Step]) -> list[dict]:
-    """Steps as plain JSON-ready dicts (tuples become lists)."""
-    out = []
-    for s in steps:
-        d = asdict(s)
-        d["keys"] = list(s.keys)
-        d["events"] = list(s.events)
-        out.append(d)
-    return out
-
-
-def _detail(s: Step) -> str:
-    mods = "+".join(s.keys) + " " if s.keys and s.kind != "hotkey" else ""
-    if s.kind in ("click", "double_click", "right_click", "middle_click"):
-        return f"{mods}{s.button} at ({s.x}, {s.y})"
-    if s.kind == "drag":
-        return f"{mods}{s.button} ({s.x}, {s.y}) -> ({s.x2}, {s.y2})"
-    if s.kind == "scroll":
-        return f"{mods}dx={s.dx} dy={s.dy} at ({s.x}, {s.y})"
-    if s.kind == "type":
-        return repr(s.text)
-    if s.kind == "hotkey":
-        return "+".join(s.keys)
-    if s.kind == "raw":
-        return f"{s.events[1] - s.events[0]} event(s) kept as they are"
-    return ""
-
-
-def format_steps_table(steps: list[Step]) -> str:
-    """A fixed-width table of steps for `deskmimic episodes steps` (times in s)."""
-    head = ("#", "kind", "t_start", "dur_ms", "frame", "events", "detail")
-    rows = [head] + [
-        (str(s.index), s.kind, f"{s.t_start / 1e9:.3f}", f"{(s.t_end - s.t_start) / 1e6:.0f}",
-         "-" if s.frame_index is None else str(s.frame_index),
-         f"{s.events[0]}-{s.events[1]}", _detail(s))
-        for s in steps
-    ]
-    widths = [max(len(r[c]) for r in rows) for c in range(len(head) - 1)]
-    lines = []
-    for r in rows:
-        cells = [r[c].rjust(widths[c]) if c in (0, 2, 3, 4) else r[c].ljust(widths[c])
-                 for c in range(len(head) - 1)]
-        lines.append("  ".join(cells + [r[-1]]).rstrip())
-    return "\n".join(lines)

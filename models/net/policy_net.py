@@ -24,8 +24,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from deskmimic.models.net.blocks import DecoderBlock, Stage
 from deskmimic.models.net.text import TextEncoder
-from deskmimic.models.perception.text_match import MAX_WORDS
+from deskmimic.models.net.word_select import (
+    PHRASE_SMEAR,
+    SHOWN_MIN,
+    TermGlance,
+    WordSelect,
+    part_of_longer,
+    row_band,
+    word_membership,
+)
+from deskmimic.models.perception.terms import MAX_WORDS
 
 
 @dataclass(frozen=True)
@@ -110,7 +120,9 @@ class NetConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        # Checkpoints from before a setting existed hash their config without it.
+        # Part of checkpoint format 1 (what 0.1.0 writes), not a shim: a flag that is off is
+        # left out, and the identity hash covers this dict, so writing it would refuse every
+        # 0.1.0 checkpoint (tests/models/test_checkpoint_format.py pins the hash).
         for name in ("text_match", "word_select", "term_glance", "shown_only", "row_band"):
             if not d[name]:
                 del d[name]
@@ -123,231 +135,6 @@ class NetConfig:
         if unknown:
             raise ValueError(f"unknown network settings {unknown}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-
-
-def _gn(c: int) -> nn.GroupNorm:
-    # GroupNorm, not BatchNorm: identical in train and eval, and batch-1 inference
-    # and tiny datasets do not depend on running statistics.
-    return nn.GroupNorm(min(8, c // 4) or 1, c)
-
-
-class FiLM(nn.Module):
-    """Per-channel scale and shift from the conditioning vector; starts as the identity."""
-
-    def __init__(self, cond_dim: int, channels: int) -> None:
-        super().__init__()
-        self.lin = nn.Linear(cond_dim, 2 * channels)
-        nn.init.zeros_(self.lin.weight)
-        nn.init.zeros_(self.lin.bias)
-
-    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        gamma, beta = self.lin(cond)[:, :, None, None].chunk(2, dim=1)
-        return x * (1.0 + gamma) + beta
-
-
-class SepConv(nn.Module):
-    """Depthwise 3x3 + pointwise 1x1 + GN: a 3x3 receptive field at ~1/8 the cost of a full conv."""
-
-    def __init__(self, c: int, cout: int | None = None) -> None:
-        super().__init__()
-        cout = cout or c
-        self.dw = nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False)
-        self.pw = nn.Conv2d(c, cout, 1, bias=False)
-        self.norm = _gn(cout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(self.pw(self.dw(x)))
-
-
-class Stage(nn.Module):
-    """Downsample (strided full conv, or the 4x4 patch stem) + GN + FiLM + ReLU + residual SepConv."""
-
-    def __init__(
-        self,
-        cin: int,
-        cout: int,
-        cond_dim: int,
-        stem_norm: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
-    ) -> None:
-        super().__init__()
-        if stem_norm is not None:
-            # 4x4 patches at stride 4: sees every pixel, cheap at full resolution. It takes
-            # raw 0..255 pixels and folds the (x/255 - mean)/std normalization into its weights
-            # (exact: the stem has no padding), saving two full-image passes per call.
-            self.down = nn.Conv2d(cin, cout, 4, stride=4, bias=False)
-            mean, std = (torch.tensor(v).view(1, cin, 1, 1) for v in stem_norm)
-            self.register_buffer("in_scale", 1.0 / (255.0 * std), persistent=False)
-            self.register_buffer("in_shift", mean / std, persistent=False)
-        else:
-            self.down = nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False)
-        self.stem = stem_norm is not None
-        self.norm = _gn(cout)
-        self.film = FiLM(cond_dim, cout)
-        self.conv = SepConv(cout)
-
-    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        if self.stem:
-            w = self.down.weight * self.in_scale
-            h = F.conv2d(x, w, -(self.down.weight * self.in_shift).sum((1, 2, 3)), stride=4)
-        else:
-            h = self.down(x)
-        h = F.relu(self.film(self.norm(h), cond))
-        return F.relu(h + self.conv(h))
-
-
-class DecoderBlock(nn.Module):
-    """Upsample the coarser map, add the lateral skip, SepConv + FiLM + ReLU."""
-
-    def __init__(self, c_coarse: int, c_skip: int, cout: int, cond_dim: int) -> None:
-        super().__init__()
-        self.proj = nn.Conv2d(c_coarse, cout, 1)
-        self.lateral = nn.Conv2d(c_skip, cout, 1)
-        self.conv = SepConv(cout)
-        self.film = FiLM(cond_dim, cout)
-
-    def forward(self, coarse: torch.Tensor, skip: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        # Project before upsampling: the 1x1 conv then runs on 4x fewer pixels.
-        h = F.interpolate(self.proj(coarse), scale_factor=2.0, mode="nearest") + self.lateral(skip)
-        return F.relu(self.film(h + self.conv(F.relu(h)), cond))
-
-
-# Width in input pixels of the horizontal smear of the selected words' map: about two
-# words' spacing at the usual ~0.3 downscale of a task window.
-PHRASE_SMEAR = 15
-
-
-def row_band(maps: torch.Tensor) -> torch.Tensor:
-    """(B, C, H, W) maps -> each pixel's strongest value at or to its left on its row.
-
-    A field or combo box sits right of its label, up to ~300 px (70 input px at the usual
-    downscale) away. Only the coarse stages (stride 16-32) saw that far, so the point's
-    row came from them: on held-out dialogs the click for a field named by its label
-    landed 15-20 px low, between two fields (a 28 px field is 2 heatmap cells tall). The
-    band gives every cell right of the label the label's row at full resolution.
-    """
-    return torch.cummax(maps, dim=3).values
-
-
-def word_membership(spans: torch.Tensor, length: int) -> torch.Tensor:
-    """(B, W, 2) character spans -> (B, W, length) bool: token l lies in word w."""
-    pos = torch.arange(length, device=spans.device)
-    return (pos >= spans[..., :1]) & (pos < spans[..., 1:])
-
-
-def term_parts(spans: torch.Tensor) -> torch.Tensor:
-    """(B, W, 2) character spans (-1: absent) -> (B, W, W) bool: term i lies inside the
-    longer term j ("Abbott" inside the pair "Nadia Abbott")."""
-    start, end = spans[..., 0], spans[..., 1]
-    present = start >= 0
-    inside = (start[:, None, :] <= start[:, :, None]) & (end[:, :, None] <= end[:, None, :])
-    longer = (end - start)[:, None, :] > (end - start)[:, :, None]
-    return inside & longer & present[:, None, :] & present[:, :, None]
-
-
-def part_of_longer(spans: torch.Tensor) -> torch.Tensor:
-    """(B, W, 2) character spans -> (B, W) bool: term w lies inside a longer term."""
-    return term_parts(spans).any(-1)
-
-
-GLANCE_CHANNELS = 32
-
-# A word whose strongest match reads below this (0..1) does not show: with
-# `NetConfig.shown_only` no pointer picks it. `losses.select_loss` labels only words at
-# 0.5 and above, so no labelled pick is ever masked.
-SHOWN_MIN = 0.25
-
-
-class TermGlance(nn.Module):
-    """What the screen looks like where each instruction word is written, one vector per word.
-
-    A small conv stack of its own (receptive field 28 input px: a label and the box or tick
-    beside it) pooled under each word's match map, plus how strongly the word shows at all.
-    It lets `WordSelect` tell "Blue" ticked from "Blue" still to do, so "the first word
-    not yet done" is a plain dot product: a large bonus for not-done minus a little per
-    position (click_sequence, checkboxes, a dialog's option group). The position
-    embeddings alone, with the action history, could only count clicks.
-    """
-
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        c = GLANCE_CHANNELS
-        self.conv = nn.Sequential(
-            nn.Conv2d(3, 16, 4, stride=4),
-            nn.ReLU(),
-            nn.Conv2d(16, c, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(c, c, 3, padding=2, dilation=2),
-            nn.ReLU(),
-        )
-        self.proj = nn.Linear(c + 1, dim)
-        nn.init.zeros_(self.proj.weight)  # starts as "no glance": the keys as before
-        nn.init.zeros_(self.proj.bias)
-
-    def forward(self, rgb: torch.Tensor, maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """rgb (B, 3, H, W) and maps (B, MAX_WORDS, H, W), both 0..255 -> per-word vectors
-        (B, MAX_WORDS, dim) and how strongly each word shows (B, MAX_WORDS) in [0, 1]."""
-        f = self.conv(rgb * (1.0 / 64.0) - 2.0)  # 0..255 -> about mean 0, std 1
-        m = F.avg_pool2d(maps, 4) * (1.0 / 255.0)
-        # From the maps themselves: pooled, a match blob's peak depended on where it fell
-        # in the 4x4 grid (a clean match read 0.5-1).
-        # (via a 4x4 max pool: a plain amax over the channels-last maps took ~1.6 ms)
-        strength = F.max_pool2d(maps, 4, ceil_mode=True).amax((2, 3)) * (1.0 / 255.0)
-        # Squared weights: a clean match outweighs the faint similar words around it.
-        wts = m * m
-        wts = wts / wts.sum((2, 3), keepdim=True).clamp(min=1e-4)
-        pooled = torch.einsum("bwhx,bchx->bwc", wts, f)
-        return self.proj(torch.cat([pooled, strength[..., None]], -1)), strength
-
-
-class WordSelect(nn.Module):
-    """Which instruction word's match map each pointer (point, drag end) should look at.
-
-    A word's key is its character features (averaged over the word) plus an embedding of
-    its position among the content words; the query comes from the conditioning vector
-    (instruction + action history), so "the 2nd word after one click" is easy to learn.
-    A learned "none" key lets a step whose target is not a word (an empty field) pick nothing.
-    """
-
-    def __init__(self, text_dim: int, cond_dim: int, mix: bool = False) -> None:
-        super().__init__()
-        self.key = nn.Linear(text_dim, text_dim)
-        self.pos = nn.Embedding(MAX_WORDS, text_dim)
-        self.none = nn.Parameter(torch.zeros(1, 1, text_dim))
-        self.query = nn.Linear(cond_dim, 2 * text_dim)
-        # With glances: one attention layer among the words, so a key can depend on the
-        # others' (the option group's label is the one to click while its value is not
-        # shown yet). Zero output projection: starts as the keys without it.
-        self.mix = nn.MultiheadAttention(text_dim, 4, batch_first=True) if mix else None
-        if self.mix is not None:
-            nn.init.zeros_(self.mix.out_proj.weight)
-            nn.init.zeros_(self.mix.out_proj.bias)
-
-    def forward(
-        self,
-        tok_feats: torch.Tensor,
-        inside: torch.Tensor,
-        cond: torch.Tensor,
-        glance: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """tok_feats (B, L, D), inside (B, MAX_WORDS, L) (`word_membership`), glance
-        (B, MAX_WORDS, D) (`TermGlance`, optional) -> logits (B, 2, MAX_WORDS + 1)."""
-        b, _, d = tok_feats.shape
-        count = inside.sum(-1, keepdim=True).clamp(min=1)
-        feats = torch.einsum("bwl,bld->bwd", inside.to(tok_feats.dtype), tok_feats) / count
-        words = self.key(feats) + self.pos.weight[None]
-        if glance is not None:
-            words = words + glance
-        present = inside.any(-1)
-        if self.mix is not None:
-            # An instruction without content words would leave a query nothing to attend to.
-            hide = ~present
-            hide[:, 0] &= present.any(-1)
-            mixed, _ = self.mix(words, words, words, key_padding_mask=hide, need_weights=False)
-            words = words + mixed
-        keys = torch.cat([words, self.none.expand(b, 1, d)], 1)
-        valid = torch.cat([present, torch.ones_like(present[:, :1])], 1)
-        logits = torch.einsum("bkd,bwd->bkw", self.query(cond).view(b, 2, d), keys) * d**-0.5
-        return logits.masked_fill(~valid[:, None, :], torch.finfo(logits.dtype).min)
 
 
 class PolicyNet(nn.Module):
@@ -415,84 +202,30 @@ class PolicyNet(nn.Module):
 
         ``text`` is `encode_text(tokens)` when the caller cached it (same instruction).
         ``words`` (B, MAX_WORDS, 2): the content words' character spans
-        (`text_match.word_span_array`); needed with ``word_select``, which adds
+        (`terms.word_span_array`); needed with ``word_select``, which adds
         ``select`` (B, 2, MAX_WORDS + 1) logits (with ``shown_only``, of the words that show)
         and ``word_maps`` (B, MAX_WORDS, H, W) to the outputs.
         """
         cfg = self.cfg
         tok_feats, text_vec, tok_mask = text if text is not None else self.text(tokens)
-        hist = F.relu(self.history_proj(self.history(history).flatten(1)))
-        cond = torch.cat([text_vec, hist], dim=1)
+        cond = self._condition(text_vec, history)
 
         x = images.permute(0, 3, 1, 2).float()  # normalized inside the stem
         extra: dict[str, torch.Tensor] = {}
         summary = [cond]
+        inside = None
         if self.select is not None:
             if words is None:
                 raise ValueError("word_select: pass words= (the instruction's word spans)")
-            maps = x[:, 3:]
             inside = word_membership(words, tok_feats.shape[1])
-            glance = strength = None
-            if self.glance is not None:
-                glance, strength = self.glance(x[:, :3], maps)
-            logits = self.select(tok_feats, inside, cond, glance)
-            probs = point_probs = torch.softmax(logits, -1)
-            if cfg.shown_only and strength is not None:
-                # Where to point is among the words on the screen: the heatmap's pick and
-                # its loss leave out words that do not show. Unmasked, the workflow's
-                # option step learnt to like its group's label by name (the label was the
-                # pick at every combo box, the value not yet shown, so the loss pushed the
-                # value down there), and on held-out values clicked beside visible radio
-                # buttons. The heads' summary keeps the unmasked pick: scroll_find's heads
-                # read "the full name is picked and does not show" as scroll.
-                hidden = torch.cat(
-                    [strength < SHOWN_MIN, torch.zeros_like(strength[:, :1], dtype=torch.bool)], 1
-                )
-                logits = logits.masked_fill(hidden[:, None, :], torch.finfo(logits.dtype).min)
-                point_probs = torch.softmax(logits, -1)
-            chosen = torch.einsum("bkw,bwhx->bkhx", point_probs[..., :-1], maps)
-            # Smeared along the line, the words of a multi-word target ("Order Member")
-            # add up where they stand together and outshine entries sharing one word.
-            smear = F.avg_pool2d(
-                chosen, (1, PHRASE_SMEAR), stride=1, padding=(0, PHRASE_SMEAR // 2)
-            )
-            parts = [x[:, :3], maps.amax(1, keepdim=True), chosen, 2.0 * smear]
-            if cfg.row_band:
-                parts.append(row_band(chosen))
-            x = torch.cat(parts, 1)
-            extra = {"select": logits, "word_maps": maps}
-            summary.append(probs[..., -1])
-            if strength is not None:
-                # The words of a pair only count together: "Abbott" shown at "Kai Abbott"
-                # says nothing of "Nadia Abbott", yet in 20 demonstrations the one showed
-                # whenever the other did, and the net learnt to click on it.
-                alone = strength.masked_fill(part_of_longer(words), 0.0)
-                summary += [torch.einsum("bkw,bw->bk", probs[..., :-1], strength), alone]
-        feats = []
-        for stage in self.stages:
-            x = stage(x, cond)
-            feats.append(x)
-
-        d = feats[3]
-        for i in (2, 1, 0):
-            d = self.decoder[i](d, feats[i], cond)
-        point = self.point_head(d)
+            x, extra, picked = self._select_words(x, tok_feats, inside, words, cond)
+            summary += picked
+        feats = self._encode(x, cond)
+        point = self._decode(feats, cond)
 
         top = feats[3]
         g = self.trunk(torch.cat([top.mean((2, 3)), top.amax((2, 3)), *summary], dim=1))
-        q_start, q_end = self.span_query(g).chunk(2, dim=1)
-        keys = self.span_keys(tok_feats)
-        if self.span_word is not None:
-            # Each token's word number; MAX_WORDS for a stop-word or space.
-            with_none = torch.cat([inside, torch.ones_like(inside[:, :1])], 1)
-            keys = keys + self.span_word(with_none.to(torch.uint8).argmax(1))
-        k_start, k_end = keys.chunk(2, dim=2)
-        scale = cfg.text_dim**-0.5
-        neg = torch.finfo(tok_feats.dtype).min
-        span_start = (torch.einsum("bld,bd->bl", k_start, q_start) * scale).masked_fill(
-            ~tok_mask, neg
-        )
-        span_end = (torch.einsum("bld,bd->bl", k_end, q_end) * scale).masked_fill(~tok_mask, neg)
+        span_start, span_end = self._span_logits(g, tok_feats, tok_mask, inside)
         return {
             "kind": self.kind_head(g),
             "heat": point[:, :2],
@@ -506,6 +239,102 @@ class PolicyNet(nn.Module):
             **extra,
         }
 
+    def _condition(self, text_vec: torch.Tensor, history: torch.Tensor) -> torch.Tensor:
+        """The conditioning vector every FiLM reads: the instruction's pooled vector and the
+        action history's."""
+        hist = F.relu(self.history_proj(self.history(history).flatten(1)))
+        return torch.cat([text_vec, hist], dim=1)
 
-def count_parameters(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())
+    def _select_words(
+        self,
+        x: torch.Tensor,
+        tok_feats: torch.Tensor,
+        inside: torch.Tensor,
+        words: torch.Tensor,
+        cond: torch.Tensor,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], list[torch.Tensor]]:
+        """With ``word_select``: x (B, 3 + MAX_WORDS, H, W) -> the stem's input (`_stem_input`),
+        the ``select`` and ``word_maps`` outputs, and what the heads' summary adds (how much
+        each pointer picked "none"; with the glance, how strongly the picks and each term show)."""
+        maps = x[:, 3:]
+        glance = strength = None
+        if self.glance is not None:
+            glance, strength = self.glance(x[:, :3], maps)
+        assert self.select is not None
+        logits = self.select(tok_feats, inside, cond, glance)
+        probs = point_probs = torch.softmax(logits, -1)
+        if self.cfg.shown_only and strength is not None:
+            # Where to point is among the words on the screen: the heatmap's pick and
+            # its loss leave out words that do not show. Unmasked, the workflow's
+            # option step learnt to like its group's label by name (the label was the
+            # pick at every combo box, the value not yet shown, so the loss pushed the
+            # value down there), and on held-out values clicked beside visible radio
+            # buttons. The heads' summary keeps the unmasked pick: scroll_find's heads
+            # read "the full name is picked and does not show" as scroll.
+            hidden = torch.cat(
+                [strength < SHOWN_MIN, torch.zeros_like(strength[:, :1], dtype=torch.bool)], 1
+            )
+            logits = logits.masked_fill(hidden[:, None, :], torch.finfo(logits.dtype).min)
+            point_probs = torch.softmax(logits, -1)
+        x = self._stem_input(x[:, :3], maps, point_probs)
+        summary = [probs[..., -1]]
+        if strength is not None:
+            # The words of a pair only count together: "Abbott" shown at "Kai Abbott"
+            # says nothing of "Nadia Abbott", yet in 20 demonstrations the one showed
+            # whenever the other did, and the net learnt to click on it.
+            alone = strength.masked_fill(part_of_longer(words), 0.0)
+            summary += [torch.einsum("bkw,bw->bk", probs[..., :-1], strength), alone]
+        return x, {"select": logits, "word_maps": maps}, summary
+
+    def _stem_input(
+        self, rgb: torch.Tensor, maps: torch.Tensor, point_probs: torch.Tensor
+    ) -> torch.Tensor:
+        """RGB, all words' map, and the point's and the end's picked words (plain, smeared
+        along the line, and with ``row_band`` carried to their right): ``cfg.stem_channels``."""
+        chosen = torch.einsum("bkw,bwhx->bkhx", point_probs[..., :-1], maps)
+        # Smeared along the line, the words of a multi-word target ("Order Member")
+        # add up where they stand together and outshine entries sharing one word.
+        smear = F.avg_pool2d(chosen, (1, PHRASE_SMEAR), stride=1, padding=(0, PHRASE_SMEAR // 2))
+        parts = [rgb, maps.amax(1, keepdim=True), chosen, 2.0 * smear]
+        if self.cfg.row_band:
+            parts.append(row_band(chosen))
+        return torch.cat(parts, 1)
+
+    def _encode(self, x: torch.Tensor, cond: torch.Tensor) -> list[torch.Tensor]:
+        """The encoder's feature maps at strides 4, 8, 16, 32."""
+        feats = []
+        for stage in self.stages:
+            x = stage(x, cond)
+            feats.append(x)
+        return feats
+
+    def _decode(self, feats: list[torch.Tensor], cond: torch.Tensor) -> torch.Tensor:
+        """Top-down from stride 32 to the stride-4 point map: 2 heat + 4 offset channels."""
+        d = feats[3]
+        for i in (2, 1, 0):
+            d = self.decoder[i](d, feats[i], cond)
+        return self.point_head(d)
+
+    def _span_logits(
+        self,
+        g: torch.Tensor,
+        tok_feats: torch.Tensor,
+        tok_mask: torch.Tensor,
+        inside: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The copy pointer's start and end logits over the instruction's characters (B, L),
+        -inf (the dtype's min) on padding."""
+        q_start, q_end = self.span_query(g).chunk(2, dim=1)
+        keys = self.span_keys(tok_feats)
+        if self.span_word is not None and inside is not None:
+            # Each token's word number; MAX_WORDS for a stop-word or space.
+            with_none = torch.cat([inside, torch.ones_like(inside[:, :1])], 1)
+            keys = keys + self.span_word(with_none.to(torch.uint8).argmax(1))
+        k_start, k_end = keys.chunk(2, dim=2)
+        scale = self.cfg.text_dim**-0.5
+        neg = torch.finfo(tok_feats.dtype).min
+        span_start = (torch.einsum("bld,bd->bl", k_start, q_start) * scale).masked_fill(
+            ~tok_mask, neg
+        )
+        span_end = (torch.einsum("bld,bd->bl", k_end, q_end) * scale).masked_fill(~tok_mask, neg)
+        return span_start, span_end

@@ -6,7 +6,7 @@ Template matching the whole frame again costs ~2 ms per instruction word (a 9-st
 workflow instruction has 13), so `WordMatchStream` keeps each word's NCC map and redoes
 only the positions whose window overlaps a changed pixel, and re-finishes (blob, resize)
 only the words whose score there was or becomes high enough to show. The result equals
-`text_match.word_maps` of the frame (up to float rounding; tests/models/test_match_stream.py).
+`match_maps.word_maps` of the frame (up to float rounding; tests/models/test_match_stream.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from deskmimic.models.perception import match_maps as mm
 from deskmimic.models.perception import text_match as tm
+from deskmimic.models.perception.templates import _templates
+from deskmimic.models.perception.terms import MAX_WORDS, pair_parts, term_texts
 
 # Above this share of changed pixels (a new window, a scrolled page) recompute everything.
 MAX_CHANGED = 0.35
@@ -25,7 +28,7 @@ MERGE_PX = 15
 
 
 class WordMatchStream:
-    """`text_match.word_maps` of successive frames of one instruction.
+    """`match_maps.word_maps` of successive frames of one instruction.
 
     Args:
         instruction: the task's instruction (a new one needs a new stream).
@@ -33,12 +36,12 @@ class WordMatchStream:
 
     def __init__(self, instruction: str) -> None:
         self.instruction = instruction
-        self.terms = tm.term_texts(instruction)
+        self.terms = term_texts(instruction)
         # A repeated word is matched once and written to each of its channels.
         self._unique = tuple(dict.fromkeys(self.terms))
         self._slots = [[i for i, t in enumerate(self.terms) if t == u] for u in self._unique]
-        # A pair's map also depends on its words' (`text_match.pair_map`).
-        self._pairs = tm.pair_parts(self._unique)
+        # A pair's map also depends on its words' (`match_maps.pair_map`).
+        self._pairs = pair_parts(self._unique)
         self._small: list[np.ndarray] = [np.zeros((0, 0), np.uint8)] * len(self._unique)
         self._gray: np.ndarray | None = None
         self._raws: list[list[np.ndarray | None]] = []
@@ -47,11 +50,11 @@ class WordMatchStream:
         self.full_updates = 0  # how often the whole frame was matched (tests, benchmarks)
 
     def word_maps(self, rgb: np.ndarray, height: int, width: int) -> np.ndarray:
-        """(height, width, MAX_WORDS) uint8, as `text_match.word_maps` (a fresh array)."""
+        """(height, width, MAX_WORDS) uint8, as `match_maps.word_maps` (a fresh array)."""
         h, w = rgb.shape[:2]
         if max(h, w) > tm.MAX_FULL_RES:  # the coarse search keeps no full maps to update
             self.full_updates += 1
-            return tm.word_maps(rgb, self.instruction, height, width)
+            return mm.word_maps(rgb, self.instruction, height, width)
         gray = tm._gray(rgb)
         previous, self._gray = self._gray, gray
         dirty = None
@@ -68,10 +71,10 @@ class WordMatchStream:
         self.full_updates += 1
         h, w = gray.shape
         self._raws = tm._full_res_raws(gray, gray * gray, self._unique, tm.WORD_SIZES)
-        self._out = np.zeros((height, width, tm.MAX_WORDS), np.uint8)
+        self._out = np.zeros((height, width, MAX_WORDS), np.uint8)
         self._out_size = (height, width)
         for u, (raws, sized) in enumerate(
-            zip(self._raws, tm._templates(self._unique, tm.WORD_SIZES), strict=True)
+            zip(self._raws, _templates(self._unique, tm.WORD_SIZES), strict=True)
         ):
             self._refinish(u, raws, sized, h, w)
 
@@ -99,7 +102,7 @@ class WordMatchStream:
         strokes = tm.Strokes(gray)
         dirty = set()
         for u, (raws, sized) in enumerate(
-            zip(self._raws, tm._templates(self._unique, tm.WORD_SIZES), strict=True)
+            zip(self._raws, _templates(self._unique, tm.WORD_SIZES), strict=True)
         ):
             shows = False
             for raw, tpl in zip(raws, sized, strict=True):
@@ -128,11 +131,11 @@ class WordMatchStream:
         # Distinct term u's NCC maps -> its blob map, resized to the network input.
         assert self._out_size is not None
         finished = tm._finish(raws, sized, h, w, tm.term_low(self._unique[u]))
-        self._small[u] = tm._to_input(finished, *self._out_size)
+        self._small[u] = mm._to_input(finished, *self._out_size)
 
     def _write(self, dirty: set[int]) -> None:
         """Resize the re-finished terms' maps into their channels; a pair is redone when it
-        or one of its words was (`text_match.pair_map`)."""
+        or one of its words was (`match_maps.pair_map`)."""
         assert self._out is not None
         dirty = dirty | {p for p, parts in self._pairs.items() if dirty.intersection(parts)}
         assert self._gray is not None
@@ -141,6 +144,6 @@ class WordMatchStream:
             small = self._small[u]
             if u in self._pairs:
                 a, b = self._pairs[u]
-                small = tm.pair_map(self._unique[u], small, self._small[a], self._small[b], scale)
+                small = mm.pair_map(self._unique[u], small, self._small[a], self._small[b], scale)
             for i in self._slots[u]:
                 self._out[:, :, i] = small

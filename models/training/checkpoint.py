@@ -1,6 +1,7 @@
 """Checkpoints: safetensors weights + a JSON config, never pickle (loading runs no code).
 
-Layout (file names are the constants below)::
+Layout (the file names live in `deskmimic.models.runs`, torch-free, and are re-exported
+here)::
 
     runs/<name>/checkpoints/<step>/model.safetensors      weights (+ the spec hash in its metadata)
     runs/<name>/checkpoints/<step>/config.json            everything inference needs (`PolicySpec`)
@@ -8,7 +9,8 @@ Layout (file names are the constants below)::
     runs/<name>/checkpoints/last -> <step>                relative symlinks
     runs/<name>/checkpoints/best -> <step>                (best validation score)
 
-A checkpoint directory is written under a temporary name and renamed into place, so
+config.json carries ``format_version`` (`deskmimic.core.formats.CHECKPOINT`). A
+checkpoint directory is written under a temporary name and renamed into place, so
 a crash never leaves a half-written ``<step>``.
 """
 
@@ -30,25 +32,29 @@ from safetensors.torch import load_file, save_file
 
 from deskmimic import __version__
 from deskmimic.core.errors import CheckpointError
+from deskmimic.core.formats import CHECKPOINT, check_version
 from deskmimic.models.data.preprocess import RESIZE_METHOD
 from deskmimic.models.net.action_space import ActionSpace
 from deskmimic.models.net.policy_net import NetConfig, PolicyNet
 from deskmimic.models.net.text import CharTokenizer
-from deskmimic.models.perception.text_match import VERSION as TEXT_MATCH_VERSION
-from deskmimic.models.perception.text_match import word_maps_signature
+from deskmimic.models.perception.match_maps import VERSION as TEXT_MATCH_VERSION
+from deskmimic.models.perception.match_maps import word_maps_signature
+from deskmimic.models.runs import (  # noqa: F401 (re-exported: the trainer and tests import them here)
+    BEST,
+    CHECKPOINTS_DIR,
+    CONFIG_FILE,
+    LAST,
+    MODEL_FILE,
+    OPTIMIZER_FILE,
+    STATE_FILE,
+    TRAINING_STATE_DIR,
+    step_dir_name,
+)
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = CHECKPOINT.current  # what save_checkpoint writes
 POLICY_TYPE = "bc_cnn"
-CHECKPOINTS_DIR = "checkpoints"
-MODEL_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
-TRAINING_STATE_DIR = "training_state"
-OPTIMIZER_FILE = "optimizer.safetensors"
-STATE_FILE = "state.json"
-LAST = "last"
-BEST = "best"
 SPEC_HASH_KEY = "deskmimic_spec_sha256"
 
 
@@ -103,16 +109,8 @@ class PolicySpec:
 
     @classmethod
     def from_json(cls, data: dict, source: Path | str = "config.json") -> PolicySpec:
-        version = data.get("format_version")
-        if not isinstance(version, int):
-            raise CheckpointError(
-                f"{source}: no integer format_version: not a deskmimic checkpoint"
-            )
-        if version > FORMAT_VERSION:
-            raise CheckpointError(
-                f"{source}: checkpoint format {version} is newer than this deskmimic understands "
-                f"({FORMAT_VERSION}): upgrade deskmimic"
-            )
+        # Versions older than current get a v -> v + 1 step here when one is first bumped.
+        check_version(CHECKPOINT, data, source)
         if data.get("policy_type") != POLICY_TYPE:
             raise CheckpointError(
                 f"{source}: policy_type {data.get('policy_type')!r}, expected {POLICY_TYPE!r}"
@@ -130,9 +128,15 @@ class PolicySpec:
             raise CheckpointError(
                 f"{source}: invalid checkpoint config ({exc!r}): re-train or restore it"
             ) from exc
+        # Every checkpoint has carried "preprocess" (it is part of the identity hash).
         saved = data.get("preprocess")
+        if not isinstance(saved, dict):
+            raise CheckpointError(
+                f"{source}: invalid checkpoint config (no 'preprocess' settings): "
+                "re-train or restore it"
+            )
         now = json.loads(json.dumps(spec._preprocess()))
-        if saved is not None and saved != now:
+        if saved != now:
             changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
             raise CheckpointError(
                 f"{source}: trained on inputs this deskmimic computes differently "
@@ -195,10 +199,6 @@ def _link(checkpoints: Path, name: str, target: str) -> None:
         tmp.unlink()
     os.symlink(target, tmp)  # relative: the run folder can be moved or copied
     os.replace(tmp, checkpoints / name)
-
-
-def step_dir_name(step: int) -> str:
-    return f"{step:06d}"
 
 
 def prune_checkpoints(run_dir: Path, keep: int) -> list[Path]:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from deskmimic.core.errors import ConfigError
+from deskmimic.core.formats import FIELD, RUN, check_version
 from deskmimic.core.paths import default_runs_dir
 
 # Settings the weights depend on: a resumed run must keep them.
@@ -49,7 +50,7 @@ class TrainConfig:
         text_match: give the network the instruction match channel (where the instruction's
             words are written on screen, `deskmimic.models.perception.text_match`).
         word_select: with ``text_match``, one match map per instruction word, and the
-            network learns which word each step points at (`policy_net.WordSelect`);
+            network learns which word each step points at (`models/net/word_select.py: WordSelect`);
             ignored without ``text_match``.
         augment, translate, brightness, contrast, gain, pair_words: augmentation (see
             `AugmentConfig`).
@@ -171,7 +172,7 @@ class TrainConfig:
         return self.cache_dir or (self.runs_dir or default_runs_dir()) / ".cache"
 
     def to_json(self) -> dict:
-        d = asdict(self)
+        d = {FIELD: RUN.current, **asdict(self)}
         d["episodes"] = [str(p) for p in self.episodes]
         for k in ("runs_dir", "cache_dir"):
             d[k] = str(d[k]) if d[k] is not None else None
@@ -181,6 +182,8 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> TrainConfig:
+        """Settings from `to_json` output; the format version is checked by `load`."""
+        data = {k: v for k, v in data.items() if k != FIELD}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -191,12 +194,14 @@ class TrainConfig:
     def load(cls, path: Path) -> TrainConfig:
         try:
             data = json.loads(Path(path).read_text())
-            if isinstance(data, dict):
-                # Runs saved before the setting existed were trained without the channel.
-                data.setdefault("text_match", False)
-                data.setdefault("word_select", False)
-            return cls.from_json(data)
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
         except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(f"{path}: not a readable training config ({exc})") from exc
+        check_version(RUN, data, path)
+        try:
+            return cls.from_json(data)
+        except (ValueError, TypeError) as exc:
             raise ConfigError(f"{path}: not a readable training config ({exc})") from exc
 
     def arch_differences(self, other: TrainConfig) -> list[str]:

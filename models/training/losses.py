@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from deskmimic.models.actions import ACTION_KINDS
 from deskmimic.models.net.action_space import IGNORE
-from deskmimic.models.net.policy_net import term_parts
+from deskmimic.models.net.word_select import term_parts
 
 HEAT_SIGMA = 1.0  # heatmap target spread, in cells: tolerant of one-cell label noise
 # How far left of a point on no word `select_loss` looks for the field's label (share of width).
@@ -142,7 +142,7 @@ def select_loss(
         maps: (B, W, H, Wd) the per-word match maps the net saw (0..255, augmented).
         point, end: (B, 2) normalized targets; rows with u < 0 are ignored.
         done: (B,) bool, the steps whose action is ``done``.
-        spans: (B, W, 2) the terms' character spans (`text_match.word_span_array`).
+        spans: (B, W, 2) the terms' character spans (`perception.terms.word_span_array`).
         unlabelled: (B,) bool, steps whose pointers get no label.
     """
     nw = maps.shape[1]

@@ -14,15 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deskmimic.agent.evaluate import (
-    RANDOM_HOTKEYS,
-    EvalConfig,
-    PolicyAgent,
-    RandomPolicy,
-    summarize,
-    wilson_interval,
-)
+from deskmimic.agent.eval_report import summarize, wilson_interval
+from deskmimic.agent.evaluate import EvalConfig, PolicyAgent
 from deskmimic.agent.policy_protocol import AgentAction, ScriptedPolicy
+from deskmimic.agent.random_policy import RANDOM_HOTKEYS, RandomPolicy
 from deskmimic.core.errors import ConfigError
 from deskmimic.recorder.episode import Episode
 from tests.conftest import run_cli
@@ -76,7 +71,7 @@ def test_random_policy_stays_in_the_image_is_reproducible_and_types_its_words():
 
 
 def test_summary_numbers_and_wilson_interval():
-    from deskmimic.agent.evaluate import EpisodeOutcome
+    from deskmimic.agent.eval_report import EpisodeOutcome
 
     outs = [EpisodeOutcome(s, s % 2 == 0, f"clicked B{s} instead of Oak", s, float(s), "done",
                            decide_ms=[1.0, 3.0]) for s in range(4)]

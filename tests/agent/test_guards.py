@@ -12,15 +12,12 @@ import time
 
 import pytest
 
+from deskmimic.agent.abort import parse_abort_hotkey
 from deskmimic.agent.actuate import MotionConfig
-from deskmimic.agent.guards import (
-    GuardConfig,
-    check_confidence,
-    check_confinement,
-    parse_abort_hotkey,
-)
+from deskmimic.agent.guards import GuardConfig
 from deskmimic.agent.input_state import query_held
 from deskmimic.agent.policy_protocol import AgentAction, ScriptedPolicy, load_action_script
+from deskmimic.agent.refusals import check_confidence, check_confinement
 from deskmimic.agent.runner import ReplayResult, ReplayRunner
 from deskmimic.core.errors import ConfigError
 from deskmimic.core.geometry import Rect
@@ -60,12 +57,17 @@ def _join(th: threading.Thread, box: list, timeout: float = 20) -> ReplayResult:
     return box[0]
 
 
-def _wait_until_moving(runner: ReplayRunner, start: tuple[int, int], timeout: float = 10) -> None:
-    """Until the runner is carrying out its first action and the pointer has left ``start``."""
+def _moved_by(start: tuple[int, int]) -> int:
+    """How far (px, the larger axis) the pointer is from ``start`` now."""
+    return max(abs(a - b) for a, b in zip(pointer(), start, strict=True))
+
+
+def _wait_moved_by(start: tuple[int, int], pixels: int, timeout: float = 10) -> None:
+    """Until the pointer is ``pixels`` away from ``start``: the agent is well into its move."""
     deadline = time.monotonic() + timeout
-    while not getattr(runner, "actions", None) or pointer() == start:
-        assert time.monotonic() < deadline, "the agent never started moving"
-        time.sleep(0.005)
+    while _moved_by(start) < pixels:
+        assert time.monotonic() < deadline, f"the pointer never got {pixels} px from {start}"
+        time.sleep(0.005)  # polling interval of this deadline loop
 
 
 def _last_motion(duration: float) -> tuple[float, tuple[int, int]]:
@@ -76,7 +78,7 @@ def _last_motion(duration: float) -> tuple[float, tuple[int, int]]:
         p = pointer()
         if p != last:
             last, t_last = p, time.monotonic()
-        time.sleep(0.005)
+        time.sleep(0.005)  # the sampling period: this loop watches for ``duration`` s
     return t_last, last
 
 
@@ -87,8 +89,7 @@ def test_abort_hotkey_stops_the_agent_within_100_ms_mid_move() -> None:
     runner = ReplayRunner(ScriptedPolicy([AgentAction("click", 950, 550)]), cfg)
     th, box = _start(runner)
     try:
-        _wait_until_moving(runner, NEUTRAL)
-        time.sleep(0.3)
+        _wait_moved_by(NEUTRAL, 20)
         xdotool("keydown", "ctrl+alt+shift+q")
         t_pressed = time.monotonic()  # the chord is complete once xdotool returns
         t_last, last = _last_motion(0.5)
@@ -107,8 +108,7 @@ def test_failsafe_corner_aborts_mid_move() -> None:
     cfg = fast(region=WIDE, motion=MotionConfig(move_duration_s=3.0))
     runner = ReplayRunner(ScriptedPolicy([AgentAction("click", 950, 550)]), cfg)
     th, box = _start(runner)
-    _wait_until_moving(runner, NEUTRAL)
-    time.sleep(0.2)
+    _wait_moved_by(NEUTRAL, 20)
     xdotool("mousemove", "0", "0")
     t_moved = time.monotonic()
     result = _join(th, box)
@@ -134,12 +134,12 @@ def test_moving_the_mouse_pauses_and_idle_resumes(qtbot) -> None:
     events: list[dict] = []
     runner = ReplayRunner(policy, cfg, on_event=events.append)
     job = Background(runner.run)
-    qtbot.waitUntil(lambda: bool(getattr(runner, "actions", None)) and pointer() != NEUTRAL,
+    # Until the agent is well into its first move.
+    qtbot.waitUntil(lambda: bool(getattr(runner, "actions", None)) and _moved_by(NEUTRAL) >= 20,
                     timeout=10_000)
-    qtbot.wait(300)
     xdotool("mousemove", "900", "700")  # the person grabs the mouse
     qtbot.waitUntil(lambda: runner.guards.paused, timeout=3000)  # no latency bound for pausing; a busy CI box is slow
-    qtbot.wait(300)
+    qtbot.wait(300)  # a duration, shorter than resume_idle_s: the agent must not move meanwhile
     assert pointer() == (900, 700)  # paused: the agent keeps its hands off
     result = job.wait(qtbot)
     assert result.stop_reason == "done", result.message
@@ -159,9 +159,9 @@ def test_typing_pauses_until_resume_is_called(qtbot) -> None:
                motion=MotionConfig(move_duration_s=1.5))
     runner = ReplayRunner(policy, cfg)
     job = Background(runner.run)
-    qtbot.waitUntil(lambda: bool(getattr(runner, "actions", None)) and pointer() != NEUTRAL,
+    # Until the agent is well into its first move.
+    qtbot.waitUntil(lambda: bool(getattr(runner, "actions", None)) and _moved_by(NEUTRAL) >= 20,
                     timeout=10_000)
-    qtbot.wait(200)
     xdotool("key", "z")  # the person types
     qtbot.waitUntil(lambda: runner.guards.paused, timeout=3000)
     stopped_at = pointer()

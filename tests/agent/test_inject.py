@@ -17,11 +17,19 @@ from collections.abc import Callable
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from deskmimic.agent.inject import Injector, open_injector
 from deskmimic.agent.input_state import query_held, release_stuck_input
 from deskmimic.core.errors import DisplayError
+from tests.fixtures.screen import wait_on_screen
 
 SHIFT_L = 0xFFE1
 
@@ -177,7 +185,8 @@ def test_double_and_right_click(qtbot, inj: Injector) -> None:
     assert pad.kinds("press")[0] == ("press", Qt.MouseButton.LeftButton, (local.x(), local.y()))
 
     pad.events.clear()
-    qtbot.wait(600)  # past the double-click time: the right click must be a fresh click
+    # A duration, past the double-click time: the right click must be a fresh click.
+    qtbot.wait(QApplication.doubleClickInterval() + 200)
     run_injection(qtbot, lambda: inj.click(x + 30, y - 20, button="right"))
     qtbot.waitUntil(lambda: len(pad.kinds("release")) == 1, timeout=5000)
     assert pad.kinds("press", "release") == [
@@ -242,9 +251,10 @@ def test_click_and_type_under_a_window_manager(qtbot, inj: Injector, window_mana
     layout.addWidget(line)
     layout.addWidget(button)
     show(qtbot, window, x=300, y=200, w=320, h=120)
-    # openbox reparents and places the window; wait until Qt knows where it ended up
+    # openbox reparents and places the window; wait until Qt knows where it ended up:
+    # the screen shows the window where Qt believes it is.
     qtbot.waitUntil(lambda: window.isActiveWindow() or window.windowHandle().isExposed())
-    qtbot.wait(200)
+    wait_on_screen(qtbot, window)
     clicks: list[int] = []
     button.clicked.connect(lambda: clicks.append(1))
     run_injection(qtbot, lambda: (inj.click(*center(line), duration=0.1),
@@ -283,11 +293,11 @@ inj.key_down("shift")
 inj.button_down("left")
 child = os.fork() if mode == "fork" else 0
 if mode == "fork" and child == 0:
-    time.sleep(60)
+    time.sleep(60)  # not a sync: keeps the X connection alive until the test kills it
     os._exit(0)
 print("holding", child, flush=True)
 try:
-    time.sleep(60)
+    time.sleep(60)  # not a sync: holds the input until the test's signal ends it
 except KeyboardInterrupt:
     print("held", json.dumps(query_held()), flush=True)
     raise
@@ -350,6 +360,8 @@ def test_release_stuck_input_after_sigkill(qtbot, inj: Injector) -> None:
     try:
         proc.kill()
         proc.wait(10)
+        # A duration: a release that should not happen has no event to wait for; give the
+        # X server time to drop the parent's input, were it going to.
         qtbot.wait(300)
         # The X server keeps XTEST input down while the connection lives on in the child.
         assert query_held() == (["left"], [_shift_keycode()])

@@ -138,7 +138,10 @@ def test_close_from_another_thread_stops_typing(fake: Injector) -> None:
 
     worker = threading.Thread(target=typing)
     worker.start()
-    time.sleep(0.05)
+    deadline = time.monotonic() + 5
+    while not any(down for _, down in fake.backend.key_events()):  # typing has begun
+        assert time.monotonic() < deadline, "typing never started"
+        time.sleep(0.001)
     fake.close()  # what an abort hotkey does
     worker.join(5)
     assert not worker.is_alive() and len(errors) == 1 and "closed" in str(errors[0])

@@ -13,6 +13,7 @@ from deskmimic.agent.guards import GuardConfig
 from deskmimic.agent.macro import MacroConfig, MacroPlayer, MacroResult
 from deskmimic.core.config import RecordConfig
 from deskmimic.recorder.record import Recorder
+from deskmimic.recorder.windows_x11 import list_windows
 from tests.agent.test_runner import (  # noqa: F401 - clean_input is a fixture
     Background,
     Panel,
@@ -21,6 +22,8 @@ from tests.agent.test_runner import (  # noqa: F401 - clean_input is a fixture
     xdotool,
 )
 from tests.conftest import run_cli
+from tests.fixtures.recording import wait_listening, wait_recorded
+from tests.fixtures.screen import wait_on_screen
 
 pytestmark = pytest.mark.usefixtures("clean_input")
 TEXT = "Hi, Ana!"
@@ -34,7 +37,9 @@ def record_click_and_type(qtbot, out: Path) -> Panel:
     fx, fy = w.local(w.field)
     rec = Recorder(RecordConfig(out=out, region=r, fps=15, instruction="Press Button 0, type")).start()
     try:
-        qtbot.wait(300)
+        wait_listening(qtbot, rec, r.left + 20, r.top + 20)
+        # The pauses below are the demonstration's pacing, durations and not syncs: a person
+        # rests before each click, so the frames the replay compares with show a still screen.
         for x, y in ((r.left + 20, r.top + 20), (r.left + bx, r.top + by)):
             xdotool("mousemove", str(x), str(y))
             qtbot.wait(150)
@@ -48,13 +53,21 @@ def record_click_and_type(qtbot, out: Path) -> Panel:
         xdotool("mouseup", "1")
         xdotool("type", "--delay", "40", TEXT)
         qtbot.waitUntil(lambda: w.field.text() == TEXT, timeout=5000)
-        qtbot.wait(300)
+        # Stop only once the recording holds every key typed, and every key's release.
+        wait_recorded(qtbot, rec, lambda evs: _keys_done(evs, TEXT), f"{TEXT!r} typed and released")
     finally:
         rec.stop()
     assert w.clicks == [0]
     w.close()
-    qtbot.wait(100)
+    # Until the window is off the screen: the next one shown must not be confused with it.
+    qtbot.waitUntil(lambda: all(x.title != w.windowTitle() for x in list_windows()), timeout=5000)
     return w
+
+
+def _keys_done(events: list[dict], text: str) -> bool:
+    downs = [e for e in events if e["type"] == "key_down"]
+    typed = "".join(e["char"] for e in downs if e.get("char"))
+    return typed == text and len(downs) == sum(e["type"] == "key_up" for e in events)
 
 
 def play(qtbot, episode: Path, cfg: MacroConfig) -> MacroResult:
@@ -85,7 +98,7 @@ def test_wait_match_reports_where_a_different_screen_diverged(qtbot, tmp_path: P
     record_click_and_type(qtbot, ep)
     other = show_panel(qtbot, x=200, y=150, color="#1565c0", buttons=1)  # looks different
     other.buttons[0].move(200, 150)  # and the button is elsewhere
-    qtbot.wait(200)
+    wait_on_screen(qtbot, other)  # the replay compares the screen: the move must show on it
     cfg = MacroConfig(wait_match=True, match_timeout_s=0.5, stop_on_diverge=True,
                       guards=GuardConfig(resume_idle_s=None))
     t0 = time.monotonic()
@@ -96,7 +109,7 @@ def test_wait_match_reports_where_a_different_screen_diverged(qtbot, tmp_path: P
     assert first.matched is False and first.diff > cfg.match_threshold
     assert first.waited_s >= 0.5  # it waited for the screen to match before giving up
     assert time.monotonic() - t0 < 10
-    qtbot.wait(200)
+    qtbot.wait(200)  # a duration: time for a stray click or key to arrive, were there one
     assert other.clicks == [] and other.field.text() == ""  # nothing pressed after diverging
 
     # the CLI: a dry run lists the same steps and injects nothing; bad input is one clear line

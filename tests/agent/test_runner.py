@@ -26,6 +26,7 @@ from deskmimic.agent.policy_protocol import AgentAction, ScriptedPolicy
 from deskmimic.agent.runner import REPLAY_LOG, ReplayConfig, ReplayResult, ReplayRunner
 from deskmimic.core.geometry import Rect
 from deskmimic.recorder.episode import Episode
+from tests.fixtures.screen import wait_on_screen
 
 NEUTRAL = (640, 760)  # pointer rest position, outside every test window
 
@@ -67,7 +68,7 @@ def show_panel(qtbot, x: int = 200, y: int = 150, **kw) -> Panel:
     with qtbot.waitExposed(w):
         w.show()
     qtbot.waitUntil(lambda: w.region().left == x and w.region().top == y, timeout=3000)
-    qtbot.wait(150)
+    wait_on_screen(qtbot, w)  # the agent sees the screen, not the widget: it must be drawn
     return w
 
 
@@ -111,7 +112,7 @@ def clean_input(qapp) -> Iterator[None]:
     deadline = time.monotonic() + 3
     while pointer() != NEUTRAL:
         assert time.monotonic() < deadline, "could not put the pointer at rest"
-        time.sleep(0.01)
+        time.sleep(0.01)  # polling interval of this deadline loop
     try:
         yield
     finally:
@@ -200,7 +201,7 @@ def test_low_confidence_stops_with_a_reason(qtbot, clean_input) -> None:
     assert result.stop_reason == "low_confidence"
     assert "0.12 < --min-confidence 0.30" in result.message
     assert result.actions[0]["status"] == "low_confidence"
-    qtbot.wait(200)
+    qtbot.wait(200)  # a duration, not a sync: a click that never came cannot be waited for
     assert w.clicks == []
     assert pointer() == NEUTRAL  # it never even moved toward the button
 
@@ -236,7 +237,7 @@ def test_dry_run_injects_nothing_and_draws_the_action(qtbot, clean_input, tmp_pa
     result = run_in_background(qtbot, ReplayRunner(policy, cfg))
     assert result.stop_reason == "done"
     assert [a["status"] for a in result.actions] == ["dry_run", "dry_run", "done"]
-    qtbot.wait(300)
+    qtbot.wait(300)  # a duration: time for a stray click or key to arrive, were there one
     assert w.clicks == [] and w.field.text() == ""
     assert pointer() == NEUTRAL
     assert [p.name for p in result.annotated] == ["step_000.png", "step_001.png"]
@@ -265,7 +266,7 @@ def test_step_mode_asks_before_each_action(qtbot, clean_input) -> None:
     assert asked == [(0, "click"), (1, "click")]
     assert result.stop_reason == "declined"
     qtbot.waitUntil(lambda: w.clicks == [0], timeout=3000)
-    qtbot.wait(200)
+    qtbot.wait(200)  # a duration: time for a declined second click to arrive, were there one
     assert w.clicks == [0]
 
 
@@ -315,7 +316,7 @@ def test_signal_to_a_running_agent_releases_held_input(clean_input, tmp_path: Pa
         while query_held()[0] != ["left"]:
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the agent never started its drag"
-            time.sleep(0.02)
+            time.sleep(0.02)  # polling interval of this deadline loop
         proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=20)
     finally:

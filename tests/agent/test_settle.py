@@ -11,6 +11,7 @@ from deskmimic.agent.settle import SettleConfig, wait_until_settled
 from deskmimic.core.geometry import Rect
 from deskmimic.recorder.capture import open_capture
 from tests.agent.test_runner import Background
+from tests.fixtures.screen import wait_on_screen, widget_rect
 
 TEXT = "cookie cabin"
 
@@ -22,9 +23,8 @@ def _field(qtbot) -> tuple[QLineEdit, Rect]:
     w.move(200, 150)
     with qtbot.waitExposed(w):
         w.show()
-    qtbot.wait(150)
-    p = w.mapToGlobal(w.rect().topLeft())
-    return w, Rect(p.x(), p.y(), w.width(), w.height())
+    wait_on_screen(qtbot, w)  # settling watches the screen: the field must be drawn first
+    return w, widget_rect(w)
 
 
 def _type_slowly(w: QLineEdit, interval_ms: int) -> QTimer:

@@ -148,7 +148,7 @@ class Watchdog:
 
 @pytest.fixture
 def watchdog():
-    # As `gui_main.main` does once the window is up, keep what is alive out of the
+    # As `app/gui/main.py: main` does once the window is up, keep what is alive out of the
     # collector's full passes; in the test process that is every earlier test's leftovers.
     gc.collect()
     gc.freeze()

@@ -129,6 +129,27 @@ def test_label_and_outcome_edits_are_saved(qtbot, panel):
     assert panel.viewer.data is not None, "the open episode stays open after an edit"
 
 
+def test_instruction_edit_is_saved_to_meta(qtbot, panel):
+    _open(qtbot, panel)
+    path = panel.episodes_dir / SAMPLE_ID
+    assert panel.instruction_edit.text() == "Press Go", "the recorded instruction is shown"
+    panel.instruction_edit.clear()
+    qtbot.keyClicks(panel.instruction_edit, "  Press the Go button ")
+    qtbot.keyClick(panel.instruction_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: read_meta(path)["instruction"] == "Press the Go button", timeout=5000)
+    qtbot.waitUntil(lambda: "“Press the Go button”" in panel.subtitle.text(), timeout=5000)
+    assert read_meta(path)["task"] == "press_go", "the label is left alone"
+    panel.instruction_edit.setText("Click Go")
+    qtbot.mouseClick(panel.instruction_save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: read_meta(path)["instruction"] == "Click Go", timeout=5000)
+    qtbot.waitUntil(lambda: panel.instruction_edit.text() == "Click Go"
+                    and "Click Go" in panel.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole),
+                    timeout=5000)
+    panel.search.setText("click go")  # the search sees the new instruction
+    assert panel.proxy.rowCount() == 1
+    assert panel.viewer.data is not None, "the open episode stays open after an edit"
+
+
 def test_delete_asks_first_and_removes_the_folder_only_when_confirmed(qtbot, panel):
     _open(qtbot, panel)
     path = panel.episodes_dir / SAMPLE_ID
@@ -181,7 +202,7 @@ def test_corrupt_episode_shows_a_message_and_the_app_stays_responsive(qtbot, pan
     assert panel.select_path(bad)
     qtbot.waitUntil(lambda: panel.viewer.banner.isVisible(), timeout=5000)
     assert "not valid JSON" in panel.viewer.banner.text()
-    assert not panel.label_save.isEnabled()
+    assert not panel.label_save.isEnabled() and not panel.instruction_edit.isEnabled()
     # the good episode still opens
     _open(qtbot, panel, SAMPLE_ID)
     assert not panel.viewer.banner.isVisible()

@@ -58,3 +58,11 @@ def trained_run(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     done = run_training(cfg)
     assert done["event"] == "done" and done["step"] == 2
     return cfg.run_dir
+
+
+def episode_frames(ep_dir: Path) -> tuple[list, str]:
+    """Every frame of a recorded episode (RGB arrays) and its instruction."""
+    from deskmimic.recorder.episode import Episode
+
+    with Episode.open(ep_dir) as ep:
+        return [rgb for _, _, rgb in ep.iter_frames()], ep.instruction

@@ -351,7 +351,7 @@ def test_best_checkpoint_is_the_last_without_validation(
 ):
     """Scores that fall from epoch to epoch: with validation episodes "best" stays at the
     first; without them (the scores come from training samples) it follows the last."""
-    import deskmimic.models.training.train as train_mod
+    import deskmimic.models.training.validate as train_mod  # where the epoch's evaluate is called
 
     scores = iter([0.9, 0.5, 0.3])
     real = train_mod.evaluate
@@ -391,35 +391,3 @@ def test_kind_weights_lift_rare_kinds():
     kinds = space.kinds
     assert w[kinds.index("type")] > w[kinds.index("click")] > 0
     assert w[kinds.index("drag")] == 1.0  # absent kinds are left alone
-
-
-def _read_records(path: Path) -> list[bytes]:
-    import struct
-
-    from deskmimic.models.training.tb_events import masked_crc
-
-    data, out, i = path.read_bytes(), [], 0
-    while i < len(data):
-        (n,) = struct.unpack_from("<Q", data, i)
-        assert struct.unpack_from("<I", data, i + 8)[0] == masked_crc(data[i : i + 8])
-        payload = data[i + 12 : i + 12 + n]
-        assert struct.unpack_from("<I", data, i + 12 + n)[0] == masked_crc(payload)
-        out.append(payload)
-        i += 12 + n + 4
-    return out
-
-
-def test_tensorboard_scalars_are_valid_tfrecords(tmp_path: Path):
-    import struct
-
-    from deskmimic.models.training.tb_events import ScalarWriter, crc32c
-
-    assert crc32c(b"123456789") == 0xE3069283  # the CRC-32C check value
-    w = ScalarWriter(tmp_path / "tb")
-    w.add_scalar("val/click_in_target", 0.75, 12)
-    w.close()
-    first, second = _read_records(w.path)
-    assert first[0] == 0x09 and b"brain.Event:2" in first
-    # wall_time double, then step 12 as a varint, then the summary with tag and float
-    assert second[9:11] == b"\x10\x0c" and b"val/click_in_target" in second
-    assert second.endswith(b"\x15" + struct.pack("<f", 0.75))

@@ -15,7 +15,8 @@ from deskmimic.models.data.dataset import cache_key, load_episode_samples, split
 from deskmimic.models.data.steps import steps_for_episode
 from deskmimic.models.data.synthetic import synthetic_samples
 from deskmimic.models.net.policy_net import NetConfig
-from deskmimic.models.perception.text_match import MAX_WORDS, instruction_words, match_map
+from deskmimic.models.perception.match_maps import match_map
+from deskmimic.models.perception.terms import MAX_WORDS, instruction_words
 from deskmimic.models.training.train import run_training
 from deskmimic.recorder.episode import Episode
 from tests.models.conftest import H, W, small_config

@@ -6,11 +6,13 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from safetensors.torch import load_file
 
 from deskmimic.models.training.checkpoint import CHECKPOINTS_DIR, MODEL_FILE
 from deskmimic.models.training.train import train
 from tests.models.conftest import small_config
+from tests.models.test_run_log import read_scalars
 
 
 def _events(cfg, stop_after_epoch: int | None = None) -> list[dict]:
@@ -51,7 +53,14 @@ def test_train_interrupt_resume_is_exact_and_loss_drops(demo_root: Path, tmp_pat
     assert json.loads((run / "config.json").read_text())["epochs"] == 30
     (events,) = (run / "tensorboard").iterdir()
     assert events.name.startswith("events.out.tfevents.")
-    assert events.read_bytes().count(b"val/click_in_target") == 30
+    scalars = read_scalars(events)
+    # one train/loss per epoch, at the epoch's last step, with the epoch event's loss
+    assert [(step, value) for tag, step, value in scalars if tag == "train/loss"] == [
+        (e["step"], pytest.approx(e["loss"], rel=1e-6)) for e in epochs
+    ]
+    assert [(s, v) for t, s, v in scalars if t == "val/click_in_target"] == [
+        (e["step"], pytest.approx(e["metrics"]["click_in_target"], abs=1e-6)) for e in epochs
+    ]
 
     # Interrupted after epoch 10, then resumed: continues the step count and ends with
     # exactly the weights of the uninterrupted run (same seed).

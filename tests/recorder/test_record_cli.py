@@ -24,14 +24,28 @@ def _start_record(out: Path, *extra: str) -> subprocess.Popen:
     )
 
 
-def _wait_recording(out: Path, timeout: float = 30) -> None:
+def _wait_for(done, what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        frames = out / "frames.csv"
-        if frames.exists() and frames.read_text().count("\n") > 3:
+        if done():
             return
-        time.sleep(0.1)
-    raise AssertionError(f"recording into {out} did not start")
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting until {what}")
+
+
+def _lines(path: Path) -> int:
+    return path.read_text().count("\n") if path.exists() else 0
+
+
+def _recorded_chars(out: Path) -> str:
+    path = out / "events.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    events = [json.loads(line) for line in lines if line.endswith("}")]
+    return "".join(e.get("char") or "" for e in events if e["type"] == "key_up")
+
+
+def _wait_recording(out: Path, frames: int = 3, timeout: float = 30) -> None:
+    _wait_for(lambda: _lines(out / "frames.csv") > frames, f"{out} holds {frames} frames", timeout)
 
 
 def test_stop_hotkey_ends_recording_and_is_a_marker_not_keys(tmp_path: Path):
@@ -39,7 +53,8 @@ def test_stop_hotkey_ends_recording_and_is_a_marker_not_keys(tmp_path: Path):
     proc = _start_record(out)
     _wait_recording(out)
     subprocess.run(["xdotool", "mousemove", "30", "40", "type", "ok"], check=True)
-    time.sleep(0.3)
+    # The hotkey must come after the typed keys reach the episode, not race them.
+    _wait_for(lambda: _recorded_chars(out).endswith("ok"), "'o', 'k' are recorded")
     subprocess.run(["xdotool", "key", "ctrl+alt+shift+s"], check=True)
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
@@ -56,8 +71,7 @@ def test_stop_hotkey_ends_recording_and_is_a_marker_not_keys(tmp_path: Path):
 def test_sigterm_finalizes_the_episode(tmp_path: Path):
     out = tmp_path / "ep"
     proc = _start_record(out)
-    _wait_recording(out)
-    time.sleep(0.5)
+    _wait_recording(out, frames=10)
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
@@ -85,12 +99,13 @@ def test_sigkill_then_recover_keeps_all_but_the_last_two_seconds(tmp_path: Path)
             d.sync()
             injected.append((time.monotonic_ns(), x, y))
             i += 1
-            time.sleep(0.02)
+            time.sleep(0.02)  # a duration: one move every 20 ms, a steady stream of input
         d.close()
 
     th = threading.Thread(target=inject)
     th.start()
-    time.sleep(3.5)
+    # Long enough that most of the input lies well before the kill's lost tail.
+    _wait_for(lambda: len(injected) >= 150, "150 moves are injected")
     killed_at = time.monotonic_ns()
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)

@@ -14,7 +14,15 @@ from deskmimic.recorder.check import check_episode
 from deskmimic.recorder.episode import Episode
 from deskmimic.recorder.hotkey import key_token
 from deskmimic.recorder.record import Recorder
+from deskmimic.recorder.windows_x11 import list_windows
 from tests.fixtures.reaction_window import ReactionWindow
+from tests.fixtures.recording import (
+    recorded_events,
+    recorded_frame_times,
+    wait_listening,
+    wait_recorded,
+)
+from tests.fixtures.screen import wait_on_screen
 
 
 def _show(qtbot, pos=(200, 150)) -> ReactionWindow:
@@ -23,7 +31,7 @@ def _show(qtbot, pos=(200, 150)) -> ReactionWindow:
     w.move(*pos)
     w.show()
     qtbot.waitExposed(w)
-    qtbot.wait(200)
+    wait_on_screen(qtbot, w)  # the recorder records the screen: the window must be on it
     return w
 
 
@@ -39,22 +47,36 @@ def _xdotool(qtbot, *args: str) -> None:
     assert proc.returncode == 0
 
 
+def _has(events: list[dict], kind: str, x: int, y: int) -> bool:
+    return any(e["type"] == kind and (e["x"], e["y"]) == (x, y) for e in events)
+
+
+def _typed(events: list[dict]) -> str:
+    return "".join(e["char"] for e in events if e["type"] == "key_down" and e.get("char"))
+
+
+def _all_released(events: list[dict]) -> bool:
+    downs = sum(e["type"] == "key_down" for e in events)
+    return downs > 0 and downs == sum(e["type"] == "key_up" for e in events)
+
+
 def test_every_injected_event_is_recorded_in_order_with_exact_coordinates(qtbot, tmp_path: Path):
     w = _show(qtbot)
     region = _region(w)
     btn = w.button.mapToGlobal(w.button.rect().center())
     fld = w.field.mapToGlobal(w.field.rect().center())
     rec = Recorder(RecordConfig(out=tmp_path / "ep", region=region, fps=30)).start()
-    qtbot.wait(400)
     L, T = region.left, region.top
+    wait_listening(qtbot, rec, L + 5, T + 5)  # a point apart from the moves checked below
     moves = [(L + 10, T + 10), (L + 37, T + 251), (btn.x(), btn.y())]
     for x, y in moves:
         _xdotool(qtbot, "mousemove", str(x), str(y))
-        qtbot.wait(30)
-    qtbot.wait(300)
+        wait_recorded(qtbot, rec, lambda evs, x=x, y=y: _has(evs, "move", x - L, y - T),
+                      f"the move to {(x - L, y - T)}")
     _xdotool(qtbot, "mousedown", "1")
     _xdotool(qtbot, "mouseup", "1")
-    qtbot.wait(300)
+    wait_recorded(qtbot, rec, lambda evs: _has(evs, "button_up", btn.x() - L, btn.y() - T),
+                  "the click on the button")
     # a drag from one corner area to another
     _xdotool(qtbot, "mousemove", str(L + 20), str(T + 200))
     _xdotool(qtbot, "mousedown", "1")
@@ -73,7 +95,9 @@ def test_every_injected_event_is_recorded_in_order_with_exact_coordinates(qtbot,
     _xdotool(qtbot, "type", "--delay", "30", text)
     _xdotool(qtbot, "key", "ctrl+a")
     qtbot.waitUntil(lambda: w.field.text() == text, timeout=5000)
-    qtbot.wait(400)
+    # Stop only once the recording holds every key typed, and every key's release.
+    wait_recorded(qtbot, rec, lambda evs: _typed(evs) == text + "a" and _all_released(evs),
+                  f"{text!r} and ctrl+a, every key released")
     summary = rec.stop()
     assert summary.status == "complete"
     assert check_episode(summary.path) == []
@@ -131,10 +155,19 @@ def test_frames_show_the_reaction_only_after_the_click(qtbot, tmp_path: Path):
     btn = w.button.mapToGlobal(w.button.rect().center())
     rec = Recorder(RecordConfig(out=tmp_path / "ep", region=region, fps=30)).start()
     _xdotool(qtbot, "mousemove", str(btn.x()), str(btn.y()))
-    qtbot.wait(700)
+    # Until the recording holds the frames checked below: 10 before the click ...
+    qtbot.waitUntil(lambda: len(recorded_frame_times(rec)) >= 10, timeout=10_000)
     _xdotool(qtbot, "mousedown", "1")
     _xdotool(qtbot, "mouseup", "1")
-    qtbot.wait(700)
+
+    def frames_after_click() -> int:
+        clicks = [e["t"] for e in recorded_events(rec) if e["type"] == "button_down"]
+        if not clicks:
+            return 0
+        return sum(t > clicks[0] + 150_000_000 for t in recorded_frame_times(rec))
+
+    # ... and 10 more than 150 ms after it.
+    qtbot.waitUntil(lambda: frames_after_click() >= 10, timeout=10_000)
     summary = rec.stop()
     ep = Episode.open(summary.path)
     t_click = next(e["t"] for e in ep.read_events() if e["type"] == "button_down")
@@ -156,10 +189,11 @@ def test_window_picked_by_title(qtbot, tmp_path: Path, request, with_wm: bool):
         request.getfixturevalue("window_manager")
     w = _show(qtbot, pos=(300, 200))
     w.setWindowTitle("deskmimic unique title 42")
-    qtbot.wait(300)
+    # Until the new title has reached the X server, where the recorder looks for it.
+    qtbot.waitUntil(lambda: any(x.title == w.windowTitle() for x in list_windows()), timeout=5000)
     rec = Recorder(RecordConfig(out=tmp_path / "ep", window="unique title 42", fps=15,
                                 listen_input=False)).start()
-    qtbot.wait(500)
+    qtbot.wait(500)  # a duration: record half a second of the window
     summary = rec.stop()
     ep = Episode.open(summary.path)
     assert ep.region == _region(w)

@@ -1,5 +1,5 @@
 """The Episodes page: a searchable list of the episodes folder, the viewer, and edits
-(task label, outcome, delete with confirmation, trimmed copy)."""
+(task label, instruction, outcome, delete with confirmation, trimmed copy)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,15 @@ import logging
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QMessageBox,
     QProgressDialog,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -31,36 +27,19 @@ from deskmimic.app.gui.common import (
     emit,
     format_created,
     format_duration,
-    format_size,
     heading,
     muted,
     run_task,
-    short_path,
 )
 from deskmimic.app.gui.state import EpisodeRow, scan_episodes
+from deskmimic.app.gui.widgets.episodelist import EpisodeList
 from deskmimic.app.gui.widgets.viewer import EpisodeViewer
 from deskmimic.recorder import episode_edit
 
 logger = logging.getLogger(__name__)
 
-# "Result" holds the outcome of a complete episode, else its status (recording, recovered,
-# unreadable): one column instead of two leaves the viewer room at the default size.
-COLUMNS = ("Task", "Recorded", "Length", "Result", "Size")
-PATH_ROLE = Qt.ItemDataRole.UserRole + 1
-SORT_ROLE = Qt.ItemDataRole.UserRole + 2
-SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
 # The combo carries its own caption ("Outcome: …"): no separate label, more room for the viewer.
 OUTCOMES = (("Outcome: not marked", None), ("Outcome: success", True), ("Outcome: failure", False))
-
-
-def _outcome_text(success: bool | None) -> str:
-    return {True: "✔ success", False: "✘ failure", None: ""}[success]
-
-
-def _result_text(r: EpisodeRow) -> str:
-    if r.status == "complete":
-        return _outcome_text(r.success)
-    return r.status + (f", {_outcome_text(r.success)}" if r.success is not None else "")
 
 
 class EpisodesPanel(QWidget):
@@ -71,11 +50,9 @@ class EpisodesPanel(QWidget):
     def __init__(self, episodes_dir: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.episodes_dir = Path(episodes_dir)
-        self.rows: dict[str, EpisodeRow] = {}
         self.current: EpisodeRow | None = None
         self._select_after_refresh: Path | None = None
         self.confirm_box: QMessageBox | None = None
-        self._filling = False
         self._build()
 
     # ---- layout ---------------------------------------------------------------------
@@ -86,56 +63,27 @@ class EpisodesPanel(QWidget):
         self.banner = Banner()
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setChildrenCollapsible(False)
+        split.addWidget(self._build_list())
+        split.addWidget(self._build_details())
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 6)
+        split.setSizes([510, 610])
+        root.addWidget(self.banner)
+        root.addWidget(split, 1)
+        self._set_editable(False)
 
-        left = QWidget()
-        left.setMinimumWidth(400)  # narrower, the task column is elided
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 8, 0)
-        ll.setSpacing(8)
-        ll.addWidget(heading("Episodes", 18))
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search task, instruction, date, status…")
-        self.search.setClearButtonEnabled(True)
-        ll.addWidget(self.search)
-        self.model = QStandardItemModel(0, len(COLUMNS), self)
-        self.model.setHorizontalHeaderLabels(list(COLUMNS))
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterRole(SEARCH_ROLE)
-        self.proxy.setFilterKeyColumn(0)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.search.textChanged.connect(self.proxy.setFilterFixedString)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, len(COLUMNS)):
-            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.selectionModel().currentRowChanged.connect(self._on_current)
-        ll.addWidget(self.table, 1)
-        row = QHBoxLayout()
-        self.count_label = muted(wrap=False)
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh)
-        row.addWidget(self.count_label, 1)
-        row.addWidget(self.refresh_button)
-        ll.addLayout(row)
-        self.folder_label = muted()
-        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        ll.addWidget(self.folder_label)
+    def _build_list(self) -> EpisodeList:
+        lst = self.episode_list = EpisodeList()
+        lst.current_changed.connect(self._on_current)
+        lst.refresh_button.clicked.connect(self.refresh)
+        # The list's parts under the names the window, the screenshots and the tests use.
+        self.search, self.model, self.proxy, self.table = lst.search, lst.model, lst.proxy, lst.table
+        self.count_label, self.refresh_button = lst.count_label, lst.refresh_button
+        self.folder_label = lst.folder_label
+        return lst
 
+    def _build_details(self) -> QWidget:
+        """The open episode: its title, the edits, and the viewer."""
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(8, 0, 0, 0)
@@ -144,8 +92,14 @@ class EpisodesPanel(QWidget):
         self.subtitle = muted()
         rl.addWidget(self.title)
         rl.addWidget(self.subtitle)
-        edit = QHBoxLayout()
-        edit.setSpacing(8)
+        rl.addLayout(self._build_edits())
+        self.viewer = EpisodeViewer()
+        self.viewer.trim_requested.connect(self.trim)
+        rl.addWidget(self.viewer, 1)
+        return right
+
+    def _build_edits(self) -> QVBoxLayout:
+        """Label and instruction, each saved by Enter or its button; outcome; delete."""
         self.label_edit = QLineEdit()
         self.label_edit.setPlaceholderText("task label")
         self.label_edit.setToolTip("Task label (Enter or “Save label” saves it)")
@@ -153,6 +107,12 @@ class EpisodesPanel(QWidget):
         self.label_edit.returnPressed.connect(self.save_label)
         self.label_save = QPushButton("Save label")
         self.label_save.clicked.connect(self.save_label)
+        self.instruction_edit = QLineEdit()
+        self.instruction_edit.setPlaceholderText("instruction: what the person was asked to do")
+        self.instruction_edit.setToolTip("Instruction (Enter or “Save instruction” saves it)")
+        self.instruction_edit.returnPressed.connect(self.save_instruction)
+        self.instruction_save = QPushButton("Save instruction")
+        self.instruction_save.clicked.connect(self.save_instruction)
         self.outcome_combo = QComboBox()
         # Items carry no Python bools as data: PySide6 mis-counts references to
         # True/False that travel through QVariant (fatal at interpreter exit).
@@ -163,26 +123,25 @@ class EpisodesPanel(QWidget):
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setObjectName("danger")
         self.delete_button.clicked.connect(self.confirm_delete)
-        edit.addWidget(self.label_edit, 1)
-        edit.addWidget(self.label_save)
-        edit.addWidget(self.outcome_combo)
-        edit.addWidget(self.delete_button)
-        rl.addLayout(edit)
-        self.viewer = EpisodeViewer()
-        self.viewer.trim_requested.connect(self.trim)
-        rl.addWidget(self.viewer, 1)
-
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(0, 5)
-        split.setStretchFactor(1, 6)
-        split.setSizes([510, 610])
-        root.addWidget(self.banner)
-        root.addWidget(split, 1)
-        self._set_editable(False)
+        # The instruction has a row of its own: it is longer than a label.
+        edits = QVBoxLayout()
+        edits.setSpacing(6)
+        first, second = QHBoxLayout(), QHBoxLayout()
+        first.setSpacing(8)
+        second.setSpacing(8)
+        first.addWidget(self.label_edit, 1)
+        first.addWidget(self.label_save)
+        first.addWidget(self.outcome_combo)
+        first.addWidget(self.delete_button)
+        second.addWidget(self.instruction_edit, 1)
+        second.addWidget(self.instruction_save)
+        edits.addLayout(first)
+        edits.addLayout(second)
+        return edits
 
     def _set_editable(self, on: bool) -> None:
-        for w in (self.label_edit, self.label_save, self.outcome_combo):
+        for w in (self.label_edit, self.label_save, self.instruction_edit, self.instruction_save,
+                  self.outcome_combo):
             w.setEnabled(on)
         self.delete_button.setEnabled(self.current is not None)
 
@@ -193,11 +152,16 @@ class EpisodesPanel(QWidget):
         self.current = None
         self.refresh()
 
+    @property
+    def rows(self) -> dict[str, EpisodeRow]:
+        """The listed episodes by path (as text)."""
+        return self.episode_list.rows
+
     def refresh(self, select: Path | None = None) -> None:
         """Rescan the folder on a worker; ``select`` is selected afterwards if present."""
         self._select_after_refresh = Path(select) if select else (self.current.path if self.current else None)
         self.refresh_button.setEnabled(False)
-        self.folder_label.setText(f"Folder: {short_path(self.episodes_dir)}")
+        self.episode_list.set_folder(self.episodes_dir)
         run_task(scan_episodes, self.episodes_dir, on_done=self._fill, on_error=self._scan_failed, name="scan")
 
     def _scan_failed(self, exc: BaseException) -> None:
@@ -206,22 +170,7 @@ class EpisodesPanel(QWidget):
 
     def _fill(self, rows: list[EpisodeRow]) -> None:
         self.refresh_button.setEnabled(True)
-        self.rows = {str(r.path): r for r in rows}
-        # Repopulating moves the current row through "none": not a user choice, so the
-        # viewer keeps the open episode unless it is gone from the new list.
-        self._filling = True
-        try:
-            self.table.setSortingEnabled(False)
-            self.model.removeRows(0, self.model.rowCount())
-            for r in rows:
-                self.model.appendRow(self._items(r))
-            self.table.setSortingEnabled(True)
-        finally:
-            self._filling = False
-        n = len(rows)
-        bad = sum(r.status == "unreadable" for r in rows)
-        self.count_label.setText(f"{n} episode{'s' if n != 1 else ''}" + (f", {bad} unreadable" if bad else "")
-                                 if n else "No episodes yet: record one on the Record page")
+        self.episode_list.set_rows(rows)
         target = self._select_after_refresh
         self._select_after_refresh = None
         if target is not None and self.select_path(target):
@@ -233,53 +182,10 @@ class EpisodesPanel(QWidget):
             self.viewer.open(None)
             self._show_details(None)
 
-    def _items(self, r: EpisodeRow) -> list[QStandardItem]:
-        created = format_created(r.created) if r.created else ""
-        short = format_created(r.created, short=True) if r.created else ""
-        values = [
-            (r.task or "(no label)", r.task.lower()),
-            (short, r.created or r.id),
-            (format_duration(r.duration_s) if r.status != "unreadable" else "", r.duration_s),
-            (_result_text(r), f"{ {True: 2, False: 0, None: 1}[r.success]}{r.status}"),
-            (format_size(r.bytes) if r.bytes else "", r.bytes),
-        ]
-        items = []
-        for text, key in values:
-            it = QStandardItem(text)
-            it.setData(key, SORT_ROLE)
-            it.setData(str(r.path), PATH_ROLE)
-            items.append(it)
-        items[0].setData(" ".join((r.task, r.instruction, r.id, created, r.status,
-                                   _outcome_text(r.success))), SEARCH_ROLE)
-        tip = r.error or "\n".join(x for x in (r.instruction and f"Instruction: {r.instruction}",
-                                               f"Id: {r.id}", f"{r.frames} frames, {r.events} events") if x)
-        for it in items:
-            it.setToolTip(tip)
-        if not r.task:
-            items[0].setForeground(QColor("#9ca3af"))
-        if r.status == "unreadable":
-            for it in items:
-                it.setForeground(QColor("#b91c1c"))
-        elif r.success is not None:
-            items[3].setForeground(QColor("#15803d" if r.success else "#b91c1c"))
-        elif r.status != "complete":
-            items[3].setForeground(QColor("#b45309"))
-        return items
-
     def select_path(self, path: Path) -> bool:
-        for row in range(self.proxy.rowCount()):
-            idx = self.proxy.index(row, 0)
-            if idx.data(PATH_ROLE) == str(path):
-                self.table.setCurrentIndex(idx)
-                self.table.scrollTo(idx)
-                return True
-        return False
+        return self.episode_list.select_path(path)
 
-    def _on_current(self, current, _previous) -> None:
-        if self._filling:
-            return
-        path = current.data(PATH_ROLE) if current.isValid() else None
-        row = self.rows.get(path) if path else None
+    def _on_current(self, row: EpisodeRow | None) -> None:
         if row is not None and self.current is not None and row.path == self.current.path:
             self._show_details(row)  # same episode (e.g. after an edit): keep the viewer
             return
@@ -300,6 +206,7 @@ class EpisodesPanel(QWidget):
             self.title.setText("No episode selected")
             self.subtitle.setText("")
             self.label_edit.clear()
+            self.instruction_edit.clear()
             self._set_editable(False)
             return
         ok = row.status != "unreadable"
@@ -310,6 +217,7 @@ class EpisodesPanel(QWidget):
             f"{format_duration(row.duration_s)}, {row.frames} frames, {row.events} events" if ok else "",
             row.status) if x))
         self.label_edit.setText(row.task)
+        self.instruction_edit.setText(row.instruction)
         i = [v for _, v in OUTCOMES].index(row.success)
         self.outcome_combo.setCurrentIndex(i)
         self._set_editable(ok and row.status != "recording")
@@ -330,6 +238,10 @@ class EpisodesPanel(QWidget):
 
     def save_label(self) -> None:
         self._edit(episode_edit.set_task_label, self.label_edit.text(), what="save the label")
+
+    def save_instruction(self) -> None:
+        self._edit(episode_edit.set_instruction, self.instruction_edit.text(),
+                   what="save the instruction")
 
     def _outcome_chosen(self, index: int) -> None:
         self._edit(episode_edit.set_success, OUTCOMES[index][1], what="set the outcome")

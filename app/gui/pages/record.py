@@ -42,7 +42,7 @@ from deskmimic.app.gui.common import (
     short_path,
 )
 from deskmimic.app.gui.state import GuiSettings, RecordingSession
-from deskmimic.app.gui.widgets.indicator import RecordingIndicator
+from deskmimic.app.gui.widgets.indicator import LiveStats, RecordingIndicator
 from deskmimic.app.gui.widgets.regionpick import RegionPicker, virtual_desktop
 from deskmimic.core.config import RecordConfig
 from deskmimic.core.errors import ConfigError, DeskmimicError
@@ -96,7 +96,25 @@ class RecordPanel(QWidget):
         root.addWidget(heading("Record a demonstration", 18))
         root.addWidget(muted("Captures the screen (lossless, pointer drawn in) and every keyboard and "
                              "mouse event into a new episode. Do the task once, the way it should be done."))
+        root.addWidget(self._build_target())
+        root.addWidget(self._build_episode())
+        root.addLayout(self._build_controls())
+        self.live = LiveStats()
+        root.addWidget(self.live)
+        self.banner = Banner()
+        root.addWidget(self.banner)
+        last = QHBoxLayout()
+        self.last_label = muted()
+        self.open_button = QPushButton("Open in Episodes")
+        self.open_button.clicked.connect(lambda: self._last_path and emit(self.open_requested, self._last_path))
+        self.open_button.hide()
+        last.addWidget(self.last_label, 1)
+        last.addWidget(self.open_button)
+        root.addLayout(last)
+        root.addStretch(1)
 
+    def _build_target(self) -> QGroupBox:
+        """What to capture: a monitor, a region (typed or picked) or a window."""
         where = QGroupBox("What to capture")
         grid = QGridLayout(where)
         grid.setHorizontalSpacing(10)
@@ -130,8 +148,10 @@ class RecordPanel(QWidget):
         self.region_edit.textEdited.connect(lambda _t: self.rb_region.setChecked(True))
         self.window_combo.activated.connect(lambda _i: self.rb_window.setChecked(True))
         self.rb_window.toggled.connect(lambda on: on and not self._windows and self.refresh_windows())
-        root.addWidget(where)
+        return where
 
+    def _build_episode(self) -> QGroupBox:
+        """The new episode's label, instruction and frame rate, and where it is saved."""
         ep = QGroupBox("Episode")
         form = QFormLayout(ep)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -152,8 +172,9 @@ class RecordPanel(QWidget):
         form.addRow("Instruction", self.instruction_edit)
         form.addRow("Frame rate", self.fps_spin)
         form.addRow("Saved to", self.folder_label)
-        root.addWidget(ep)
+        return ep
 
+    def _build_controls(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.start_button = QPushButton("●  Start recording")
         self.start_button.setObjectName("record")
@@ -166,31 +187,7 @@ class RecordPanel(QWidget):
         row.addWidget(self.stop_button)
         row.addSpacing(12)
         row.addWidget(self.status_label, 1)
-        root.addLayout(row)
-
-        stats = QGroupBox("Live")
-        sg = QGridLayout(stats)
-        self.stat_labels: dict[str, QLabel] = {}
-        for col, (key, title) in enumerate((("elapsed", "Elapsed"), ("fps", "Frame rate"),
-                                            ("dropped", "Dropped frames"), ("events", "Input events"))):
-            t = muted(title, wrap=False)
-            v = heading("–", 16)
-            sg.addWidget(t, 0, col)
-            sg.addWidget(v, 1, col)
-            self.stat_labels[key] = v
-        root.addWidget(stats)
-
-        self.banner = Banner()
-        root.addWidget(self.banner)
-        last = QHBoxLayout()
-        self.last_label = muted()
-        self.open_button = QPushButton("Open in Episodes")
-        self.open_button.clicked.connect(lambda: self._last_path and emit(self.open_requested, self._last_path))
-        self.open_button.hide()
-        last.addWidget(self.last_label, 1)
-        last.addWidget(self.open_button)
-        root.addLayout(last)
-        root.addStretch(1)
+        return row
 
     def apply_settings(self, settings: GuiSettings) -> None:
         self.settings = settings
@@ -376,10 +373,7 @@ class RecordPanel(QWidget):
             w.setEnabled(phase == "idle")
         st = s.stats
         if recording or phase == "stopping":
-            self.stat_labels["elapsed"].setText(format_duration(st.get("elapsed_s", 0.0)))
-            self.stat_labels["fps"].setText(f"{st.get('fps', 0.0):.1f}")
-            self.stat_labels["dropped"].setText(str(st.get("dropped_frames", 0)))
-            self.stat_labels["events"].setText(str(st.get("events", 0)))
+            self.live.update_stats(st)
         status = {"idle": getattr(self, "_hint", ""), "starting": "Starting…",
                   "recording": "● Recording. " + getattr(self, "_hint", ""), "stopping": "Saving…"}[phase]
         self.status_label.setText(status)
@@ -395,6 +389,3 @@ class RecordPanel(QWidget):
             except Exception:
                 logger.exception("finalizing the recording on exit")
         self.indicator.close()
-
-
-

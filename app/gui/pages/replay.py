@@ -12,20 +12,11 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QApplication,
-    QButtonGroup,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFrame,
-    QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
-    QRadioButton,
-    QSpinBox,
     QTreeWidget,
     QVBoxLayout,
     QWidget,
@@ -33,7 +24,8 @@ from PySide6.QtWidgets import (
 
 # The agent's modules are imported here, by the UI thread at start-up: imported first by
 # the replay worker, they would hold the import lock while a UI slot waits for it.
-from deskmimic.agent.guards import DEFAULT_ABORT_HOTKEY, GuardConfig
+from deskmimic.agent.abort import DEFAULT_ABORT_HOTKEY
+from deskmimic.agent.guards import GuardConfig
 from deskmimic.agent.runner import ReplayConfig
 from deskmimic.app.cli import replay as cli_replay  # noqa: F401 - load_any_policy, used by the worker
 from deskmimic.app.gui.common import (
@@ -44,6 +36,7 @@ from deskmimic.app.gui.common import (
     muted,
     plural,
 )
+from deskmimic.app.gui.widgets.replayform import OptionsBox, TargetBox
 from deskmimic.app.gui.widgets.replayview import (
     PolicyPicker,
     PreviewLabel,
@@ -55,6 +48,7 @@ from deskmimic.core.errors import DeskmimicError
 from deskmimic.models.runs import RunInfo
 
 logger = logging.getLogger(__name__)
+
 
 class ReplayPanel(QWidget):
     """Emits ``episode_saved(Path)`` when a replay was recorded, and ``open_requested(Path)``
@@ -82,15 +76,24 @@ class ReplayPanel(QWidget):
 
     # ---- layout ---------------------------------------------------------------------
     def _build(self) -> None:
-        import deskmimic.tasks  # noqa: F401 - registers the practice tasks
-        from deskmimic.tasks.base import TASKS
-
         root = QVBoxLayout(self)
         root.setContentsMargins(24, 16, 24, 12)
         root.setSpacing(10)
         root.addWidget(heading("Replay", 18))
         root.addWidget(muted("A trained policy carries the task out: it looks at the screen, decides, "
                              "and acts with real input. A dry run only shows what it would do."))
+        root.addWidget(self._build_abort_frame())
+        body = QHBoxLayout()
+        body.setSpacing(12)
+        body.addLayout(self._build_setup(), 2)
+        body.addLayout(self._build_output(), 3)
+        root.addLayout(body, 1)
+        self.banner = Banner()
+        root.addWidget(self.banner)
+        self.set_abort_hotkey(self.abort_hotkey)
+
+    def _build_abort_frame(self) -> QFrame:
+        """The abort hotkey, above everything (set by ``set_abort_hotkey``)."""
         self.abort_frame = QFrame()
         self.abort_frame.setObjectName("abortframe")
         self.abort_frame.setStyleSheet("QFrame#abortframe { background: #fffbeb; border: 2px solid "
@@ -101,72 +104,45 @@ class ReplayPanel(QWidget):
         self.abort_label.setTextFormat(Qt.TextFormat.RichText)
         self.abort_label.setWordWrap(True)
         al.addWidget(self.abort_label, 1)
-        root.addWidget(self.abort_frame)
+        return self.abort_frame
 
-        body = QHBoxLayout()
-        body.setSpacing(12)
+    def _build_setup(self) -> QVBoxLayout:
+        """The left column: policy, target, options, the buttons and the status."""
+        import deskmimic.tasks  # noqa: F401 - registers the practice tasks
+        from deskmimic.tasks.base import TASKS
+
         left = QVBoxLayout()
         left.setSpacing(10)
         self.picker = PolicyPicker(self.runs_dir)
         self.picker.changed.connect(lambda: self._set_running(self.running))
         self.picker.failed.connect(self.banner_message)
-        self.run_combo, self.ckpt_combo = self.picker.run_combo, self.picker.ckpt_combo
-        self.browse_button, self.refresh_button = self.picker.browse_button, self.picker.refresh_button
         left.addWidget(self.picker)
+        self.target_box = TargetBox(list(TASKS))
+        left.addWidget(self.target_box)
+        self.options_box = OptionsBox()
+        left.addWidget(self.options_box)
+        # The form's parts under the names the rest of the page, the tests and the
+        # screenshots use.
+        p, t, o = self.picker, self.target_box, self.options_box
+        self.run_combo, self.ckpt_combo = p.run_combo, p.ckpt_combo
+        self.browse_button, self.refresh_button = p.browse_button, p.refresh_button
+        self.rb_task, self.rb_desktop, self.task_combo = t.rb_task, t.rb_desktop, t.task_combo
+        self.seed_spin, self.window_edit = t.seed_spin, t.window_edit
+        self.instruction_edit = t.instruction_edit
+        self.steps_spin, self.conf_spin = o.steps_spin, o.conf_spin
+        self.record_check, self.open_check = o.record_check, o.open_check
+        left.addLayout(self._build_buttons())
+        self.status_label = QLabel("Ready")
+        self.status_label.setWordWrap(True)
+        left.addWidget(self.status_label)
+        self.open_button = QPushButton("Open the replay episode")
+        self.open_button.clicked.connect(self._open_last)
+        self.open_button.hide()
+        left.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
+        left.addStretch(1)
+        return left
 
-        tgt = QGroupBox("Target")
-        tg = QGridLayout(tgt)
-        self.target_group = QButtonGroup(self)
-        self.rb_task = QRadioButton("Practice task")
-        self.rb_desktop = QRadioButton("Live desktop")
-        self.target_group.addButton(self.rb_task, 0)
-        self.target_group.addButton(self.rb_desktop, 1)
-        self.task_combo = QComboBox()
-        self.task_combo.addItems(sorted(TASKS))
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2_000_000_000)
-        self.seed_spin.setValue(1_000_000)
-        self.seed_spin.setPrefix("seed ")
-        self.seed_spin.setToolTip("Seeds from 1,000,000 use words never seen in training")
-        self.window_edit = QLineEdit()
-        self.window_edit.setPlaceholderText("window title (empty: the whole screen)")
-        self.instruction_edit = QLineEdit()
-        self.instruction_edit.setPlaceholderText("what to do, e.g. Click Save")
-        tg.addWidget(self.rb_task, 0, 0)
-        tg.addWidget(self.task_combo, 0, 1)
-        tg.addWidget(self.seed_spin, 0, 2)
-        tg.addWidget(self.rb_desktop, 1, 0)
-        tg.addWidget(self.window_edit, 1, 1, 1, 2)
-        tg.addWidget(QLabel("Instruction"), 2, 0)
-        tg.addWidget(self.instruction_edit, 2, 1, 1, 2)
-        tg.setColumnStretch(1, 1)
-        self.rb_task.setChecked(True)
-        self.rb_task.toggled.connect(self._target_changed)
-        self.window_edit.textEdited.connect(lambda _t: self.rb_desktop.setChecked(True))
-        left.addWidget(tgt)
-
-        opt = QGroupBox("Options")
-        og = QGridLayout(opt)
-        self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(1, 500)
-        self.steps_spin.setValue(15)
-        self.conf_spin = QDoubleSpinBox()
-        self.conf_spin.setRange(0.0, 1.0)
-        self.conf_spin.setSingleStep(0.05)
-        self.conf_spin.setValue(0.3)
-        self.record_check = QCheckBox("Record the replay as an episode")
-        self.record_check.setChecked(True)
-        self.open_check = QCheckBox("Open it in the viewer afterwards")
-        self.open_check.setChecked(True)
-        og.addWidget(QLabel("Max steps"), 0, 0)
-        og.addWidget(self.steps_spin, 0, 1)
-        og.addWidget(QLabel("Min confidence"), 0, 2)
-        og.addWidget(self.conf_spin, 0, 3)
-        og.addWidget(self.record_check, 1, 0, 1, 4)
-        og.addWidget(self.open_check, 2, 0, 1, 4)
-        og.setColumnStretch(4, 1)
-        left.addWidget(opt)
-
+    def _build_buttons(self) -> QHBoxLayout:
         btns = QHBoxLayout()
         self.dry_button = QPushButton("Dry run")
         self.dry_button.setObjectName("big")
@@ -182,17 +158,10 @@ class ReplayPanel(QWidget):
         btns.addWidget(self.run_button)
         btns.addWidget(self.abort_button)
         btns.addStretch(1)
-        left.addLayout(btns)
-        self.status_label = QLabel("Ready")
-        self.status_label.setWordWrap(True)
-        left.addWidget(self.status_label)
-        self.open_button = QPushButton("Open the replay episode")
-        self.open_button.clicked.connect(self._open_last)
-        self.open_button.hide()
-        left.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
-        left.addStretch(1)
-        body.addLayout(left, 2)
+        return btns
 
+    def _build_output(self) -> QVBoxLayout:
+        """The right column: what the agent saw (dry run) over the log of its decisions."""
         right = QVBoxLayout()
         right.setSpacing(8)
         self.preview = PreviewLabel()
@@ -208,11 +177,7 @@ class ReplayPanel(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         right.addWidget(self.log, 2)
-        body.addLayout(right, 3)
-        root.addLayout(body, 1)
-        self.banner = Banner()
-        root.addWidget(self.banner)
-        self.set_abort_hotkey(self.abort_hotkey)
+        return right
 
     def banner_message(self, text: str) -> None:
         self.banner.show_message(text)
@@ -222,11 +187,6 @@ class ReplayPanel(QWidget):
         self.abort_label.setText(
             f"<b>Abort at any time: {hotkey_text(hotkey)}</b> &nbsp;or push the pointer into the "
             "screen's top-left corner. Moving the mouse or typing pauses the agent.")
-
-    def _target_changed(self, _on: bool = False) -> None:
-        task = self.rb_task.isChecked()
-        self.instruction_edit.setPlaceholderText(
-            "from the task (filled in when it starts)" if task else "what to do, e.g. Click Save")
 
     # ---- runs and checkpoints (the picker; these delegate for callers and tests) ----------
     def refresh(self, select: str | None = None) -> None:

@@ -83,7 +83,16 @@ class TrainPanel(QWidget):
         self.picker = EpisodePicker(episodes_dir)
         el.addWidget(self.picker)
         top.addWidget(eps, 3)
+        top.addWidget(self._build_settings(), 2)
+        root.addLayout(top, 5)
+        root.addLayout(self._build_controls())
+        self.banner = Banner()
+        root.addWidget(self.banner)
+        root.addLayout(self._build_charts(), 6)
+        root.addWidget(self._build_runs(), 0)
 
+    def _build_settings(self) -> QGroupBox:
+        """Run name and the main training settings (the rest keep TrainConfig's defaults)."""
         sets = QGroupBox("Settings")
         form = QFormLayout(sets)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -121,9 +130,10 @@ class TrainPanel(QWidget):
         form.addRow("Input size", self.size_combo)
         form.addRow("Augmentation", self.augment_check)
         form.addRow("Screen sizes", self.mixed_check)
-        top.addWidget(sets, 2)
-        root.addLayout(top, 5)
+        return sets
 
+    def _build_controls(self) -> QHBoxLayout:
+        """Start, Stop, the progress bar and the status line."""
         ctl = QHBoxLayout()
         self.start_button = QPushButton("▶  Start training")
         self.start_button.setObjectName("big")
@@ -141,10 +151,10 @@ class TrainPanel(QWidget):
         ctl.addSpacing(8)
         ctl.addWidget(self.bar, 1)
         ctl.addWidget(self.status_label)
-        root.addLayout(ctl)
-        self.banner = Banner()
-        root.addWidget(self.banner)
+        return ctl
 
+    def _build_charts(self) -> QHBoxLayout:
+        """Loss (train per step, validation per epoch) beside the validation metrics."""
         charts = QHBoxLayout()
         charts.setSpacing(12)
         self.loss_chart = LineChart("Loss", "step")
@@ -159,8 +169,9 @@ class TrainPanel(QWidget):
             chart.setMinimumHeight(150)
         charts.addWidget(self.loss_chart, 1)
         charts.addWidget(self.val_chart, 1)
-        root.addLayout(charts, 6)
+        return charts
 
+    def _build_runs(self) -> QGroupBox:
         runs = QGroupBox("Runs")
         rl = QVBoxLayout(runs)
         self.runs = RunsTable(self.runs_dir)
@@ -168,7 +179,7 @@ class TrainPanel(QWidget):
         self.runs.selected.connect(self._run_selected)
         self.runs.replay_requested.connect(lambda r: emit(self.replay_requested, r))
         rl.addWidget(self.runs)
-        root.addWidget(runs, 0)
+        return runs
 
     # ---- episodes folder and runs ------------------------------------------------------
     def set_episodes_folder(self, folder: Path) -> None:

@@ -1,12 +1,13 @@
-"""The small always-on-top window shown while recording: elapsed time, fps, dropped
-frames, events, and a Stop button."""
+"""The recording's live counters (elapsed time, fps, dropped frames, events): the small
+always-on-top window shown while recording, with a Stop button, and the Record page's
+"Live" box."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton, QWidget
 
-from deskmimic.app.gui.common import format_duration, plural
+from deskmimic.app.gui.common import format_duration, heading, muted, plural
 from deskmimic.app.gui.widgets.floatbar import BUTTON_QSS, FloatingBar
 from deskmimic.core.geometry import Rect
 
@@ -62,3 +63,26 @@ class RecordingIndicator(FloatingBar):
         self.outside_capture = False
 
     outside_capture = False
+
+
+class LiveStats(QGroupBox):
+    """The Record page's "Live" box: the same counters, large, one column each."""
+
+    TITLES = (("elapsed", "Elapsed"), ("fps", "Frame rate"), ("dropped", "Dropped frames"),
+              ("events", "Input events"))
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Live", parent)
+        grid = QGridLayout(self)
+        self.labels: dict[str, QLabel] = {}
+        for col, (key, title) in enumerate(self.TITLES):
+            value = heading("–", 16)
+            grid.addWidget(muted(title, wrap=False), 0, col)
+            grid.addWidget(value, 1, col)
+            self.labels[key] = value
+
+    def update_stats(self, stats: dict) -> None:
+        self.labels["elapsed"].setText(format_duration(stats.get("elapsed_s", 0.0)))
+        self.labels["fps"].setText(f"{stats.get('fps', 0.0):.1f}")
+        self.labels["dropped"].setText(str(stats.get("dropped_frames", 0)))
+        self.labels["events"].setText(str(stats.get("events", 0)))
