@@ -27,7 +27,6 @@ import torch
 from deskmimic.models.data.dataset import DatasetSplit
 from deskmimic.models.runs import CHECKPOINTS_DIR, LAST
 from deskmimic.models.training.build import TrainingSetup, build_training, keep_saved_inputs
-from deskmimic.models.training.build import text_len_for as _text_len  # noqa: F401 (test_text_match)
 from deskmimic.models.training.config import TrainConfig
 from deskmimic.models.training.distributed import init_distributed
 from deskmimic.models.training.epoch import run_epoch

@@ -73,7 +73,7 @@ def test_viewer_seeks_to_a_frame_and_shows_it(qtbot, panel, watchdog):
     for _ in range(3):
         for i in list(range(n)) + list(range(n - 1, -1, -1)):
             viewer.slider.setValue(i)
-            qtbot.wait(8)
+            qtbot.wait(8)  # scrubbing pace, as a dragged slider moves
     qtbot.waitUntil(lambda: viewer.shown_index == 0, timeout=5000)
     gap = watchdog.stop()
     print("while scrubbing:", watchdog.report())
@@ -159,7 +159,7 @@ def test_delete_asks_first_and_removes_the_folder_only_when_confirmed(qtbot, pan
     assert str(path) in box.informativeText()
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.confirm_box is None, timeout=2000)
-    qtbot.wait(200)
+    qtbot.wait(200)  # a deletion that must not happen has no signal to wait for
     assert path.is_dir()
     qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
     box = panel.confirm_box

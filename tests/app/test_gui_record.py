@@ -52,9 +52,8 @@ def test_record_start_stop_from_the_window_makes_a_valid_episode(qtbot, window, 
     assert panel.indicator.isVisible() and panel.indicator.outside_capture
     for x, y in ((150, 150), (200, 180), (260, 220)):
         xdotool("mousemove", str(x), str(y))
-        qtbot.wait(80)
+        qtbot.wait(80)  # pacing, not synchronization: a person's moves come apart in time
     xdotool("click", "1")
-    qtbot.wait(600)
     qtbot.waitUntil(lambda: panel.session.stats.get("events", 0) >= 4, timeout=5000)
     assert "events" in panel.indicator.label.text()
     qtbot.mouseClick(panel.indicator.stop_button, Qt.MouseButton.LeftButton)
@@ -82,10 +81,17 @@ def test_record_start_stop_from_the_window_makes_a_valid_episode(qtbot, window, 
 def test_stop_hotkey_ends_the_recording(qtbot, window):
     panel = window.record
     window.resize(900, 600)
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: window.frameGeometry().right() < 1000, timeout=5000)
     _start(qtbot, window, "200x150+1000+620")
     assert window.isVisible(), "the window does not overlap the region: it stays"
-    qtbot.wait(300)
+    # The listener says it is ready just before X starts recording for it: the hotkey
+    # goes in only once input is seen.
+    for x in range(1010, 1200, 10):
+        xdotool("mousemove", str(x), "700")
+        if panel.session.stats.get("events", 0) > 0:
+            break
+        qtbot.wait(50)  # polling step
+    qtbot.waitUntil(lambda: panel.session.stats.get("events", 0) > 0, timeout=5000)
     xdotool("key", "--clearmodifiers", "ctrl+alt+shift+s")
     qtbot.waitUntil(lambda: panel.session.phase == "idle" and panel.session.summary is not None,
                     timeout=20000)
