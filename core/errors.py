@@ -66,3 +66,16 @@ class RunVersionError(ConfigError, FormatVersionError):
 
 class TaskError(DeskmimicError):
     """A practice task could not be started or reported no result."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line message for people: ours already say what to do; others get their type.
+
+    Shared by the GUI's banners and its Qt-free training child process, which reports a
+    failure as text over a pipe.
+    """
+    if isinstance(exc, DeskmimicError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return f"Unexpected error ({type(exc).__name__}): {exc}. Details are in the log."

@@ -84,3 +84,15 @@ def test_every_package_folder_is_packaged():
                for layer in [*LAYERS, "assets"] for init in (ROOT / layer).rglob("__init__.py")}
     assert folders - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
     assert {name for name in listed if name != "deskmimic"} <= folders
+
+
+def test_every_module_imports():
+    """A moved or renamed name breaks an import that only runs when its page or verb does."""
+    code = ("import importlib, pkgutil, deskmimic\n"
+            "for pkg in ('core', 'recorder', 'models', 'agent', 'tasks', 'app', 'assets'):\n"
+            "    p = importlib.import_module('deskmimic.' + pkg)\n"
+            "    for m in pkgutil.walk_packages(p.__path__, p.__name__ + '.'):\n"
+            "        if not m.name.endswith('__main__'):\n"
+            "            importlib.import_module(m.name)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr

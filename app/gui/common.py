@@ -127,15 +127,6 @@ def run_task(fn: Callable, *args: object, on_done: Callable | None = None,
     return t
 
 
-def describe_error(exc: BaseException) -> str:
-    """A message for people: ours already say what to do; others get their type."""
-    if isinstance(exc, DeskmimicError):
-        return str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-    return f"Unexpected error ({type(exc).__name__}): {exc}. Details are in the log."
-
-
 class EmitterBridge(QObject):
     """Re-emits a Qt-free ``Emitter`` as a Qt signal, so subscribers run on the UI
     thread even when the model changes on a worker thread."""

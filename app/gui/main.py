@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from deskmimic import __version__
-from deskmimic.app.gui.common import Banner, Task, apply_style, describe_error, short_path
+from deskmimic.app.gui.common import Banner, Task, apply_style, short_path
 from deskmimic.app.gui.pages.episodes import EpisodesPanel
 from deskmimic.app.gui.pages.record import RecordPanel
 from deskmimic.app.gui.pages.replay import ReplayPanel
 from deskmimic.app.gui.pages.settings import SettingsPanel
 from deskmimic.app.gui.pages.train import TrainPanel
 from deskmimic.app.gui.state import GuiSettings
+from deskmimic.core.errors import describe_error
 from deskmimic.core.paths import default_runs_dir
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 from deskmimic.app.gui.common import (
     Banner,
     Task,
-    describe_error,
     emit,
     format_created,
     format_duration,
@@ -34,6 +33,7 @@ from deskmimic.app.gui.common import (
 from deskmimic.app.gui.state import EpisodeRow, scan_episodes
 from deskmimic.app.gui.widgets.episodelist import EpisodeList
 from deskmimic.app.gui.widgets.viewer import EpisodeViewer
+from deskmimic.core.errors import describe_error
 from deskmimic.recorder import episode_edit
 
 logger = logging.getLogger(__name__)

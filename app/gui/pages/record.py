@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 from deskmimic.app.gui.common import (
     Banner,
     EmitterBridge,
-    describe_error,
     emit,
     format_duration,
     format_size,
@@ -45,7 +44,7 @@ from deskmimic.app.gui.state import GuiSettings, RecordingSession
 from deskmimic.app.gui.widgets.indicator import LiveStats, RecordingIndicator
 from deskmimic.app.gui.widgets.regionpick import RegionPicker, virtual_desktop
 from deskmimic.core.config import RecordConfig
-from deskmimic.core.errors import ConfigError, DeskmimicError
+from deskmimic.core.errors import ConfigError, DeskmimicError, describe_error
 from deskmimic.core.geometry import Rect
 
 logger = logging.getLogger(__name__)

@@ -30,7 +30,6 @@ from deskmimic.agent.runner import ReplayConfig
 from deskmimic.app.cli import replay as cli_replay  # noqa: F401 - load_any_policy, used by the worker
 from deskmimic.app.gui.common import (
     Banner,
-    describe_error,
     emit,
     heading,
     muted,
@@ -44,7 +43,7 @@ from deskmimic.app.gui.widgets.replayview import (
     gui_words,
 )
 from deskmimic.app.gui.workers.replaywork import AgentBar, ReplayWorker, hotkey_text
-from deskmimic.core.errors import DeskmimicError
+from deskmimic.core.errors import DeskmimicError, describe_error
 from deskmimic.models.runs import RunInfo
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 
 from deskmimic.app.gui.common import (
     Banner,
-    describe_error,
     emit,
     heading,
     muted,
@@ -31,7 +30,7 @@ from deskmimic.app.gui.common import (
 )
 from deskmimic.app.gui.state import GuiSettings
 from deskmimic.core.config import DEFAULT_STOP_HOTKEY
-from deskmimic.core.errors import DeskmimicError
+from deskmimic.core.errors import DeskmimicError, describe_error
 
 LABEL_W = 150  # one label column width for every group, so their fields line up
 

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskmimic.app.gui.common import Banner, describe_error, emit, heading, muted
+from deskmimic.app.gui.common import Banner, emit, heading, muted
 from deskmimic.app.gui.widgets.chart import LineChart
 from deskmimic.app.gui.widgets.pick import EpisodePicker
 from deskmimic.app.gui.widgets.runs import RunsTable
 from deskmimic.app.gui.workers.trainwork import TrainProgress, TrainWorker
-from deskmimic.core.errors import ConfigError, DeskmimicError
+from deskmimic.core.errors import ConfigError, DeskmimicError, describe_error
 from deskmimic.models.runs import RunInfo, next_run_name, read_metrics
 
 logger = logging.getLogger(__name__)

@@ -18,8 +18,9 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from deskmimic.app.gui.common import describe_error, emit
+from deskmimic.app.gui.common import emit
 from deskmimic.app.gui.state import EventTimeline
+from deskmimic.core.errors import describe_error
 
 logger = logging.getLogger(__name__)
 

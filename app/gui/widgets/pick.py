@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 )
 
 from deskmimic.app.gui.common import (
-    describe_error,
     emit,
     format_created,
     format_duration,
@@ -26,6 +25,7 @@ from deskmimic.app.gui.common import (
     run_task,
 )
 from deskmimic.app.gui.state import EpisodeRow, scan_episodes
+from deskmimic.core.errors import describe_error
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from deskmimic.agent.policy_protocol import AgentAction
-from deskmimic.app.gui.common import describe_error, emit, run_task
-from deskmimic.core.errors import DeskmimicError
+from deskmimic.app.gui.common import emit, run_task
+from deskmimic.core.errors import DeskmimicError, describe_error
 from deskmimic.models.runs import RunInfo, scan_run_infos
 
 STATUS_COLORS = {"executed": "#15803d", "dry_run": "#1d4ed8", "done": "#15803d",

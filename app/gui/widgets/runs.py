@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskmimic.app.gui.common import Banner, describe_error, emit, muted, run_task, short_path
+from deskmimic.app.gui.common import Banner, emit, muted, run_task, short_path
+from deskmimic.core.errors import describe_error
 from deskmimic.models.runs import RunInfo, scan_run_infos
 
 COLUMNS = ("Run", "Trained", "Epochs", "Episodes", "Best score", "Click on target", "Val loss",

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 from deskmimic.app.gui.common import (
     Banner,
     EmitterBridge,
-    describe_error,
     emit,
     format_duration,
     muted,
@@ -35,7 +34,7 @@ from deskmimic.app.gui.common import (
 )
 from deskmimic.app.gui.state import SPEEDS, Playback
 from deskmimic.app.gui.widgets.frames import FrameLoader, FrameView, OpenedEpisode, to_qimage
-from deskmimic.core.errors import DeskmimicError
+from deskmimic.core.errors import DeskmimicError, describe_error
 
 logger = logging.getLogger(__name__)
 

@@ -11,16 +11,7 @@ from __future__ import annotations
 import logging
 import os
 
-
-def describe(exc: BaseException) -> str:
-    """The message the window shows (ours already say what to do)."""
-    from deskmimic.core.errors import DeskmimicError
-
-    if isinstance(exc, DeskmimicError):
-        return str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-    return f"Unexpected error ({type(exc).__name__}): {exc}"
+from deskmimic.core.errors import describe_error
 
 
 def train_child(cfg, conn, stop) -> None:
@@ -46,7 +37,7 @@ def train_child(cfg, conn, stop) -> None:
                "step": last.get("step", 0)}
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the window
         logging.getLogger(__name__).debug("training failed", exc_info=exc)
-        end = {"end": True, "event": "failed", "error": describe(exc)}
+        end = {"end": True, "event": "failed", "error": describe_error(exc)}
     finally:
         if gen is not None:
             try:
