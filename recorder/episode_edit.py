@@ -124,8 +124,7 @@ def trim_episode(
         The new episode folder.
     """
     from deskmimic.recorder.episode import Episode
-    from deskmimic.recorder.episode_writer import EventLog, FrameWriter, create_episode_folder
-    from deskmimic.recorder.record import folder_bytes
+    from deskmimic.recorder.episode_writer import create_episode_folder
 
     src = Path(src)
     meta = _editable_meta(src)
@@ -133,63 +132,90 @@ def trim_episode(
     end_ns = int(end_ns)
     with Episode.open(src) as ep:
         i0, i1 = trim_range(ep.frame_times, start_ns, end_ns)
-        events = ep.read_events()
-        times = ep.frame_times
         new_id = dest.name if dest is not None else new_episode_id()
         dest = dest if dest is not None else src.parent / new_id
         create_episode_folder(dest)  # refuses an existing folder
-        writer = log = None
         try:
-            w, h = ep.size
-            writer = FrameWriter(dest, w, h, ep.fps, float(meta.get("segment_seconds") or 1.0))
-            bgra = np.full((h, w, 4), 255, np.uint8)
-            total = i1 - i0 + 1
-            for n, i in enumerate(range(i0, i1 + 1)):
-                if cancel is not None and cancel.is_set():
-                    raise EpisodeError("trim cancelled; the partial copy was removed")
-                rgb = ep.frame(i)
-                bgra[..., 0], bgra[..., 1], bgra[..., 2] = rgb[..., 2], rgb[..., 1], rgb[..., 0]
-                writer.write(int(times[i]) - start_ns, bgra)
-                if progress is not None:
-                    progress(n + 1, total)
-            writer.close()
-            kept = [dict(e, t=int(e["t"]) - start_ns) for e in events if start_ns <= int(e["t"]) <= end_ns]
-            if not (kept and kept[0]["type"] == "marker" and kept[0].get("name") == "start"):
-                kept.insert(0, {"t": 0, "type": "marker", "name": "start"})
-            log = EventLog(dest)
-            log.write(kept)
-            log.close()
-            last_t = max(int(times[i1]) - start_ns, kept[-1]["t"])
+            frames = _copy_frames(ep, dest, (i0, i1), start_ns, meta, progress, cancel)
+            kept = _copy_events(ep.read_events(), dest, start_ns, end_ns)
+            last_t = max(int(ep.frame_times[i1]) - start_ns, kept[-1]["t"])
             duration_ns = min(end_ns - start_ns, max(last_t, 0))
-            new = copy.deepcopy(meta)
-            clock = dict(new.get("clock") or {})
-            for k in ("origin_monotonic_ns", "origin_unix_ns"):
-                if isinstance(clock.get(k), int):
-                    clock[k] += start_ns
-            src_counters = meta.get("counters") or {}
-            new.update(
-                id=new_id, status="complete", created=datetime.now(UTC).isoformat(timespec="milliseconds"),
-                clock=clock, stop_reason="trim",
-            )
-            extra = dict(new.get("extra") or {})
-            extra["trimmed_from"] = {"id": str(meta.get("id", src.name)), "start_ns": start_ns,
-                                     "end_ns": end_ns, "frames": [i0, i1],
-                                     "source_dropped_frames": int(src_counters.get("dropped_frames") or 0)}
-            new["extra"] = extra
-            new["counters"] = {"frames": writer.count, "dropped_frames": 0, "events": log.count,
-                               "duration_s": round(duration_ns / 1e9, 3), "bytes": 0}
-            write_json_atomic(dest / META, new)
-            new["counters"]["bytes"] = folder_bytes(dest)
-            write_json_atomic(dest / META, new)
+            source = {"id": str(meta.get("id", src.name)), "start_ns": start_ns,
+                      "end_ns": end_ns, "frames": [i0, i1]}
+            _write_trimmed_meta(dest, meta, new_id, source, (frames, len(kept)), duration_ns)
         except BaseException:
             # Only the folder this call created is removed; the source is never touched.
-            for closer in (writer, log):
-                try:
-                    if closer is not None:
-                        closer.close()
-                except Exception:
-                    logger.debug("closing after a failed trim", exc_info=True)
             shutil.rmtree(dest, ignore_errors=True)
             raise
     logger.info("trimmed %s [%d..%d] into %s", src, i0, i1, dest)
     return dest
+
+
+def _copy_frames(ep, dest: Path, frames: tuple[int, int], start_ns: int, meta: dict,
+                 progress: Callable[[int, int], None] | None,
+                 cancel: threading.Event | None) -> int:
+    """Re-encode frames ``frames[0]..frames[1]`` of ``ep`` into ``dest``, times shifted."""
+    from deskmimic.recorder.episode_writer import FrameWriter
+
+    i0, i1 = frames
+    w, h = ep.size
+    writer = FrameWriter(dest, w, h, ep.fps, float(meta.get("segment_seconds") or 1.0))
+    try:
+        bgra = np.full((h, w, 4), 255, np.uint8)
+        total = i1 - i0 + 1
+        for n, i in enumerate(range(i0, i1 + 1)):
+            if cancel is not None and cancel.is_set():
+                raise EpisodeError("trim cancelled; the partial copy was removed")
+            rgb = ep.frame(i)
+            bgra[..., 0], bgra[..., 1], bgra[..., 2] = rgb[..., 2], rgb[..., 1], rgb[..., 0]
+            writer.write(int(ep.frame_times[i]) - start_ns, bgra)
+            if progress is not None:
+                progress(n + 1, total)
+    finally:
+        writer.close()
+    return writer.count
+
+
+def _copy_events(events: list[dict], dest: Path, start_ns: int, end_ns: int) -> list[dict]:
+    """The events in the range, ``t`` shifted, after a ``start`` marker; written to ``dest``."""
+    from deskmimic.recorder.episode_writer import EventLog
+
+    kept = [dict(e, t=int(e["t"]) - start_ns) for e in events if start_ns <= int(e["t"]) <= end_ns]
+    if not (kept and kept[0]["type"] == "marker" and kept[0].get("name") == "start"):
+        kept.insert(0, {"t": 0, "type": "marker", "name": "start"})
+    log = EventLog(dest)
+    try:
+        log.write(kept)
+    finally:
+        log.close()
+    return kept
+
+
+def _write_trimmed_meta(dest: Path, meta: dict, new_id: str, source: dict,
+                        counts: tuple[int, int], duration_ns: int) -> None:
+    """The copy's meta.json: the source's, with the clock origin moved by the cut.
+
+    ``source``: id, start_ns, end_ns and frames of the cut (``extra.trimmed_from``).
+    """
+    from deskmimic.recorder.record import folder_bytes
+
+    start_ns = source["start_ns"]
+    new = copy.deepcopy(meta)
+    clock = dict(new.get("clock") or {})
+    for k in ("origin_monotonic_ns", "origin_unix_ns"):
+        if isinstance(clock.get(k), int):
+            clock[k] += start_ns
+    src_counters = meta.get("counters") or {}
+    new.update(
+        id=new_id, status="complete", created=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        clock=clock, stop_reason="trim",
+    )
+    extra = dict(new.get("extra") or {})
+    extra["trimmed_from"] = {**source,
+                             "source_dropped_frames": int(src_counters.get("dropped_frames") or 0)}
+    new["extra"] = extra
+    new["counters"] = {"frames": counts[0], "dropped_frames": 0, "events": counts[1],
+                       "duration_s": round(duration_ns / 1e9, 3), "bytes": 0}
+    write_json_atomic(dest / META, new)
+    new["counters"]["bytes"] = folder_bytes(dest)
+    write_json_atomic(dest / META, new)
