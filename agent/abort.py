@@ -12,7 +12,8 @@ import threading
 from typing import TYPE_CHECKING
 
 from deskmimic.core.errors import ConfigError
-from deskmimic.recorder.hotkey import MODIFIER_FAMILIES, key_token
+from deskmimic.core.keys import MODIFIER_ALIASES
+from deskmimic.recorder.hotkey import key_token
 
 if TYPE_CHECKING:
     from deskmimic.agent.guards import Guards
@@ -29,7 +30,7 @@ def parse_abort_hotkey(text: str) -> frozenset[str]:
     if any(not p for p in parts):
         raise ConfigError(f"--abort-hotkey {text!r}: write keys joined by '+', e.g. ctrl+alt+shift+q")
     tokens = frozenset(key_token(p) for p in parts)
-    if len(tokens) < 2 or not tokens & set(MODIFIER_FAMILIES.values()):
+    if len(tokens) < 2 or not tokens & set(MODIFIER_ALIASES.values()):
         raise ConfigError(f"--abort-hotkey {text!r}: use a chord of a modifier and a key, "
                           "so that ordinary typing cannot abort by accident")
     return tokens

@@ -11,17 +11,17 @@ from collections.abc import Callable
 
 from deskmimic.core.errors import ConfigError
 
-# Which names are modifiers, and their families, is every layer's table (core/keys.py): the
-# step reducer and the agent read the same one. Kept under this name for the abort hotkey.
-from deskmimic.core.keys import MODIFIER_ALIASES as MODIFIER_FAMILIES
+# Which names are modifiers, and their families, is every layer's table: the step reducer
+# and the agent read the same one.
+from deskmimic.core.keys import MODIFIER_ALIASES
 
 
 def key_token(name: str | None) -> str | None:
     """Canonical token of a pynput key name: modifier family, lower-case char, or name."""
     if not name:
         return None
-    if name in MODIFIER_FAMILIES:
-        return MODIFIER_FAMILIES[name]
+    if name in MODIFIER_ALIASES:
+        return MODIFIER_ALIASES[name]
     return name.lower() if len(name) == 1 else name
 
 

@@ -30,7 +30,7 @@ from deskmimic.app.gui.widgets.pick import EpisodePicker
 from deskmimic.app.gui.widgets.runs import RunsTable
 from deskmimic.app.gui.workers.trainwork import TrainProgress, TrainWorker
 from deskmimic.core.errors import ConfigError, DeskmimicError, describe_error
-from deskmimic.models.runs import RunInfo, next_run_name, read_metrics
+from deskmimic.models.runs import CHECKPOINTS_DIR, RunInfo, next_run_name, read_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -300,7 +300,7 @@ class TrainPanel(QWidget):
         self.loss_chart.placeholder = self.val_chart.placeholder = "No data"
         self.name_edit.setText(next_run_name(self.runs_dir))
         self.runs.refresh(select=cfg.name)
-        if (run_dir / "checkpoints").is_dir():
+        if (run_dir / CHECKPOINTS_DIR).is_dir():
             emit(self.run_finished, run_dir)
 
     def _show_progress(self) -> None:

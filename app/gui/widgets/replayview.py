@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from deskmimic.agent.policy_protocol import AgentAction
 from deskmimic.app.gui.common import emit, run_task
 from deskmimic.core.errors import DeskmimicError, describe_error
-from deskmimic.models.runs import RunInfo, scan_run_infos
+from deskmimic.models.runs import LINKS, RunInfo, scan_run_infos
 
 STATUS_COLORS = {"executed": "#15803d", "dry_run": "#1d4ed8", "done": "#15803d",
                  "low_confidence": "#b45309", "refused": "#b91c1c", "declined": "#b45309",
@@ -155,7 +155,7 @@ class PolicyPicker(QGroupBox):
         data = self.run_combo.currentData()
         if isinstance(data, int) and data < len(self.runs):
             r = self.runs[data]
-            for link in ("best", "last"):
+            for link in LINKS:
                 if link in r.links:
                     self.ckpt_combo.addItem(f"{link} (step {step_name(r.links[link])})",
                                             str(r.checkpoint_path(link)))
