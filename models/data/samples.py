@@ -108,14 +108,19 @@ class SampleSet(Dataset):
         return len(self.actions)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        item = {k: v[i] for k, v in self.targets.items()}
+        return self.rows(i)
+
+    def rows(self, idx: int | torch.Tensor) -> dict[str, torch.Tensor]:
+        """Sample ``idx`` (an int) or a batch of them (a 1-D index tensor); ``index`` holds
+        the sample indices."""
+        item = {k: v[idx] for k, v in self.targets.items()}
         item.update(
-            image=self.images[i],
-            tokens=self.tokens[i],
-            history=self.history[i],
-            words=self.words[i],
-            size=self.size_tensor[i],
-            index=torch.tensor(i),
+            image=self.images[idx],
+            tokens=self.tokens[idx],
+            history=self.history[idx],
+            words=self.words[idx],
+            size=self.size_tensor[idx],
+            index=torch.as_tensor(idx),
         )
         return item
 

@@ -35,17 +35,7 @@ def batches(
 ) -> Iterator[dict[str, torch.Tensor]]:
     """Batches of ``ds`` in the order of ``indices``; ``index`` holds each row's sample index."""
     for i in range(0, len(indices), batch_size):
-        idx = torch.tensor(indices[i : i + batch_size])
-        batch = {k: v[idx] for k, v in ds.targets.items()}
-        batch.update(
-            image=ds.images[idx],
-            tokens=ds.tokens[idx],
-            history=ds.history[idx],
-            words=ds.words[idx],
-            size=ds.size_tensor[idx],
-            index=idx,
-        )
-        yield batch
+        yield ds.rows(torch.tensor(indices[i : i + batch_size]))
 
 
 def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
