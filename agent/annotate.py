@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -10,6 +9,7 @@ import numpy as np
 
 from deskmimic.agent.policy_protocol import POINTER_KINDS, AgentAction
 from deskmimic.core.errors import CaptureError
+from deskmimic.core.paths import make_private_dir, write_private_bytes
 
 _MARK = (255, 0, 255)  # magenta: rare on desktops, so the mark stands out (RGB)
 _TEXT_BG = (0, 0, 0)
@@ -52,9 +52,11 @@ def _caption(img: np.ndarray, text: str) -> None:
 
 def write_png(path: Path, image: np.ndarray) -> Path:
     """Write an RGB image as PNG, user-only readable (screenshots are private)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok = cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    make_private_dir(path.parent)
+    ok, png = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     if not ok:
-        raise CaptureError(f"{path}: could not write the PNG (disk full or not writable?)")
-    os.chmod(path, 0o600)
-    return path
+        raise CaptureError(f"{path}: could not encode the PNG")
+    try:
+        return write_private_bytes(path, png.tobytes())
+    except OSError as exc:
+        raise CaptureError(f"{path}: could not write the PNG ({exc.strerror})") from exc

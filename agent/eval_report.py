@@ -108,14 +108,10 @@ def build_report(cfg: EvalConfig, outcomes: Sequence[EpisodeOutcome], seconds: f
 
 def write_report(report: dict, out: Path) -> Path:
     """Write ``report`` as ``out/report.json`` (user-only, like every recording)."""
-    from deskmimic.core.paths import make_private_dir
+    from deskmimic.core.paths import make_private_dir, write_private_bytes
 
     make_private_dir(out)
-    path = out / REPORT_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_private_bytes(out / REPORT_FILE, (json.dumps(report, indent=2) + "\n").encode())
 
 
 def keep_or_drop(episode: Path | None, success: bool, keep: str) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from deskmimic.core.errors import CaptureError, ConfigError
-from deskmimic.core.geometry import Rect
+from deskmimic.core.geometry import Rect, fit_to_screen
 from deskmimic.recorder.capture import CaptureBackend
 
 logger = logging.getLogger(__name__)
@@ -52,12 +52,13 @@ class RegionTracker:
             from deskmimic.recorder.windows_x11 import find_window
 
             info = find_window(window)
-            rect = _clip(info.rect, screen, f"--window {window!r}")
+            rect = fit_to_screen(info.rect, screen, f"--window {window!r}", exact=False)
             return cls(rect, window, info.rect, screen)
-        if region is None:
-            mons = capture.monitors()
-            region = mons[1] if len(mons) > 1 else screen
-        return cls(_clip(region, screen, f"--region {region}"), screen=screen)
+        if region is not None:
+            return cls(fit_to_screen(region, screen, f"--region {region}", exact=True), screen=screen)
+        mons = capture.monitors()
+        monitor = mons[1] if len(mons) > 1 else screen
+        return cls(fit_to_screen(monitor, screen, "monitor 1", exact=False), screen=screen)
 
     def update(self) -> Rect:
         """Re-locate the window (when there is one) and return the current region.
@@ -85,10 +86,3 @@ class RegionTracker:
             self.moves.append({"from": self.region.to_dict(), "to": new.to_dict()})
             self.region = new
         return self.region
-
-
-def _clip(region: Rect, screen: Rect, what: str) -> Rect:
-    clipped = region.intersect(screen)
-    if clipped is None or clipped.width < 2 or clipped.height < 2:
-        raise ConfigError(f"{what}: lies outside the screen {screen}")
-    return clipped.even()

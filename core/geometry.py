@@ -6,10 +6,13 @@ corner ("captured-area pixels") and `Rect.to_screen` maps them back.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import asdict, dataclass
 
 from deskmimic.core.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,10 @@ class Rect:
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0:
             raise ConfigError(f"rectangle must have a positive size, got {self.width}x{self.height}")
+
+    def __str__(self) -> str:
+        """X geometry, the form ``--region`` takes: WxH+X+Y."""
+        return f"{self.width}x{self.height}{self.left:+d}{self.top:+d}"
 
     @property
     def right(self) -> int:
@@ -80,3 +87,26 @@ class Rect:
             x, y, w, h = (int(v) for v in m.groups())
             return cls(x, y, w, h)
         raise ConfigError(f"--region {text!r}: expected WxH+X+Y (e.g. 800x600+100+50) or X,Y,W,H")
+
+
+def fit_to_screen(region: Rect, screen: Rect, what: str, exact: bool) -> Rect:
+    """``region`` as it can be captured: inside ``screen``, even-sized (H.264).
+
+    Args:
+        what: the argument it came from (``--region 800x600+0+0``), for messages.
+        exact: the user typed the rectangle: one reaching outside the screen is refused
+            (capturing a smaller area than asked, silently, would record the wrong thing);
+            otherwise (a window, a monitor) it is clipped, with a warning.
+    Raises:
+        ConfigError: no part of it (at least 2x2 pixels) is on the screen, or ``exact`` and
+            it reaches outside; the message names the screen and the part that fits.
+    """
+    clipped = region.intersect(screen)
+    if clipped is None or clipped.width < 2 or clipped.height < 2:
+        raise ConfigError(f"{what}: lies outside the screen {screen}")
+    if clipped != region:
+        if exact:
+            raise ConfigError(f"{what}: reaches outside the screen {screen}; the part on the "
+                              f"screen is {clipped}: pass that, or a smaller region")
+        logger.warning("%s: partly off the screen %s; capturing the part on it, %s", what, screen, clipped)
+    return clipped.even()

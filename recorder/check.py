@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -9,17 +10,13 @@ import av
 import numpy as np
 
 from deskmimic.core.errors import EpisodeFormatError
-from deskmimic.recorder.episode import iter_event_lines, read_frame_index
-from deskmimic.recorder.episode_format import EVENT_TYPES, EVENTS, FRAMES, VIDEO_DIR, read_meta
-from deskmimic.recorder.video import list_segments, segment_path
+from deskmimic.recorder.episode import event_problem, read_frame_index, read_text
+from deskmimic.recorder.episode_format import EVENTS, FRAMES, VIDEO_DIR, VIDEO_SHA256, read_meta
+from deskmimic.recorder.video import file_sha256, list_segments, segment_path
 
 logger = logging.getLogger(__name__)
 
-_REQUIRED = {
-    "move": ("x", "y"), "button_down": ("x", "y", "button"), "button_up": ("x", "y", "button"),
-    "scroll": ("x", "y", "dx", "dy"), "key_down": ("key",), "key_up": ("key",), "marker": ("name",),
-}
-
+_MAX_LINE_PROBLEMS = 10
 
 def count_packets(path: Path) -> tuple[int, tuple[int, int] | None, str | None]:
     """(video packets readable, (width, height), error) without decoding: cheap."""
@@ -39,34 +36,47 @@ def count_packets(path: Path) -> tuple[int, tuple[int, int] | None, str | None]:
         return 0, None, f"cannot be opened ({exc})"
 
 
-def check_events(path: Path) -> tuple[list[str], list[dict]]:
-    problems: list[str] = []
-    events: list[dict] = []
+def _event_line_problem(line: str) -> str | None:
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return [f"{path.name}: missing"], []
+        return event_problem(json.loads(line))
+    except ValueError as exc:
+        return f"not JSON ({exc})"
+
+
+def check_events(path: Path) -> tuple[list[str], list[dict]]:
+    """Every problem of events.jsonl, line by line, and the events that are valid."""
+    try:
+        data = read_text(path)
+    except EpisodeFormatError as exc:
+        return [str(exc).replace(str(path), path.name, 1)], []
+    problems: list[str] = []
     if data and not data.endswith("\n"):
         problems.append(f"{path.name}: the last line is unfinished (a crash mid-write): run `episodes recover`")
+    events: list[dict] = []
     last_t = None
-    try:
-        for n, ev in iter_event_lines(path, strict=True):
-            if ev["type"] not in EVENT_TYPES:
-                problems.append(f"{path.name}: line {n}: unknown type {ev['type']!r}")
-            missing = [k for k in _REQUIRED.get(ev["type"], ()) if k not in ev]
-            if missing:
-                problems.append(f"{path.name}: line {n}: {ev['type']} without {', '.join(missing)}")
-            if not isinstance(ev["t"], int):
-                problems.append(f"{path.name}: line {n}: t is not an integer")
-            elif last_t is not None and ev["t"] < last_t:
-                problems.append(f"{path.name}: line {n}: t goes backwards ({ev['t']} < {last_t})")
-            else:
-                last_t = ev["t"]
-            events.append(ev)
-    except EpisodeFormatError as exc:
-        problems.append(str(exc))
+    for n, line in enumerate(data.split("\n")[:-1], start=1):
+        if not line.strip():
+            continue
+        problem = _event_line_problem(line)
+        if problem:
+            problems.append(f"{path.name}: line {n}: {problem}")
+            continue
+        ev = json.loads(line)
+        if last_t is not None and ev["t"] < last_t:
+            problems.append(f"{path.name}: line {n}: t goes backwards ({ev['t']} < {last_t})")
+        else:
+            last_t = ev["t"]
+        events.append(ev)
+    if len(problems) > _MAX_LINE_PROBLEMS:  # a garbled file: the first few say enough
+        problems[_MAX_LINE_PROBLEMS:] = [f"{path.name}: ... and {len(problems) - _MAX_LINE_PROBLEMS} more"]
     return problems, events
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    try:
+        return file_sha256(path)
+    except OSError:  # unreadable: count_packets names it
+        return None
 
 
 def check_episode(folder: Path, decode: bool = False) -> list[str]:
@@ -87,9 +97,14 @@ def check_episode(folder: Path, decode: bool = False) -> list[str]:
         index = read_frame_index(folder / FRAMES)
     except EpisodeFormatError as exc:
         problems.append(str(exc))
-        index = np.zeros((0, 4), np.int64)
+        index = None
+    index_ok = index is not None
+    if index is None:
+        index = np.zeros((0, 4), np.int64)  # named above: no follow-on problems from it
     n = index.shape[0]
-    if n == 0:
+    if not index_ok:
+        pass
+    elif n == 0:
         problems.append(f"{FRAMES}: no frames")
     else:
         if not np.array_equal(index[:, 0], np.arange(n)):
@@ -97,12 +112,15 @@ def check_episode(folder: Path, decode: bool = False) -> list[str]:
         if np.any(np.diff(index[:, 1]) < 0):
             problems.append(f"{FRAMES}: capture times go backwards")
     counters = meta.get("counters", {})
-    if meta["status"] != "recording" and counters.get("frames") not in (None, n):
+    if index_ok and meta["status"] != "recording" and counters.get("frames") not in (None, n):
         problems.append(f"meta.json: counters.frames is {counters.get('frames')} but {FRAMES} lists {n}")
 
     video_dir = folder / VIDEO_DIR
     referenced = sorted({int(s) for s in index[:, 2]}) if n else []
-    on_disk = set(list_segments(video_dir))
+    try:
+        on_disk = set(list_segments(video_dir))
+    except EpisodeFormatError as exc:
+        return [*problems, str(exc)]
     for seg in referenced:
         rows = index[index[:, 2] == seg]
         path = segment_path(video_dir, seg)
@@ -112,6 +130,11 @@ def check_episode(folder: Path, decode: bool = False) -> list[str]:
             continue
         if not np.array_equal(rows[:, 3], np.arange(len(rows))):
             problems.append(f"{FRAMES}: frames of segment {seg} do not count 0..{len(rows) - 1}")
+        want_sha = (meta.get(VIDEO_SHA256) or {}).get(path.name)
+        got_sha = _sha256_or_none(path) if want_sha is not None else None
+        if got_sha is not None and got_sha != want_sha:
+            problems.append(f"{rel}: its bytes changed since it was recorded (checksum in "
+                            f"meta.json {VIDEO_SHA256} differs): frames may decode to wrong pixels")
         packets, size, err = count_packets(path)
         if err:
             problems.append(f"{rel}: {err}")

@@ -12,10 +12,37 @@ import numpy as np
 
 from deskmimic.core.errors import EpisodeFormatError
 from deskmimic.core.geometry import Rect
-from deskmimic.recorder.episode_format import EVENTS, FRAMES, FRAMES_HEADER, VIDEO_DIR, read_meta
+from deskmimic.recorder.episode_format import (
+    EVENTS,
+    FRAMES,
+    FRAMES_HEADER,
+    VIDEO_DIR,
+    read_meta,
+    unreadable,
+)
 from deskmimic.recorder.video import SegmentDecoder, segment_path
 
 logger = logging.getLogger(__name__)
+
+
+def read_text(path: Path, strict_utf8: bool = True) -> str:
+    """The whole of an episode text file; every way it can fail is an EpisodeFormatError
+    naming the file. Without ``strict_utf8`` undecodable bytes become U+FFFD (recovery
+    still wants the lines around them)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise EpisodeFormatError(f"{path}: missing") from exc
+    except IsADirectoryError as exc:
+        raise EpisodeFormatError(f"{path}: is a folder, expected a file") from exc
+    except OSError as exc:
+        raise EpisodeFormatError(unreadable(path, exc)) from exc
+    try:
+        return data.decode("utf-8", errors="strict" if strict_utf8 else "replace")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise EpisodeFormatError(f"{path}: line {line} is not UTF-8 text "
+                                 f"(byte {exc.start} is 0x{data[exc.start]:02x})") from exc
 
 
 def read_frame_index(path: Path) -> np.ndarray:
@@ -24,11 +51,8 @@ def read_frame_index(path: Path) -> np.ndarray:
     A half-written last line (a crash mid-write) is ignored; any other bad line
     raises EpisodeFormatError naming the line.
     """
-    if not path.is_file():
-        raise EpisodeFormatError(f"{path}: missing")
     rows = []
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().split("\n")
+    lines = read_text(path).split("\n")
     if not lines or lines[0].strip() != FRAMES_HEADER:
         raise EpisodeFormatError(f"{path}: line 1 should be the header {FRAMES_HEADER!r}")
     complete = lines[1:-1]  # the text after the last newline is an unfinished line
@@ -39,7 +63,10 @@ def read_frame_index(path: Path) -> np.ndarray:
         try:
             if len(parts) != 4:
                 raise ValueError("expected 4 fields")
-            rows.append(tuple(int(p) for p in parts))
+            row = tuple(int(p) for p in parts)
+            if any(not 0 <= v < 2**63 for v in row):
+                raise ValueError("a value is negative or too large")
+            rows.append(row)
         except ValueError as exc:
             raise EpisodeFormatError(f"{path}: line {n} is malformed ({exc}): {line[:60]!r}") from exc
     if lines[-1].strip():
@@ -47,22 +74,51 @@ def read_frame_index(path: Path) -> np.ndarray:
     return np.array(rows, dtype=np.int64).reshape(-1, 4)
 
 
+# Fields each event type needs, and their JSON types: every reader (steps, macro,
+# the GUI timeline) indexes them, so a wrong type must fail here, naming the line.
+EVENT_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "move": {"x": int, "y": int},
+    "button_down": {"x": int, "y": int, "button": str},
+    "button_up": {"x": int, "y": int, "button": str},
+    "scroll": {"x": int, "y": int, "dx": int, "dy": int},
+    "key_down": {"key": str},
+    "key_up": {"key": str},
+    "marker": {"name": str},
+}
+
+
+def event_problem(ev: object) -> str | None:
+    """Why ``ev`` is not a usable event (its fields for its type), or None when it is."""
+    if not isinstance(ev, dict) or "t" not in ev or "type" not in ev:
+        return "needs an object with 't' and 'type'"
+    if isinstance(ev["t"], bool) or not isinstance(ev["t"], int):
+        return "t is not an integer"
+    fields = EVENT_FIELDS.get(ev["type"]) if isinstance(ev["type"], str) else None
+    if fields is None:
+        return f"unknown type {ev['type']!r}"
+    missing = [k for k in fields if k not in ev]
+    if missing:
+        return f"{ev['type']} without {', '.join(missing)}"
+    for k, kind in fields.items():
+        if isinstance(ev[k], bool) or not isinstance(ev[k], kind):
+            return f"{ev['type']}: {k} is {ev[k]!r}, expected {getattr(kind, '__name__', kind)}"
+    return None
+
+
 def iter_event_lines(path: Path, strict: bool = True) -> Iterator[tuple[int, dict]]:
     """Yield (line number, event). An unfinished last line is skipped with a warning;
-    with ``strict`` any other undecodable line raises EpisodeFormatError."""
-    if not path.is_file():
-        raise EpisodeFormatError(f"{path}: missing")
-    with open(path, encoding="utf-8", errors="replace") as f:
-        data = f.read()
-    lines = data.split("\n")
+    with ``strict`` any other line that is not a valid event (`event_problem`) raises
+    EpisodeFormatError; without, such lines are skipped."""
+    lines = read_text(path, strict_utf8=strict).split("\n")
     tail = lines.pop()  # "" when the file ends with a newline
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             ev = json.loads(line)
-            if not isinstance(ev, dict) or "t" not in ev or "type" not in ev:
-                raise ValueError("needs an object with 't' and 'type'")
+            problem = event_problem(ev)
+            if problem:
+                raise ValueError(problem)
         except ValueError as exc:
             if strict:
                 raise EpisodeFormatError(f"{path}: line {n} is not a valid event ({exc})") from exc

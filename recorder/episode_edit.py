@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -23,7 +24,14 @@ import numpy as np
 
 from deskmimic.core.errors import EpisodeError, EpisodeFormatError
 from deskmimic.core.paths import new_episode_id
-from deskmimic.recorder.episode_format import META, read_meta, write_json_atomic
+from deskmimic.recorder.episode_format import (
+    META,
+    VIDEO_DIR,
+    VIDEO_SHA256,
+    read_meta,
+    write_json_atomic,
+)
+from deskmimic.recorder.video import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -72,16 +80,56 @@ def set_success(folder: Path, success: bool | None) -> dict:
     return meta
 
 
-def delete_episode(folder: Path) -> None:
-    """Delete an episode folder. Refuses a folder without meta.json (not an episode).
+# What deskmimic itself writes into an episode folder (recorder, recovery, upgrade,
+# atomic rewrites): a delete removes these and nothing else a user may have put there.
+_OWN_FILES = re.compile(
+    r"(meta\.json|events\.jsonl|frames\.csv)(\.v\d+\.bak(\.\d+)?|\.broken(\.\d+)?|\.tmp)?"
+    r"|\.(meta\.json|events\.jsonl|frames\.csv)\..*\.tmp")
+_OWN_SEGMENTS = re.compile(r"\.?\d{6}\.mkv(\.broken(\.\d+)?|\.recover\.tmp)?")
 
+
+def _own_files(folder: Path) -> list[Path]:
+    from deskmimic.recorder.episode_format import VIDEO_DIR
+
+    own = [p for p in folder.iterdir() if p.is_file() and _OWN_FILES.fullmatch(p.name)]
+    video = folder / VIDEO_DIR
+    if video.is_dir() and not video.is_symlink():
+        own += [p for p in video.iterdir() if p.is_file() and _OWN_SEGMENTS.fullmatch(p.name)]
+    return own
+
+
+def check_deletable(folder: Path, force: bool = False) -> None:
+    """Raise EpisodeFormatError when `delete_episode` would refuse ``folder``."""
+    if folder.is_symlink() or not (folder / META).is_file():
+        raise EpisodeFormatError(f"{folder}: has no {META}; refusing to delete a folder that is not an episode")
+    if not force:
+        try:
+            read_meta(folder)
+        except EpisodeFormatError as exc:
+            raise EpisodeFormatError(f"{exc}; refusing to delete a damaged episode: add --force to "
+                                     "delete deskmimic's own files in it anyway") from exc
+
+
+def delete_episode(folder: Path, force: bool = False) -> list[Path]:
+    """Delete an episode folder: deskmimic's own files in it, then the folder if that left
+    it empty. Returns what was kept (files deskmimic did not write).
+
+    Refuses a folder without meta.json (not an episode) and, unless ``force``, one whose
+    meta.json does not read (`read_meta`): the folder might not be an episode at all.
     The caller asks the user first; this function does not.
     """
     folder = Path(folder)
-    if not (folder / META).is_file():
-        raise EpisodeFormatError(f"{folder}: has no {META}; refusing to delete a folder that is not an episode")
-    shutil.rmtree(folder)
+    check_deletable(folder, force)
+    try:
+        for p in _own_files(folder):
+            p.unlink()
+        for d in (folder / "video", folder):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+    except OSError as exc:
+        raise EpisodeError(f"{folder}: cannot delete ({exc.strerror}: {exc.filename})") from exc
     logger.info("deleted episode %s", folder)
+    return sorted(p for p in folder.rglob("*") if not p.is_dir()) if folder.exists() else []
 
 
 def trim_range(frame_times: np.ndarray, start_ns: int, end_ns: int) -> tuple[int, int]:
@@ -216,6 +264,8 @@ def _write_trimmed_meta(dest: Path, meta: dict, new_id: str, source: dict,
     new["extra"] = extra
     new["counters"] = {"frames": counts[0], "dropped_frames": 0, "events": counts[1],
                        "duration_s": round(duration_ns / 1e9, 3), "bytes": 0}
+    # The source's checksums describe its segments, not these re-encoded ones.
+    new[VIDEO_SHA256] = {p.name: file_sha256(p) for p in sorted((dest / VIDEO_DIR).glob("*.mkv"))}
     write_json_atomic(dest / META, new)
     new["counters"]["bytes"] = folder_bytes(dest)
     write_json_atomic(dest / META, new)

@@ -23,6 +23,7 @@ EVENTS = "events.jsonl"
 FRAMES = "frames.csv"
 VIDEO_DIR = "video"
 FRAMES_HEADER = "index,t_ns,segment,pts"
+VIDEO_SHA256 = "video_sha256"  # meta field: segment file name -> hex SHA-256 (optional)
 STATUSES = ("recording", "complete", "recovered")
 EVENT_TYPES = ("move", "button_down", "button_up", "scroll", "key_down", "key_up", "marker")
 
@@ -77,24 +78,56 @@ def upgrade_meta(meta: dict) -> dict:
 
 def _load_meta_json(folder: Path) -> tuple[Path, dict]:
     path = folder / META
-    if not folder.is_dir():
-        raise EpisodeFormatError(f"{folder}: no such episode folder")
-    if not path.is_file():
-        raise EpisodeFormatError(f"{path}: missing (is {folder} an episode folder?)")
     try:
+        if not folder.is_dir():
+            raise EpisodeFormatError(f"{folder}: no such episode folder")
+        if not path.is_file():
+            raise EpisodeFormatError(f"{path}: missing (is {folder} an episode folder?)")
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise EpisodeFormatError(f"{path}: not valid JSON ({exc})") from exc
+    except OSError as exc:
+        raise EpisodeFormatError(unreadable(path, exc)) from exc
     if not isinstance(meta, dict):
         raise EpisodeFormatError(f"{path}: expected a JSON object")
     return path, meta
 
 
+def unreadable(path: Path, exc: OSError) -> str:
+    """The one-line message for a file or folder the OS will not let us read."""
+    return f"{path}: cannot be read ({exc.strerror or exc})"
+
+
+# Optional fields and the JSON types readers take them as: a wrong type must fail here,
+# naming the field, not as an AttributeError deep inside whichever command reads it.
+_OPTIONAL_TYPES: dict[str, tuple[type, ...]] = {
+    "task": (str,), "instruction": (str,), "extra": (dict,), "counters": (dict,),
+    "created": (str,), "recovery": (list,), VIDEO_SHA256: (dict,),
+}
+
+
 def _validate(meta: dict, path: Path) -> None:
-    """The fields every reader relies on, at the current version."""
+    """The fields every reader relies on, at the current version, with their types."""
     for name in ("id", "status", "geometry", "fps"):
         if name not in meta:
             raise EpisodeFormatError(f"{path}: required field '{name}' is missing")
+    ident = meta["id"]
+    # Ids name cache files and folders: one that is a path could write outside them.
+    if (not isinstance(ident, str) or ident in ("", ".", "..")
+            or any(c in ident for c in "/\\\0") or len(ident) > 200):
+        raise EpisodeFormatError(f"{path}: field 'id' is {ident!r}, expected a plain name "
+                                 "(no '/', not '..')")
+    fps = meta["fps"]
+    # bool is an int subclass; NaN and inf fail the range test
+    if isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps < 10_000:
+        raise EpisodeFormatError(f"{path}: field 'fps' is {fps!r}, expected a positive number")
+    for name, types in _OPTIONAL_TYPES.items():
+        if meta.get(name) is not None and not isinstance(meta[name], types):
+            raise EpisodeFormatError(f"{path}: field '{name}' is {type(meta[name]).__name__}, "
+                                     f"expected {types[0].__name__}")
+    for name, value in (meta.get("counters") or {}).items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise EpisodeFormatError(f"{path}: field 'counters.{name}' is {value!r}, expected a number")
     if meta["status"] not in STATUSES:
         raise EpisodeFormatError(
             f"{path}: field 'status' is {meta['status']!r}, expected one of {STATUSES}"
@@ -102,10 +135,14 @@ def _validate(meta: dict, path: Path) -> None:
     try:
         region = meta["geometry"]["region"]
         for k in ("left", "top", "width", "height"):
-            int(region[k])
-    except (KeyError, TypeError, ValueError) as exc:
+            v = region[k]
+            if isinstance(v, bool) or not isinstance(v, int | float) or int(v) != v:
+                raise ValueError(f"{k} is {v!r}, expected an integer")
+        if region["width"] < 2 or region["height"] < 2:
+            raise ValueError("width and height must be at least 2")
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise EpisodeFormatError(
-            f"{path}: field 'geometry.region' is incomplete ({exc!r})"
+            f"{path}: field 'geometry.region' is incomplete or invalid ({exc!r})"
         ) from exc
 
 

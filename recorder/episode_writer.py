@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from deskmimic.core.errors import EpisodeExistsError, EpisodeFormatError
+from deskmimic.core.paths import make_private_dir
 from deskmimic.recorder.episode_format import (
     EVENTS,
     FRAMES,
@@ -19,7 +20,7 @@ from deskmimic.recorder.episode_format import (
     VIDEO_DIR,
     write_json_atomic,
 )
-from deskmimic.recorder.video import SegmentEncoder, segment_path
+from deskmimic.recorder.video import SegmentEncoder, file_sha256, segment_path
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def create_episode_folder(path: Path) -> Path:
         )
     parent = path.parent
     try:
-        parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(parent)
         path.mkdir(mode=0o700)
         (path / VIDEO_DIR).mkdir(mode=0o700)
     except PermissionError as exc:
@@ -87,6 +88,7 @@ class FrameWriter:
         self._segment = -1
         self.count = 0
         self.bytes_closed = 0
+        self.checksums: dict[str, str] = {}  # segment file name -> hex SHA-256, once closed
 
     def write(self, t_ns: int, bgra: np.ndarray) -> None:
         if self._encoder is None or self._encoder.frames >= self.frames_per_segment:
@@ -108,6 +110,8 @@ class FrameWriter:
         if self._encoder is not None:
             self._encoder.close()
             self.bytes_closed += self._encoder.path.stat().st_size
+            # Hashed once closed (the file is still in the page cache): `check` compares it.
+            self.checksums[self._encoder.path.name] = file_sha256(self._encoder.path)
             self._encoder = None
 
     def close(self) -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 from deskmimic import __version__
 from deskmimic.core.config import RecordConfig
 from deskmimic.core.errors import CaptureError, ConfigError
-from deskmimic.core.geometry import Rect
+from deskmimic.core.geometry import Rect, fit_to_screen
 from deskmimic.core.paths import default_episodes_dir, new_episode_id
 from deskmimic.recorder.capture import CaptureBackend, open_capture
 from deskmimic.recorder.clock import EpisodeClock
-from deskmimic.recorder.episode_format import FORMAT_VERSION, VIDEO_DIR
+from deskmimic.recorder.episode_format import FORMAT_VERSION, VIDEO_DIR, VIDEO_SHA256
 from deskmimic.recorder.episode_writer import (
     EventLog,
     FrameWriter,
@@ -72,10 +72,9 @@ def resolve_region(cfg: RecordConfig, capture: CaptureBackend) -> tuple[Rect, st
         if cfg.monitor >= len(monitors):
             raise ConfigError(f"--monitor {cfg.monitor}: this screen has monitors 1..{len(monitors) - 1}")
         region, source = monitors[cfg.monitor], "monitor"
-    clipped = region.intersect(screen)
-    if clipped is None or clipped.width < 2 or clipped.height < 2:
-        raise ConfigError(f"--region {region}: lies outside the screen {screen}")
-    return clipped.even(), source, window
+    what = {"window": f"--window {cfg.window!r}", "region": f"--region {region}",
+            "monitor": f"--monitor {cfg.monitor}"}[source]
+    return fit_to_screen(region, screen, what, exact=source == "region"), source, window
 
 
 class Recorder:
@@ -292,6 +291,8 @@ class Recorder:
             self._meta["status"] = "complete"
             self._meta["stop_reason"] = reason
             self._meta["counters"] = self._counters(t_end)
+            if self._frame_writer is not None:
+                self._meta[VIDEO_SHA256] = dict(self._frame_writer.checksums)
             if self._errors:
                 self._meta["errors"] = [repr(e) for e in self._errors]
             write_meta(self.path, self._meta)

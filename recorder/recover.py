@@ -1,12 +1,16 @@
 """Making an episode cut off by a crash readable again, without throwing anything away.
 
 What cannot be used is moved aside with a ``.broken`` suffix, never deleted:
-a half-written last event line, the unreadable tail of the last video segment,
-index rows that point at frames that never reached the disk.
+a half-written last line, event lines that are not valid events, the unreadable
+tail of a video segment, index rows that point at frames that never reached the
+disk. Every replacement is written and synced before the original is moved
+aside, so a failure half-way (a full disk) leaves the original in place.
+What recovery cannot fix is named in the report (`RecoveryReport.remaining`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -14,18 +18,22 @@ from pathlib import Path
 
 import numpy as np
 
-from deskmimic.recorder.check import count_packets
-from deskmimic.recorder.episode import iter_event_lines, read_frame_index
+from deskmimic.core.errors import EpisodeFormatError
+from deskmimic.recorder.check import check_episode, count_packets
+from deskmimic.recorder.episode import event_problem, read_frame_index
 from deskmimic.recorder.episode_format import (
     EVENTS,
     FRAMES,
     FRAMES_HEADER,
+    META,
     VIDEO_DIR,
+    VIDEO_SHA256,
     read_meta,
+    unreadable,
     write_json_atomic,
 )
 from deskmimic.recorder.record import folder_bytes
-from deskmimic.recorder.video import remux_prefix, segment_path
+from deskmimic.recorder.video import file_sha256, remux_prefix, segment_path
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +45,21 @@ class RecoveryReport:
     frames_dropped: int = 0
     events_kept: int = 0
     moved_aside: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
     already_complete: bool = False
+    counters_fixed: bool = False
+    remaining: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.moved_aside or self.created or self.counters_fixed or not self.already_complete)
 
     def to_dict(self) -> dict:
         return {"path": str(self.path), "frames_kept": self.frames_kept,
                 "frames_dropped": self.frames_dropped, "events_kept": self.events_kept,
-                "moved_aside": self.moved_aside, "already_complete": self.already_complete}
+                "moved_aside": self.moved_aside, "created": self.created,
+                "already_complete": self.already_complete,
+                "counters_fixed": self.counters_fixed, "remaining": self.remaining}
 
 
 def _aside(path: Path) -> Path:
@@ -55,100 +72,158 @@ def _aside(path: Path) -> Path:
     return cand
 
 
-def _recover_events(folder: Path, report: RecoveryReport) -> list[dict]:
+def _write_new(path: Path, data: bytes) -> None:
+    """Write a new private file and sync it; a partial file is removed on failure."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _replace_keeping(path: Path, data: bytes, report: RecoveryReport) -> None:
+    """Put ``data`` at ``path``, the original kept as ``.broken``: the new file is on disk
+    before the original moves, so no failure leaves ``path`` missing."""
+    tmp = path.with_name(f".{path.name}.recover.tmp")
+    tmp.unlink(missing_ok=True)  # left by an earlier recovery that died
+    _write_new(tmp, data)
+    aside = _aside(path)
+    os.replace(path, aside)
+    os.replace(tmp, path)
+    report.moved_aside.append(str(aside.relative_to(report.path)))
+
+
+def _valid_event(line: bytes) -> dict | None:
+    try:
+        ev = json.loads(line.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError both
+        return None
+    return ev if event_problem(ev) is None else None
+
+
+def _recover_events(folder: Path, meta: dict, report: RecoveryReport) -> list[dict]:
     path = folder / EVENTS
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-        os.close(fd)
+        if meta["status"] == "recording":  # killed before the writer made it: nothing was lost
+            _write_new(path, b"")
+            report.created.append(EVENTS)
         return []
-    data = path.read_bytes()
-    cut = data.rfind(b"\n") + 1
-    if cut < len(data):
-        aside = _aside(path)
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data[cut:])
-        with open(path, "r+b") as f:
-            f.truncate(cut)
-        report.moved_aside.append(aside.name)
-    events = [ev for _, ev in iter_event_lines(path, strict=False)]
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EpisodeFormatError(unreadable(path, exc)) from exc
+    lines = data.split(b"\n")[:-1]  # the bytes after the last newline are an unfinished line
+    events = [_valid_event(line) for line in lines]
+    keep = [line for line, ev in zip(lines, events, strict=True) if ev is not None or not line.strip()]
+    if len(keep) != len(lines) or data.rfind(b"\n") + 1 < len(data):
+        _replace_keeping(path, b"".join(line + b"\n" for line in keep), report)
+    events = [ev for ev in events if ev is not None]
     report.events_kept = len(events)
     return events
 
 
-def _recover_frames(folder: Path, meta: dict, report: RecoveryReport) -> np.ndarray:
-    index = read_frame_index(folder / FRAMES)
-    video_dir = folder / VIDEO_DIR
+def _recover_segment(path: Path, rows: int, report: RecoveryReport) -> int:
+    """How many of the segment's ``rows`` frames are readable, after copying the readable
+    prefix of a segment cut off mid-write into a clean, seekable file."""
+    if not path.is_file():
+        return 0
+    packets, _, err = count_packets(path)
+    if err is None and packets >= rows:
+        return rows
+    tmp = path.with_name(f".{path.name}.recover.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        copied = remux_prefix(path, tmp, max_frames=rows) if packets else 0
+    except Exception as exc:  # a file too damaged to remux keeps nothing
+        logger.warning("%s: cannot remux (%s)", path, exc)
+        copied = 0
+    aside = _aside(path)
+    os.replace(path, aside)
+    report.moved_aside.append(f"{VIDEO_DIR}/{aside.name}")
+    if copied:
+        os.replace(tmp, path)
+    else:
+        tmp.unlink(missing_ok=True)
+    return copied
+
+
+def _recover_frames(folder: Path, report: RecoveryReport) -> np.ndarray:
+    src = folder / FRAMES
+    index = read_frame_index(src)
     keep = np.ones(index.shape[0], dtype=bool)
     for seg in sorted({int(s) for s in index[:, 2]}):
         rows = np.nonzero(index[:, 2] == seg)[0]
-        path = segment_path(video_dir, seg)
-        if not path.is_file():
-            keep[rows] = False
-            continue
-        packets, _, err = count_packets(path)
-        if err is None and packets >= len(rows):
-            continue
-        # Cut off mid-write: copy what can be read into a clean, seekable file.
-        broken = _aside(path)
-        os.replace(path, broken)
-        report.moved_aside.append(f"{VIDEO_DIR}/{broken.name}")
-        try:
-            copied = remux_prefix(broken, path, max_frames=len(rows)) if packets else 0
-        except Exception as exc:  # a file too damaged to remux keeps nothing
-            logger.warning("%s: cannot remux (%s)", broken, exc)
-            copied = 0
-            if path.exists():
-                path.unlink()
-        keep[rows[copied:]] = False
+        readable = _recover_segment(segment_path(folder / VIDEO_DIR, seg), len(rows), report)
+        keep[rows[readable:]] = False
     # Frames are only usable up to the first gap, so the index stays gap-free.
     bad = np.nonzero(~keep)[0]
     n_keep = int(bad[0]) if bad.size else index.shape[0]
     report.frames_kept = n_keep
     report.frames_dropped = index.shape[0] - n_keep
-    if report.frames_dropped:
-        src = folder / FRAMES
-        aside = _aside(src)
-        os.replace(src, aside)
-        report.moved_aside.append(aside.name)
-        tmp = folder / (FRAMES + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(FRAMES_HEADER + "\n")
-            for row in index[:n_keep]:
-                f.write(",".join(str(int(v)) for v in row) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, src)
+    unfinished = not src.read_bytes().endswith(b"\n")
+    if report.frames_dropped or unfinished:
+        text = FRAMES_HEADER + "\n" + "".join(",".join(str(int(v)) for v in row) + "\n"
+                                              for row in index[:n_keep])
+        _replace_keeping(src, text.encode(), report)
     return index[:n_keep]
 
 
+def _update_checksums(folder: Path, meta: dict, report: RecoveryReport) -> None:
+    """Segments recovery rewrote get the checksum of their new bytes (the moved-aside
+    original keeps its own), so `check` keeps telling later damage apart."""
+    sums = meta.get(VIDEO_SHA256)
+    if not isinstance(sums, dict):
+        return
+    for moved in report.moved_aside:
+        if moved.startswith(f"{VIDEO_DIR}/"):
+            name = moved[len(VIDEO_DIR) + 1:].split(".broken")[0]
+            seg = folder / VIDEO_DIR / name
+            if seg.is_file():
+                sums[name] = file_sha256(seg)
+            else:
+                sums.pop(name, None)
+
+
 def recover_episode(folder: Path) -> RecoveryReport:
-    """Make ``folder`` readable again after a crash; returns what was kept and moved aside.
+    """Make ``folder`` readable again after a crash; returns what was kept and moved aside,
+    and in ``remaining`` every problem `check_episode` still finds afterwards.
 
     Raises:
-        deskmimic.core.errors.EpisodeFormatError: meta.json itself is unreadable (nothing to anchor a recovery on).
+        deskmimic.core.errors.EpisodeFormatError: meta.json or frames.csv is unreadable
+            (nothing to anchor a recovery on); nothing has been changed then.
     """
     folder = Path(folder)
     meta = read_meta(folder)
-    report = RecoveryReport(folder)
-    if meta["status"] != "recording":
-        report.already_complete = True
-    events = _recover_events(folder, report)
-    index = _recover_frames(folder, meta, report)
-    if report.already_complete and not report.moved_aside:
-        return report
-    last_t = int(index[-1, 1]) if len(index) else 0
-    if events:
-        last_t = max(last_t, int(events[-1]["t"]))
-    meta["status"] = "recovered" if meta["status"] == "recording" else meta["status"]
-    meta["counters"] = {
-        "frames": int(len(index)),
-        "dropped_frames": int(meta.get("counters", {}).get("dropped_frames", 0)),
-        "events": len(events),
-        "duration_s": round(last_t / 1e9, 3),
-        "bytes": folder_bytes(folder),
-    }
-    meta.setdefault("recovery", []).append(report.to_dict())
-    write_json_atomic(folder / "meta.json", meta)
+    read_frame_index(folder / FRAMES)  # refuse before touching anything else
+    report = RecoveryReport(folder, already_complete=meta["status"] != "recording")
+    events = _recover_events(folder, meta, report)
+    index = _recover_frames(folder, report)
+    counters = dict(meta.get("counters") or {})
+    # A missing events.jsonl keeps its old counter: `remaining` names the loss, and the
+    # counter still says how many events there were.
+    n_events = len(events) if (folder / EVENTS).exists() else counters.get("events")
+    report.counters_fixed = report.already_complete and (
+        counters.get("frames") not in (None, len(index)) or counters.get("events") != n_events)
+    if report.changed:
+        last_t = int(index[-1, 1]) if len(index) else 0
+        if events:
+            last_t = max(last_t, int(events[-1]["t"]))
+        meta["status"] = "recovered" if meta["status"] == "recording" else meta["status"]
+        meta["counters"] = {
+            "frames": int(len(index)),
+            "dropped_frames": int(counters.get("dropped_frames") or 0),
+            "events": n_events,
+            "duration_s": round(last_t / 1e9, 3),
+            "bytes": folder_bytes(folder),
+        }
+        _update_checksums(folder, meta, report)
+        entry = report.to_dict()
+        entry.pop("remaining")
+        meta.setdefault("recovery", []).append(entry)
+        write_json_atomic(folder / META, meta)
+    report.remaining = check_episode(folder)
     return report

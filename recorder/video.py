@@ -7,6 +7,7 @@ starts with a keyframe, so a frame is found by (segment, pts) alone.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from fractions import Fraction
@@ -32,6 +33,16 @@ MUXER_OPTIONS = {"cluster_time_limit": "250"}
 FAST_ANALYSIS = "subme=0:me=dia:ref=1:partitions=none:trellis=0"
 
 
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file. A closed segment's is stored in meta.json (``video_sha256``):
+    Matroska checks no content, so bytes garbled on disk still decode, to wrong pixels."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def segment_path(video_dir: Path, segment: int) -> Path:
     return video_dir / f"{segment:06d}{SEGMENT_SUFFIX}"
 
@@ -39,11 +50,12 @@ def segment_path(video_dir: Path, segment: int) -> Path:
 def list_segments(video_dir: Path) -> list[int]:
     if not video_dir.is_dir():
         return []
-    out = []
-    for p in video_dir.iterdir():
-        if p.suffix == SEGMENT_SUFFIX and p.stem.isdigit():
-            out.append(int(p.stem))
-    return sorted(out)
+    try:
+        names = [p.name for p in video_dir.iterdir()]
+    except OSError as exc:
+        raise EpisodeFormatError(f"{video_dir}: cannot be read ({exc.strerror or exc})") from exc
+    return sorted(int(n[:-len(SEGMENT_SUFFIX)]) for n in names
+                  if n.endswith(SEGMENT_SUFFIX) and n[:-len(SEGMENT_SUFFIX)].isdigit())
 
 
 class SegmentEncoder:

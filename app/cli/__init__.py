@@ -2,7 +2,8 @@
 
 Each verb lives in its own module ``deskmimic.app.cli.<verb>`` exposing
 ``add_parser(subparsers)``; the parser it adds sets ``func(args) -> int``.
-Errors deskmimic raises on purpose are printed as one clear line, exit code 2.
+Errors deskmimic raises on purpose, and OS errors (a file it may not read, a full
+disk), are printed as one clear line naming the file, exit code 2.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import sys
 
 from deskmimic import __version__
-from deskmimic.core.errors import DeskmimicError
+from deskmimic.core.errors import DeskmimicError, describe_error
 
 # Verb modules, imported lazily so `deskmimic --help` stays fast and a verb
 # that needs torch does not slow down one that does not.
@@ -46,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     except DeskmimicError as exc:
         print(f"deskmimic {args.verb}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        # The last net under the readers' own messages: a file or folder the OS refused
+        # (permissions, a full disk) is one line naming it, never a traceback.
+        logging.getLogger(__name__).debug("%s failed", args.verb, exc_info=True)
+        print(f"deskmimic {args.verb}: error: {describe_error(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"deskmimic {args.verb}: interrupted", file=sys.stderr)
         return 130

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
 from deskmimic.core.errors import EpisodeFormatError
 from deskmimic.core.paths import default_episodes_dir
+from deskmimic.recorder.episode_format import unreadable
 
 
 def add_parser(sub) -> None:
@@ -47,11 +47,33 @@ def add_parser(sub) -> None:
     rm = verbs.add_parser("delete", help="delete episodes (asks first unless --yes)")
     rm.add_argument("episode", nargs="+")
     rm.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    rm.add_argument("--force", action="store_true",
+                    help="also delete an episode whose meta.json does not read (only the files "
+                         "deskmimic writes are removed)")
     rm.set_defaults(func=cmd_delete)
 
 
 def _root(args) -> Path:
     return args.dir or default_episodes_dir()
+
+
+def _listed_root(args) -> Path | None:
+    """The episodes folder to list; None when the default one does not exist yet (nothing
+    recorded). A --dir the user named must exist: listing a typo as empty would mislead."""
+    root = _root(args)
+    if root.is_dir():
+        return root
+    if args.dir is not None:
+        what = "is not a folder" if root.exists() else "no such folder"
+        raise EpisodeFormatError(f"--dir {root}: {what}")
+    return None
+
+
+def _episode_dirs(root: Path) -> list[Path]:
+    try:
+        return sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError as exc:
+        raise EpisodeFormatError(unreadable(root, exc)) from exc
 
 
 def resolve(args, ref: str) -> Path:
@@ -79,20 +101,34 @@ def _row(path: Path) -> dict:
             "success": (m.get("extra") or {}).get("success")}
 
 
+def _flag_duplicates(rows: list[dict]) -> None:
+    # Copied episode folders keep their id; tools keyed by id (caches, the GUI) would mix them.
+    seen: dict[str, int] = {}
+    for r in rows:
+        seen[r["id"]] = seen.get(r["id"], 0) + 1
+    for r in rows:
+        if seen[r["id"]] > 1 and r["status"] != "unreadable":
+            r["duplicate_id"] = True
+
+
 def cmd_list(args) -> int:
-    root = _root(args)
-    rows = [_row(p) for p in sorted(root.iterdir()) if p.is_dir()] if root.is_dir() else []
+    root = _listed_root(args)
+    root_name = root or _root(args)
+    rows = [_row(p) for p in _episode_dirs(root)] if root else []
+    _flag_duplicates(rows)
     if args.json:
         print(json.dumps(rows))
         return 0
     if not rows:
-        print(f"no episodes in {root}")
+        print(f"no episodes in {root_name}")
         return 0
     print(f"{'id':28} {'status':10} {'task':16} {'dur s':>7} {'frames':>7} {'events':>7} {'MB':>7}")
     for r in rows:
         print(f"{r['id']:28} {r['status']:10} {str(r.get('task', ''))[:16]:16} "
               f"{r.get('duration_s', 0):7.1f} {r.get('frames', 0):7d} {r.get('events', 0):7d} "
-              f"{r.get('mb', 0):7.2f}")
+              f"{r.get('mb', 0):7.2f}"
+              + ("  (same id as another folder)" if r.get("duplicate_id") else "")
+              + (f"  {r['error']}" if r.get("error") else ""))
     return 0
 
 
@@ -132,17 +168,25 @@ def cmd_check(args) -> int:
 def cmd_recover(args) -> int:
     from deskmimic.recorder.recover import recover_episode
 
+    unfixed = 0
     for ref in args.episode:
         report = recover_episode(resolve(args, ref))
+        unfixed += bool(report.remaining)
         if args.json:
             print(json.dumps(report.to_dict()))
-        elif report.already_complete and not report.moved_aside:
+            continue
+        if not report.changed and not report.remaining:
             print(f"{report.path}: already complete, nothing to do")
-        else:
+        elif report.changed:
             print(f"{report.path}: recovered {report.frames_kept} frames "
                   f"({report.frames_dropped} unreadable), {report.events_kept} events"
-                  + (f"; moved aside: {', '.join(report.moved_aside)}" if report.moved_aside else ""))
-    return 0
+                  + (f"; moved aside: {', '.join(report.moved_aside)}" if report.moved_aside else "")
+                  + (f"; created: {', '.join(report.created)}" if report.created else ""))
+        if report.remaining:
+            print(f"{report.path}: {len(report.remaining)} problem(s) recover cannot fix:")
+            for pr in report.remaining:
+                print(f"  - {pr}")
+    return 1 if unfixed else 0
 
 
 def _upgrade_targets(args) -> list[Path]:
@@ -152,8 +196,8 @@ def _upgrade_targets(args) -> list[Path]:
         return [resolve(args, ref) for ref in args.episode]
     from deskmimic.recorder.episode_format import META
 
-    root = _root(args)
-    return sorted(p for p in root.iterdir() if (p / META).is_file()) if root.is_dir() else []
+    root = _listed_root(args)
+    return [p for p in _episode_dirs(root) if (p / META).is_file()] if root else []
 
 
 def cmd_upgrade(args) -> int:
@@ -194,12 +238,11 @@ def cmd_upgrade(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    from deskmimic.recorder.episode_format import META
+    from deskmimic.recorder.episode_edit import check_deletable, delete_episode
 
     paths = [resolve(args, ref) for ref in args.episode]
-    for p in paths:
-        if not (p / META).exists():
-            raise EpisodeFormatError(f"{p}: has no {META}; refusing to delete a folder that is not an episode")
+    for p in paths:  # every refusal before anything is deleted or asked
+        check_deletable(p, args.force)
     if not args.yes:
         if not sys.stdin.isatty():
             raise EpisodeFormatError("refusing to delete without confirmation: add --yes")
@@ -208,8 +251,12 @@ def cmd_delete(args) -> int:
             print("nothing deleted")
             return 1
     for p in paths:
-        shutil.rmtree(p)
-        print(f"deleted {p}")
+        kept = delete_episode(p, force=args.force)
+        if kept:
+            print(f"deleted deskmimic's files in {p}; kept {len(kept)} other file(s): "
+                  + ", ".join(str(k.relative_to(p)) for k in kept[:5]))
+        else:
+            print(f"deleted {p}")
     return 0
 
 

@@ -89,7 +89,8 @@ def test_truncated_events_then_recover(episode: Path):
     assert res.returncode == 0, res.stderr
     assert check_episode(episode) == []
     assert path.read_bytes() == data
-    assert (episode / "events.jsonl.broken").read_bytes() == b'{"t": 99999999999, "type": "mo'
+    # the original, whole, is kept beside the repaired file
+    assert (episode / "events.jsonl.broken").read_bytes() == data + b'{"t": 99999999999, "type": "mo'
 
 
 def test_garbage_event_line(episode: Path):

@@ -1,0 +1,198 @@
+"""Fault injection over episode files: every damage kind x every command that reads the file.
+
+Prints one JSON object: cases tried, tracebacks (must be 0), read-only commands that
+changed a byte (0), recoveries that made an episode less readable (0), deletes that
+removed a file deskmimic did not write (0), and the failing cases named.
+
+    python bench/faults_bench.py [--quick]
+
+Runs the CLI in this process (``deskmimic.app.cli.main``) on small episodes made by the
+real recorder; starts its own Xvfb when DISPLAY is unset. ``tests/test_faults_matrix.py``
+runs the same cases (the suite's share of this matrix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+# Each damage takes the file's bytes and returns the new bytes (None = delete the file).
+_GARBAGE = bytes((i * 37 + 11) % 256 for i in range(16))
+
+
+def _garbage(b: bytes) -> bytes:
+    mid = len(b) // 2
+    return b[:mid] + _GARBAGE + b[mid + len(_GARBAGE):]
+
+
+def _non_utf8(b: bytes) -> bytes:
+    cut = b.find(b"\n", len(b) // 2) + 1 or len(b)
+    return b[:cut] + b"\xff\xfe\x80\n" + b[cut:]
+
+
+def _wrong_type(b: bytes) -> bytes:
+    try:
+        data = json.loads(b)
+    except ValueError:  # a line-based file: a JSON value of the wrong kind as a line
+        return b + b"[1, 2, 3]\n"
+    if isinstance(data, dict):  # meta.json: every field the wrong type, one at a time is in the tests
+        data.update(fps="fast", counters=[1], geometry="none")
+    return json.dumps(data).encode()
+
+
+DAMAGES: dict[str, Callable[[bytes], bytes | None]] = {
+    "truncate": lambda b: b[: len(b) // 2],
+    "garbage": _garbage,
+    "non_utf8": _non_utf8,
+    "wrong_type": _wrong_type,
+    "missing": lambda b: None,
+    "empty": lambda b: b"",
+}
+FILES = {"meta": "meta.json", "frames": "frames.csv", "events": "events.jsonl",
+         "video": "video/000001.mkv"}
+READ_ONLY = (["list"], ["show"], ["check"], ["check", "--decode"], ["steps"])
+
+
+def make_episode(out: Path) -> Path:
+    """A 1.5-s, 320x240 episode of three segments from the real recorder."""
+    from deskmimic.core.config import RecordConfig
+    from deskmimic.core.geometry import Rect
+    from deskmimic.recorder.record import Recorder
+
+    rec = Recorder(RecordConfig(out=out, region=Rect(0, 0, 320, 240), fps=20, max_duration=1.5,
+                                segment_seconds=0.5))
+    rec.start()
+    rec.wait(10)
+    rec.stop()
+    return out
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_cli(argv: list[str]) -> tuple[int, str]:
+    """``deskmimic ARGV`` in-process: (exit code, stdout + stderr). An exception escaping
+    ``main`` is printed as a traceback, which the caller counts."""
+    from deskmimic.app.cli import main
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        try:
+            rc = main(argv)
+        except SystemExit as exc:
+            rc = exc.code if isinstance(exc.code, int) else 1
+        except Exception:  # counted as a traceback: that is what a user would see
+            traceback.print_exc()
+            rc = 1
+    return rc, buf.getvalue()
+
+
+def damage(ep: Path, file: str, kind: str) -> None:
+    path = ep / FILES[file]
+    new = DAMAGES[kind](path.read_bytes())
+    if new is None:
+        path.unlink()
+    else:
+        path.write_bytes(new)
+
+
+def _problems(ep: Path) -> int:
+    from deskmimic.core.errors import EpisodeFormatError
+    from deskmimic.recorder.check import check_episode
+
+    try:
+        return len(check_episode(ep))
+    except EpisodeFormatError:
+        return 10**6
+
+
+def run_case(good: Path, work: Path, file: str, kind: str) -> dict:
+    """One file x one damage: every read-only command, then recover, then delete."""
+    ep = work / f"{file}-{kind}"
+    shutil.copytree(good, ep)
+    damage(ep, file, kind)
+    out = {"case": f"{file}/{kind}", "tracebacks": [], "changed_by": [], "less_readable": False,
+           "foreign_deleted": False, "tried": 0}
+    for verb in READ_ONLY:
+        before = snapshot(ep)
+        argv = ["episodes", "--dir", str(work), *verb] + ([] if verb == ["list"] else [str(ep)])
+        rc, text = run_cli(argv)
+        out["tried"] += 1
+        if "Traceback" in text:
+            out["tracebacks"].append(" ".join(verb))
+        if snapshot(ep) != before:
+            out["changed_by"].append(" ".join(verb))
+    before, problems = snapshot(ep), _problems(ep)
+    rc, text = run_cli(["episodes", "recover", str(ep)])
+    out["tried"] += 1
+    if "Traceback" in text:
+        out["tracebacks"].append("recover")
+    after = snapshot(ep)
+    # recover may only add files: every original byte lives on under its name or a backup
+    # (meta.json excepted: recovery rewrites it atomically, recording what it did in it)
+    kept = {h for n, h in before.items() if n != "meta.json"} <= set(after.values())
+    out["less_readable"] = _problems(ep) > problems or not kept
+    (ep / "user-notes.txt").write_text("not deskmimic's")
+    rc, text = run_cli(["episodes", "delete", "--yes", "--force", str(ep)])
+    out["tried"] += 1
+    if "Traceback" in text:
+        out["tracebacks"].append("delete")
+    out["foreign_deleted"] = not (ep / "user-notes.txt").exists()
+    return out
+
+
+def run_matrix(good: Path, work: Path, files=FILES, kinds=DAMAGES) -> dict:
+    t0 = time.monotonic()
+    cases = [run_case(good, work, f, k) for f in files for k in kinds]
+    bad = [c for c in cases if c["tracebacks"] or c["changed_by"] or c["less_readable"]
+           or c["foreign_deleted"]]
+    return {
+        "cases": len(cases),
+        "commands_tried": sum(c["tried"] for c in cases),
+        "tracebacks": sum(len(c["tracebacks"]) for c in cases),
+        "bytes_changed_by_read_only": sum(len(c["changed_by"]) for c in cases),
+        "less_readable_after_recover": sum(c["less_readable"] for c in cases),
+        "foreign_files_deleted": sum(c["foreign_deleted"] for c in cases),
+        "failing": bad,
+        "seconds": round(time.monotonic() - t0, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="meta and events only")
+    args = p.parse_args(argv)
+    display = None
+    if not os.environ.get("DISPLAY"):
+        from deskmimic.recorder.virtual_display import Xvfb
+
+        display = Xvfb()
+        os.environ["DISPLAY"] = display.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            good = make_episode(Path(tmp) / "good")
+            files = {k: FILES[k] for k in ("meta", "events")} if args.quick else FILES
+            work = Path(tmp) / "work"
+            work.mkdir()
+            print(json.dumps(run_matrix(good, work, files)))
+    finally:
+        if display is not None:
+            display.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
