@@ -2,9 +2,11 @@
 
 Prints one JSON object: cases tried, tracebacks (must be 0), read-only commands that
 changed a byte (0), recoveries that made an episode less readable (0), deletes that
-removed a file deskmimic did not write (0), and the failing cases named.
+removed a file deskmimic did not write (0), the failing cases named, and ``kills``: the
+median/max seconds a SIGKILL of the recorder lost (at random times, the first second and
+just after segment boundaries included; the promise is <= 0.25 s).
 
-    python bench/faults_bench.py [--quick]
+    python bench/faults_bench.py [--quick] [--kills N]
 
 Runs the CLI in this process (``deskmimic.app.cli.main``) on small episodes made by the
 real recorder; starts its own Xvfb when DISPLAY is unset. ``tests/test_faults_matrix.py``
@@ -19,7 +21,11 @@ import hashlib
 import io
 import json
 import os
+import random
 import shutil
+import signal
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -171,9 +177,91 @@ def run_matrix(good: Path, work: Path, files=FILES, kinds=DAMAGES) -> dict:
     }
 
 
+# The recorder as its own process, as `deskmimic record` runs it (the CLI has no segment
+# length option; tests want short segments): argv = OUT SEGMENT_SECONDS LISTEN_INPUT.
+RECORD_CHILD = """
+import sys, time
+from pathlib import Path
+from deskmimic.core.config import RecordConfig
+from deskmimic.core.geometry import Rect
+from deskmimic.recorder.record import Recorder
+Recorder(RecordConfig(out=Path(sys.argv[1]), region=Rect(0, 0, 640, 480), fps=30,
+                      segment_seconds=float(sys.argv[2]), listen_input=sys.argv[3] == "1")).start()
+time.sleep(3600)
+"""
+
+
+def start_recorder(out: Path, segment_seconds: float, listen_input: bool = False) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", RECORD_CHILD, str(out), str(segment_seconds),
+                             "1" if listen_input else "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def clock_origin(out: Path, proc: subprocess.Popen, timeout: float = 60) -> int:
+    """The recording's clock origin (monotonic ns, this machine's clock too), from meta.json."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            origin = json.loads((out / "meta.json").read_text())["clock"].get("origin_monotonic_ns")
+        except (OSError, ValueError, KeyError):
+            origin = None
+        if origin:
+            return int(origin)
+        if proc.poll() is not None:
+            raise RuntimeError(f"the recorder exited early: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.001)  # polling a file another process writes: as tight as is cheap
+    raise RuntimeError(f"{out}: no clock origin in meta.json within {timeout} s")
+
+
+def kill_and_measure(out: Path, at_s: float, segment_seconds: float, listen_input: bool = True) -> dict:
+    """SIGKILL a recorder ``at_s`` seconds after its clock origin, recover, and measure the
+    seconds between the kill and the last recovered frame (all of them when none is)."""
+    from deskmimic.recorder.episode import read_frame_index
+
+    proc = start_recorder(out, segment_seconds, listen_input)
+    try:
+        origin = clock_origin(out, proc)
+        delay = origin + int(at_s * 1e9) - time.monotonic_ns()
+        if delay > 0:
+            time.sleep(delay / 1e9)
+        killed = time.monotonic_ns()
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(30)
+        proc.stderr.close()
+    rc, text = run_cli(["episodes", "recover", str(out)])
+    index = read_frame_index(out / "frames.csv")
+    last = origin + int(index[-1, 1]) if len(index) else origin
+    return {"at_s": round((killed - origin) / 1e9, 3), "lost_s": round((killed - last) / 1e9, 3),
+            "frames": len(index), "recover_rc": rc, "traceback": "Traceback" in text}
+
+
+def kill_times(n: int, segment_seconds: float, rng: random.Random) -> list[float]:
+    """A third in the first second, a third just after a segment boundary, the rest anywhere."""
+    k = n // 3
+    first = [rng.uniform(0.0, 1.0) for _ in range(k)]
+    after = [segment_seconds * rng.randint(1, 2) + rng.uniform(0.0, 0.3) for _ in range(k)]
+    anywhere = [rng.uniform(0.0, 2.5 * segment_seconds) for _ in range(n - 2 * k)]
+    return first + after + anywhere
+
+
+def run_kills(work: Path, n: int, segment_seconds: float = 4.0, seed: int = 0) -> dict:
+    runs = [kill_and_measure(work / f"kill-{i}", at, segment_seconds)
+            for i, at in enumerate(kill_times(n, segment_seconds, random.Random(seed)))]
+    lost = [r["lost_s"] for r in runs]
+    return {"kills": n, "segment_seconds": segment_seconds,
+            "median_s_lost": round(statistics.median(lost), 3) if lost else None,
+            "max_s_lost": max(lost, default=None),
+            "over_0_25_s": [r for r in runs if r["lost_s"] > 0.25],
+            "tracebacks": sum(r["traceback"] for r in runs)}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="meta and events only")
+    p.add_argument("--kills", type=int, default=12, help="SIGKILLs of the recorder to measure (0: none)")
+    p.add_argument("--segment-seconds", type=float, default=4.0, help="segment length of the killed recordings")
     args = p.parse_args(argv)
     display = None
     if not os.environ.get("DISPLAY"):
@@ -187,7 +275,12 @@ def main(argv: list[str] | None = None) -> int:
             files = {k: FILES[k] for k in ("meta", "events")} if args.quick else FILES
             work = Path(tmp) / "work"
             work.mkdir()
-            print(json.dumps(run_matrix(good, work, files)))
+            result = run_matrix(good, work, files)
+            if args.kills:
+                kills = Path(tmp) / "kills"
+                kills.mkdir()
+                result["kills"] = run_kills(kills, args.kills, args.segment_seconds)
+            print(json.dumps(result))
     finally:
         if display is not None:
             display.stop()

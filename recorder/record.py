@@ -121,16 +121,22 @@ class Recorder:
         self._meta["clock"] = self._clock.to_dict()
         write_meta(self.path, self._meta)
         self._events.put({"t": self._clock.now(), "type": "marker", "name": "start"})
-        if cfg.listen_input:
-            self._listener = InputListener(self._clock, self.region, self._events.put,
-                                           stop_hotkey=cfg.stop_hotkey,
-                                           on_stop=lambda: self.request_stop("stop_hotkey"))
-            self._listener.start()
+        # Capture first: the input listener takes ~0.2 s to start, and the first frame
+        # must be on disk within 0.25 s of the origin (the crash guarantee).
         for name, target in (("capture", self._capture_loop), ("encode", self._encode_loop),
                              ("events", self._events_loop)):
             th = threading.Thread(target=self._guard(target), name=f"deskmimic-{name}", daemon=True)
             th.start()
             self._threads.append(th)
+        if cfg.listen_input:
+            self._listener = InputListener(self._clock, self.region, self._events.put,
+                                           stop_hotkey=cfg.stop_hotkey,
+                                           on_stop=lambda: self.request_stop("stop_hotkey"))
+            try:
+                self._listener.start()
+            except BaseException:
+                self.stop()  # the threads already run: finalize, never leave them writing
+                raise
         if not self._first_frame.wait(5.0) and not self._errors:
             logger.warning("no frame captured within 5 s of starting")
         if self._errors:

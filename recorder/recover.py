@@ -226,4 +226,11 @@ def recover_episode(folder: Path) -> RecoveryReport:
         meta.setdefault("recovery", []).append(entry)
         write_json_atomic(folder / META, meta)
     report.remaining = check_episode(folder)
+    if not len(index) and f"{FRAMES}: no frames" in report.remaining:
+        # Killed before its first frame reached the disk (within 0.25 s of the start): say
+        # so in one line instead of leaving the user to work out what "no frames" means.
+        report.remaining[report.remaining.index(f"{FRAMES}: no frames")] = (
+            f"{FRAMES}: no frames: the episode is empty (the recorder stopped before its "
+            "first frame reached the disk); nothing to recover: delete it with "
+            "`deskmimic episodes delete`")
     return report

@@ -26,9 +26,13 @@ SEGMENT_SUFFIX = ".mkv"
 # A keyframe every GOP frames keeps a random seek short (~20 ms measured at 20).
 # Keyframes are most of a lossless desktop video's size: one per segment (gop None)
 # costs a third of one every half second (bench/record_bench.py --sweep: 29 -> 9 MB/min
-# at 2 s segments). Crash safety does not need more: Matroska clusters are closed every
-# 250 ms, and recovery remuxes the readable prefix of the segment in flight.
-MUXER_OPTIONS = {"cluster_time_limit": "250"}
+# at 2 s segments). Crash safety does not need more keyframes, it needs every frame on
+# disk at once: the muxer holds a cluster in memory until it closes it, so a cluster
+# time limit of 0 closes each one when the next frame comes (one frame a cluster, ~20
+# bytes each), and flush_packets hands every closed cluster to the (unbuffered) file.
+# A SIGKILL then costs the frame in flight and the one before it, not a quarter second
+# of clusters (bench/faults_bench.py measures it); recovery remuxes the readable prefix.
+MUXER_OPTIONS = {"cluster_time_limit": "0", "flush_packets": "1"}
 # Cheaper motion analysis: lossless output is the same size within 1 %, encoding ~30 % cheaper.
 FAST_ANALYSIS = "subme=0:me=dia:ref=1:partitions=none:trellis=0"
 
@@ -68,7 +72,9 @@ class SegmentEncoder:
         self.path = path
         self.width, self.height = width, height
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        self._file = os.fdopen(fd, "wb")
+        # Unbuffered: a Python buffer would hold the small clusters of a still screen
+        # (a few hundred bytes a frame) for seconds, out of a killed process's reach.
+        self._file = os.fdopen(fd, "wb", buffering=0)
         self._container = av.open(self._file, mode="w", format=CONTAINER, options=MUXER_OPTIONS)
         rate = Fraction(fps).limit_denominator(1000)
         stream = self._container.add_stream(CODEC, rate=rate)
@@ -76,7 +82,7 @@ class SegmentEncoder:
         stream.pix_fmt = "bgr0"
         stream.time_base = Fraction(1) / rate
         # zerolatency: no lookahead/B-frames, so every frame reaches the muxer at
-        # once; with MUXER_OPTIONS it is on disk within a quarter second.
+        # once; with MUXER_OPTIONS it is on disk when the next one is encoded.
         stream.options = {"crf": "0", "preset": "veryfast", "tune": "zerolatency",
                           "g": str(gop or 1_000_000), "keyint_min": "1",
                           "x264-params": FAST_ANALYSIS}
