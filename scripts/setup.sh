@@ -28,13 +28,17 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
 fi
+RAPIDOCR_VERSION=1.4.4
 # The stamp holds a hash of pyproject.toml: re-install only when dependencies change.
 stamp="$VENV/.deskmimic-installed"
-want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+want="$( (cat "$ROOT/pyproject.toml"; echo "rapidocr-onnxruntime==$RAPIDOCR_VERSION") | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing torch (pinned, from local disk) and deskmimic into $VENV (takes a few minutes the first time)"
   "$VENV/bin/pip" install -q torch==2.14.1 torchvision==0.29.1
   "$VENV/bin/pip" install -q -e "$ROOT[dev]"
+  # The text reader's models (docs/perception.md): without its dependencies, which
+  # pyproject.toml lists, since it asks for the GUI build of OpenCV.
+  "$VENV/bin/pip" install -q --no-deps "rapidocr-onnxruntime==$RAPIDOCR_VERSION"
   echo "$want" > "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"

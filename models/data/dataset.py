@@ -13,9 +13,9 @@ a rule's version rebuilds it and nothing else. The train/validation split is by 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
-import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from deskmimic.core.errors import ConfigError
+from deskmimic.core.paths import make_private_dir, write_private_bytes
 from deskmimic.models.actions import Action
 from deskmimic.models.data import keys, preprocess, steps
 from deskmimic.models.data.samples import Sample, episode_samples
@@ -109,12 +110,13 @@ def _save_cache(stem: Path, samples: list[Sample]) -> None:
         }
         for s in samples
     ]
-    tmp_npy, tmp_json = stem.with_suffix(".npy.tmp"), stem.with_suffix(".json.tmp")
-    with open(tmp_npy, "wb") as f:
-        np.save(f, images)
-    tmp_json.write_text(json.dumps({"version": CACHE_VERSION, "samples": records}))
-    os.replace(tmp_npy, stem.with_suffix(".npy"))
-    os.replace(tmp_json, stem.with_suffix(".json"))  # written last: marks the entry complete
+    # Decoded frames and typed text of someone's screen: user-only, like the episode.
+    buf = io.BytesIO()
+    np.save(buf, images)
+    write_private_bytes(stem.with_suffix(".npy"), buf.getvalue())
+    # Written last: marks the entry complete.
+    body = json.dumps({"version": CACHE_VERSION, "samples": records}).encode()
+    write_private_bytes(stem.with_suffix(".json"), body)
 
 
 def _load_cache(stem: Path) -> list[Sample] | None:
@@ -183,9 +185,11 @@ def load_episode_samples(
             return info, []
         stem = None
         if cache_dir is not None:
-            cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dir(cache_dir)
             key = cache_key(ep_dir, height, width, text_match, word_maps)
-            stem = cache_dir / f"{ep.id}-{key}"
+            # The reader refuses ids that are not plain names; this keeps the cache in
+            # its folder whatever a meta.json says.
+            stem = cache_dir / f"{Path(ep.id).name}-{key}"
             cached = _load_cache(stem)
             if cached is not None:
                 return info, cached

@@ -38,7 +38,7 @@ def input_image(
     stream: WordMatchStream | None = None,
 ) -> np.ndarray:
     """A captured frame as the network sees it: resized, plus the instruction match channel
-    (`deskmimic.models.perception.text_match`) when ``instruction`` is given; None: RGB only.
+    (`deskmimic.models.perception.match_maps`) when ``instruction`` is given; None: RGB only.
 
     ``words``: one match channel per content word (`perception.match_maps.word_maps`, ``MAX_WORDS``
     of them) instead of their maximum; from ``stream`` (the same maps, updated where the

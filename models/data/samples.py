@@ -23,6 +23,7 @@ from deskmimic.models.actions import POINTER_KINDS, Action, action_from_step
 from deskmimic.models.data.preprocess import input_image
 from deskmimic.models.net.action_space import ActionSpace
 from deskmimic.models.net.text import CharTokenizer
+from deskmimic.models.perception.match_stream import WordMatchStream
 from deskmimic.models.perception.terms import MAX_WORDS, word_span_array
 
 logger = logging.getLogger(__name__)
@@ -234,12 +235,18 @@ def _read_frames(
     # Random access costs a seek (~20 ms); decoding straight through is cheaper when a
     # good share of the frames is needed.
     wanted = set(indices)
+    # One reader for the episode: text it recognized on one frame (the instruction
+    # banner, labels that stayed put) is not recognized again on the next.
+    stream = WordMatchStream(instruction) if instruction is not None and words else None
     if len(wanted) * 8 < ep.frame_count:
-        return {i: input_image(ep.frame(i), height, width, instruction, words) for i in indices}
+        return {
+            i: input_image(ep.frame(i), height, width, instruction, words, stream)
+            for i in indices
+        }
     out = {}
     for i, _t, rgb in ep.iter_frames():
         if i in wanted:
-            out[i] = input_image(rgb, height, width, instruction, words)
+            out[i] = input_image(rgb, height, width, instruction, words, stream)
             if len(out) == len(wanted):
                 break
     missing = wanted - set(out)

@@ -13,7 +13,9 @@ STOP_WORDS = frozenset(
     "click type into then the a an onto on to in tick pick drag drop scroll find and "
     "press enter select choose until of with at from".split()
 )
-_WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*")
+# Letters and digits of any script ("Café", "Größe", "Über"), with what joins them in
+# names and addresses.
+_WORD_RE = re.compile(r"[^\W_][\w.@-]*")
 
 
 def word_spans(instruction: str) -> list[tuple[str, int, int]]:

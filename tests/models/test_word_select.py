@@ -18,6 +18,7 @@ from deskmimic.models.perception.terms import (
 )
 from deskmimic.models.training.losses import select_loss, select_targets
 from deskmimic.recorder.episode import Episode
+from tests.fixtures.text_frames import text_frame
 from tests.models.conftest import H, W, episode_frames
 
 
@@ -75,25 +76,30 @@ def test_a_repeated_word_is_a_term_at_each_occurrence():
     plain = term_spans(text.replace("Order Contact", "Order Member"))
     assert [t for t, _, _ in plain].index("Tier") == [t for t, _, _ in terms].index("Tier")
     # both occurrences get the same map
-    img = np.full((60, 400, 3), 255, np.uint8)
-    from PIL import Image, ImageDraw, ImageFont
-
-    from deskmimic.models.perception.templates import FONT_PATH
-
-    pil = Image.fromarray(img)
-    ImageDraw.Draw(pil).text((20, 20), "Contact:", font=ImageFont.truetype(str(FONT_PATH), 13),
-                             fill=0)
-    maps = word_maps(np.asarray(pil), text, 60, 400)
+    blank = [""] * 6  # room below: a changed row is read again alone
+    frame, _ = text_frame(["Contact:", *blank], size=13, width=400)
+    h, w = frame.shape[:2]
+    maps = word_maps(frame, text, h, w)
     first, second = (i for i, (t, _, _) in enumerate(terms) if t == "Contact")
     assert maps[..., first].max() >= 200 and np.array_equal(maps[..., first], maps[..., second])
-    # the replay's incremental matcher writes the word once into both channels, exactly
+    # the replay's incremental reader writes the word once into both channels, the same
     stream = WordMatchStream(text)
-    assert np.array_equal(stream.word_maps(np.asarray(pil), 60, 400), maps)
-    ImageDraw.Draw(pil).text((200, 20), "Gold", font=ImageFont.truetype(str(FONT_PATH), 13),
-                             fill=0)
-    frame = np.asarray(pil)
-    assert np.array_equal(stream.word_maps(frame, 60, 400), word_maps(frame, text, 60, 400))
+    assert np.array_equal(stream.word_maps(frame, h, w), maps)
+    more, _ = text_frame(["Contact:     Gold", *blank], size=13, width=400)
+    assert_maps_agree(stream.word_maps(more, h, w), word_maps(more, text, h, w))
     assert stream.full_updates == 1
+
+
+def assert_maps_agree(got: np.ndarray, want: np.ndarray) -> None:
+    """The same terms lit, on boxes that overlap (a band read again may place a line's box
+    a pixel or two apart from reading the whole frame)."""
+    for i in range(want.shape[-1]):
+        a, b = got[..., i] > 0, want[..., i] > 0
+        assert a.any() == b.any(), f"term {i}: lit {a.any()} vs {b.any()}"
+        if b.any():
+            iou = (a & b).sum() / (a | b).sum()
+            assert iou >= 0.6, f"term {i}: boxes overlap only {iou:.2f}"
+            assert abs(int(got[..., i].max()) - int(want[..., i].max())) <= 60, f"term {i}"
 
 
 def test_word_maps_split_the_match_channel_by_word(demo_root: Path):
@@ -113,9 +119,8 @@ def test_word_maps_split_the_match_channel_by_word(demo_root: Path):
 
 
 def test_word_maps_find_bold_item_labels_on_a_recorded_drag(qapp, tmp_path: Path):
-    # drag_item writes its items in bold: the regular 14 px template alone misses them.
+    # drag_item writes its items in bold.
     from deskmimic.models.perception.terms import instruction_words
-    from deskmimic.models.perception.text_match import _word_scores
     from deskmimic.tasks.demos import record_demos
 
     demo = record_demos("drag_item", [3], tmp_path / "drag")[0]
@@ -125,60 +130,42 @@ def test_word_maps_find_bold_item_labels_on_a_recorded_drag(qapp, tmp_path: Path
     item = instruction_words(instruction)[0]
     x, y, w, h = boxes[f"item:{item}"]
     full = word_maps(frame, instruction, frame.shape[0], frame.shape[1])[..., 0]
-    # The single channel's templates:
-    regular = _word_scores(frame, tuple(instruction_words(instruction)))[0]
     assert full[y : y + h, x : x + w].max() >= 200
-    assert full[y : y + h, x : x + w].max() > 255 * regular[y : y + h, x : x + w].max() + 50
 
 
-def test_the_stream_equals_matching_every_frame_from_scratch(demo_root: Path):
+def test_the_stream_agrees_with_reading_every_frame_from_scratch(demo_root: Path):
     # A recorded demo: the pointer moves, a field fills with text, the window stays.
     frames, instruction = episode_frames(sorted((demo_root / "type").iterdir())[1])
     stream = WordMatchStream(instruction)
     changed = 0
-    for i, frame in enumerate(frames):
-        got = stream.word_maps(frame, H, W)
-        want = word_maps(frame, instruction, H, W)
-        assert np.abs(got.astype(int) - want).max() <= 1, f"frame {i}"
-        changed += i > 0 and not np.array_equal(frame, frames[i - 1])
+    for i, frame in enumerate(frames[::3]):
+        assert_maps_agree(stream.word_maps(frame, H, W), word_maps(frame, instruction, H, W))
+        changed += i > 0 and not np.array_equal(frame, frames[::3][i - 1])
     assert changed >= 3  # the test saw real changes, not one frame over and over
-    assert stream.full_updates < len(frames) // 2  # and updated most of them in place
-    # Another size or a whole new screen falls back to a full match, still exact.
-    other = np.ascontiguousarray(frames[-1][::-1])
-    assert np.array_equal(stream.word_maps(other, H, W), word_maps(other, instruction, H, W))
-
-
-def _rows_frame(rows: list[str]) -> np.ndarray:
-    from PIL import Image, ImageDraw
-
-    from deskmimic.models.perception.templates import _font
-
-    im = Image.new("RGB", (320, 240), (255, 255, 255))
-    draw = ImageDraw.Draw(im)
-    for i, row in enumerate(rows):
-        draw.text((20, 20 + 26 * i), row, font=_font(14), fill=(0, 0, 0))
-    return np.asarray(im)
+    assert stream.full_updates < len(frames[::3]) // 2  # and read most of them in part
+    assert stream.reader.recognized < 4 * len(frames[::3])  # text seen before is not re-read
+    # A whole new screen falls back to a full read.
+    other = np.ascontiguousarray(frames[-1][::-1, ::-1])
+    before = stream.full_updates
+    assert_maps_agree(stream.word_maps(other, H, W), word_maps(other, instruction, H, W))
+    assert stream.full_updates == before + 1
 
 
 def test_a_pair_shows_only_where_both_its_words_stand_side_by_side():
-    # A list of names: the pair's template alone reads "Aria Banerjee" as much like
-    # "Flora Banerjee" (held-out scroll_find frames: 0.80 there, 0.81 on a named row);
-    # the first name says which row it is.
-    from deskmimic.models.perception.text_match import _word_scores
-
+    # A list of names: as one string "Aria Banerjee" differs from "Flora Banerjee" in three
+    # letters of thirteen; word by word the first name says which row it is.
     instruction = "Scroll to Flora Banerjee and click it"
     terms = term_texts(instruction)
     assert terms == ("Flora", "Flora Banerjee", "Banerjee")
-    without = _rows_frame(["Aria Banerjee", "Elio Osei", "Flora Abbott"])
-    with_it = _rows_frame(["Aria Banerjee", "Flora Banerjee", "Flora Abbott"])
-    assert float(_word_scores(without, terms)[1].max()) > 0.5  # the template alone
+    below = [""] * 4  # room: a changed row is read again alone
+    without, _ = text_frame(["Aria Banerjee", "Elio Osei", "Flora Abbott", *below])
+    with_it, _ = text_frame(["Aria Banerjee", "Flora Banerjee", "Flora Abbott", *below])
     stream = WordMatchStream(instruction)
     for frame, pair in ((without, 0), (with_it, 255), (without, 0)):
         maps = word_maps(frame, instruction, H, W)
         assert maps[..., 0].max() == maps[..., 2].max() == 255  # both words show
         assert maps[..., 1].max() == pair
-        # The stream redoes the pair where one row changed, as from scratch.
-        assert np.abs(stream.word_maps(frame, H, W).astype(int) - maps).max() <= 1
+        assert_maps_agree(stream.word_maps(frame, H, W), maps)
     assert stream.full_updates == 1
 
 
@@ -206,8 +193,8 @@ def test_select_loss_labels_the_word_under_the_point_or_the_label_left_of_it():
 
 def test_select_loss_labels_the_most_specific_words_at_the_point():
     # Menu entries "Import Member" (row 5), "Add Order" (row 25), "Order Member" (row 15):
-    # terms 0 "Order", 1 "Order Member", 2 "Member". Each match is a blob of the same
-    # size (`text_match._blob`). At the last entry all three show, but "Order" and "Member"
+    # terms 0 "Order", 1 "Order Member", 2 "Member". Each match is painted as its box
+    # (`match_maps.paint`). At the last entry all three show, but "Order" and "Member"
     # show twice each: the pair alone is the label.
     maps = torch.zeros(1, MAX_WORDS, 40, 60)
     maps[0, 2, 4:7, 10:18] = 255.0

@@ -21,6 +21,7 @@ from deskmimic.models.perception.terms import (
     term_spans,
     word_span_array,
 )
+from tests.fixtures.text_frames import text_frame
 from tests.models.conftest import H, W, episode_frames
 
 
@@ -206,16 +207,7 @@ def test_shown_only_leaves_the_heads_summary_unmasked():
 
 
 def _list_frame(names: list[str]) -> np.ndarray:
-    from PIL import Image, ImageDraw
-
-    from deskmimic.models.perception.templates import FONT_PATH, ImageFont
-
-    im = Image.new("RGB", (320, 40 + 26 * len(names)), (255, 255, 255))
-    draw = ImageDraw.Draw(im)
-    font = ImageFont.truetype(str(FONT_PATH), 14)
-    for i, name in enumerate(names):
-        draw.text((12, 20 + 26 * i), name, font=font, fill=(0, 0, 0))
-    return np.asarray(im)
+    return text_frame(names, pitch=26)[0]
 
 
 def test_a_pair_shows_only_where_both_its_words_stand_together():
@@ -274,11 +266,9 @@ def test_augmentation_blanks_a_shown_pairs_words_together_and_half_the_time():
     assert torch.equal(augment_batch(rgb, batch, some, gen)[0], rgb)
 
 
-def test_a_similar_word_fades_where_the_named_one_shows(qapp, tmp_path: Path, monkeypatch):
-    # A held-out pick_list seed: "Cabin" and "Confirm" sit in the drop-down below "Cobalt"
-    # and read 0.70 on its template (the entry itself 0.94). Before, their blobs showed at
-    # ~0.57 of a clean match and a trained policy clicked "Cabin".
-    from deskmimic.models.perception import text_match
+def test_a_similar_word_does_not_show_where_the_named_one_does(qapp, tmp_path: Path):
+    # A held-out pick_list seed: "Cabin" and "Confirm" sit in the drop-down below "Cobalt";
+    # when a similar entry showed, a trained policy clicked it.
     from deskmimic.tasks.demos import record_demos
 
     demo = record_demos("pick_list", [1_000_036], tmp_path / "pick")[0]
@@ -286,25 +276,19 @@ def test_a_similar_word_fades_where_the_named_one_shows(qapp, tmp_path: Path, mo
     frames, instruction = episode_frames(demo.path)
     assert instruction == "Choose Cobalt from the drop-down"
 
-    def cobalt_and_rest(frame: np.ndarray) -> tuple[int, int]:
-        h, w = frame.shape[:2]
-        m = word_maps(frame, instruction, h, w)[..., 0].astype(int)
-        row = int(np.argmax(m.max(1)))
-        rest = m.copy()
-        rest[max(0, row - 12) : row + 12] = 0  # the best match's own blob
-        return int(m.max()), int(rest.max())
+    from deskmimic.models.perception.find import find_term, rows
+    from deskmimic.models.perception.reader import read_frame
 
-    open_list = next(f for f in frames if cobalt_and_rest(f)[0] == 255)
-    closed = frames[0]
-    assert cobalt_and_rest(open_list) == (255, 0)
-    monkeypatch.setattr(text_match, "RIVAL", 10.0)  # no rival rule: as before
-    assert cobalt_and_rest(open_list)[1] >= 100
-    # Where the named word does not show, nothing changes: the best match keeps its value.
-    before = word_maps(closed, instruction, *closed.shape[:2])
-    monkeypatch.undo()
-    assert np.array_equal(
-        word_maps(closed, instruction, *closed.shape[:2]).max((0, 1)), before.max((0, 1))
-    )
+    shown = 0
+    for frame in frames[::4]:
+        h, w = frame.shape[:2]
+        m = word_maps(frame, instruction, h, w)[..., 0]
+        lines = rows(read_frame(frame))
+        similar = [x.box for name in ("Cabin", "Confirm") for x in find_term(name, lines)]
+        shown += bool(similar) and m.max() == 255
+        for x0, y0, x1, y1 in similar:
+            assert m[y0:y1, x0:x1].max() == 0, "a similar entry lit up"
+    assert shown  # the list was open, the named entry lit, on some frame
 
 
 def test_a_word_does_not_show_inside_a_longer_one():
@@ -314,7 +298,7 @@ def test_a_word_does_not_show_inside_a_longer_one():
     h, w = both.shape[:2]
     m = word_maps(both, text, h, w)[:, :, 0]
     rows = [m[20 + 26 * i : 20 + 26 * i + 16].max() for i in range(3)]
-    assert rows[2] == 255 and rows[0] == 0, rows
+    assert rows[2] == 255 and rows[0] < 100, rows
     # Alone, the longer word still shows, weaker than a clean match would.
     alone = _list_frame(["Sandal", "Shadow"])
     m = word_maps(alone, text, *alone.shape[:2])[:, :, 0]
@@ -322,8 +306,8 @@ def test_a_word_does_not_show_inside_a_longer_one():
 
 
 def test_a_label_that_continues_the_word_is_not_the_word(qapp):
-    # A workflow dialog held out: "choose Mode Verbose" beside the field "Model:", where the
-    # template "Mode" read 0.86 on "Model:" and 0.89 on "Mode:", and the click went between.
+    # A workflow dialog held out: "choose Mode Verbose" beside the field "Model:", where
+    # "Mode" once read almost as well on "Model:" as on "Mode:", and the click went between.
     from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QFormLayout, QLineEdit, QWidget
 
@@ -346,7 +330,7 @@ def test_a_label_that_continues_the_word_is_not_the_word(qapp):
         return int(maps[g.top() : g.bottom() + 1, g.left() : g.right() + 1, terms.index(term)].max())
 
     assert at("Mode", "Mode") >= 200 and at("Model", "Model") >= 200
-    assert at("Mode", "Model") == 0
+    assert at("Mode", "Model") <= 100  # the word goes on: marked down
 
 
 def test_row_band_carries_the_picked_words_row_to_their_right():

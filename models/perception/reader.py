@@ -1,0 +1,155 @@
+"""Reading the text on a frame: lines with their boxes and each character's position.
+
+`ScreenReader` reads a stream of frames (a replay, an episode's samples) and redoes only
+what changed: a frame equal to the last one costs a comparison, a changed band of rows is
+detected again on its own (the detector sees the frame at its own resolution, so a band
+reads as it would inside the whole frame), and a text box whose pixels were read before
+is not recognized again (the instruction banner, labels that stayed put). `read_frame`
+reads one frame from scratch; both give the same lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from deskmimic.models.perception.ocr_engine import CROP_PAD, Engine, Recognized, engine
+
+# Changed rows closer than this merge into one band, and a band grows by it on each side
+# (text whose pixels did not change but whose neighbours did is read again whole).
+BAND_PAD = 24
+# Above this share of the frame's rows changed, the whole frame is read again.
+MAX_BAND_SHARE = 0.5
+# Recognized crops remembered (keyed by their pixels).
+REC_CACHE = 2048
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text read from a frame: ``box`` (x0, y0, x1, y1) in frame pixels, end
+    exclusive; ``char_x`` each character's centre x in frame pixels."""
+
+    text: str
+    score: float
+    box: tuple[int, int, int, int]
+    char_x: tuple[float, ...]
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "score": round(self.score, 4), "box": list(self.box),
+                "char_x": [round(x, 1) for x in self.char_x]}
+
+
+def _bands(changed_rows: np.ndarray, height: int) -> list[tuple[int, int]]:
+    """Row ranges [y0, y1) covering the changed rows, merged and padded by `BAND_PAD`."""
+    ys = np.flatnonzero(changed_rows)
+    bands: list[list[int]] = []
+    for y in ys.tolist():
+        if bands and y - bands[-1][1] <= BAND_PAD:
+            bands[-1][1] = y + 1
+        else:
+            bands.append([y, y + 1])
+    return [(max(0, a - BAND_PAD), min(height, b + BAND_PAD)) for a, b in bands]
+
+
+def _grow(bands: list[tuple[int, int]], lines: list[TextLine]) -> list[tuple[int, int]]:
+    """Bands widened to the lines they cut (so no line is read half), merged."""
+    out = sorted(bands)
+    grown = True
+    while grown:
+        grown = False
+        for i, (a, b) in enumerate(out):
+            for ln in lines:
+                y0, y1 = ln.box[1], ln.box[3]
+                if y0 < b and y1 > a and (y0 < a or y1 > b):
+                    a, b = min(a, y0), max(b, y1)
+                    grown = True
+            out[i] = (a, b)
+        merged: list[tuple[int, int]] = []
+        for a, b in sorted(out):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        out = merged
+    return out
+
+
+class ScreenReader:
+    """Reads successive frames, reusing what did not change (see the module doc)."""
+
+    def __init__(self, ocr: Engine | None = None) -> None:
+        self._ocr = ocr
+        self._cache: OrderedDict[bytes, Recognized] = OrderedDict()
+        self._frame: np.ndarray | None = None
+        self._lines: list[TextLine] = []
+        self.full_reads = 0  # how often the whole frame was read (tests, benchmarks)
+        self.recognized = 0  # crops sent to the recognizer
+
+    @property
+    def ocr(self) -> Engine:
+        if self._ocr is None:
+            self._ocr = engine()
+        return self._ocr
+
+    def read(self, rgb: np.ndarray) -> list[TextLine]:
+        """The lines on ``rgb`` ((H, W, 3) uint8 RGB), top to bottom."""
+        previous, self._frame = self._frame, rgb.copy()
+        if previous is None or previous.shape != rgb.shape:
+            return self._read_all(rgb)
+        changed_rows = (previous != rgb).any(axis=(1, 2))
+        if not changed_rows.any():
+            return list(self._lines)
+        bands = _grow(_bands(changed_rows, rgb.shape[0]), self._lines)
+        if sum(b - a for a, b in bands) > MAX_BAND_SHARE * rgb.shape[0]:
+            return self._read_all(rgb)
+        kept = [ln for ln in self._lines
+                if not any(ln.box[1] < b and ln.box[3] > a for a, b in bands)]
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        for a, b in bands:
+            boxes = [(x0, y0 + a, x1, y1 + a) for x0, y0, x1, y1 in self.ocr.detect(bgr[a:b])]
+            kept.extend(self._recognize(bgr, boxes))
+        self._lines = sorted(kept, key=lambda ln: (ln.box[1], ln.box[0]))
+        return list(self._lines)
+
+    def _read_all(self, rgb: np.ndarray) -> list[TextLine]:
+        self.full_reads += 1
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        self._lines = self._recognize(bgr, self.ocr.detect(bgr))
+        return list(self._lines)
+
+    def _recognize(self, bgr: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[TextLine]:
+        h, w = bgr.shape[:2]
+        crops, origins, keys = [], [], []
+        for x0, y0, x1, y1 in boxes:
+            pad = round((y1 - y0) * CROP_PAD)
+            cx0, cy0 = max(0, x0 - pad), max(0, y0 - pad)
+            crop = np.ascontiguousarray(bgr[cy0 : min(h, y1 + pad), cx0 : min(w, x1 + pad)])
+            crops.append(crop)
+            origins.append(cx0)
+            keys.append(hashlib.blake2b(crop.tobytes() + repr(crop.shape).encode(),
+                                        digest_size=16).digest())
+        todo = [i for i, k in enumerate(keys) if k not in self._cache]
+        if todo:
+            self.recognized += len(todo)
+            for i, r in zip(todo, self.ocr.recognize([crops[i] for i in todo]), strict=True):
+                self._remember(keys[i], r)
+        lines = []
+        for box, cx0, key in zip(boxes, origins, keys, strict=True):
+            r = self._cache[key]
+            self._cache.move_to_end(key)
+            if r.text.strip():
+                lines.append(TextLine(r.text, r.score, box, tuple(cx0 + x for x in r.char_x)))
+        return lines
+
+    def _remember(self, key: bytes, r: Recognized) -> None:
+        self._cache[key] = r
+        while len(self._cache) > REC_CACHE:
+            self._cache.popitem(last=False)
+
+
+def read_frame(rgb: np.ndarray) -> list[TextLine]:
+    """The lines on one frame, read from scratch."""
+    return ScreenReader().read(rgb)
