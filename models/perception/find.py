@@ -41,10 +41,17 @@ class Match:
     score: float
 
 
+# Latin letters that Unicode does not decompose into a base letter and accents.
+_BASE = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "ħ": "h", "ı": "i",
+                       "æ": "ae", "œ": "oe", "þ": "th"})
+
+
 @lru_cache(maxsize=4096)
 def _fold(ch: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", ch)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    # lower(), not casefold(): casefold writes "ß" as "ss", two letters where the reader
+    # sees one (and reads it "B" at small sizes: one misread letter, not two).
+    decomposed = unicodedata.normalize("NFKD", ch.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_BASE)
 
 
 def normalize(text: str) -> str:
@@ -125,7 +132,12 @@ def _word_hits(word: str, norm: str) -> list[tuple[int, int, float]]:
     if len(norm) < len(word):
         return [(0, len(norm), Levenshtein.normalized_similarity(word, norm))]
     al = fuzz.partial_ratio_alignment(word, norm)
-    return [_refine(word, norm, al.dest_start)] if al is not None else []
+    if al is None:
+        return []
+    # The alignment may start after a misread first letter ("Qresund" for "Øresund"):
+    # one letter earlier is tried too.
+    tries = [_refine(word, norm, s) for s in (al.dest_start - 1, al.dest_start) if s >= 0]
+    return [max(tries, key=lambda t: t[2])]
 
 
 def _refine(word: str, norm: str, start: int) -> tuple[int, int, float]:

@@ -82,7 +82,8 @@ def word_maps_signature() -> list:
     return [
         VERSION,
         ocr_engine.ENGINE,
-        [ocr_engine.DET_THRESH, ocr_engine.BOX_THRESH, ocr_engine.UNCLIP, ocr_engine.CROP_PAD],
+        [ocr_engine.DET_THRESH, ocr_engine.BOX_THRESH, ocr_engine.UNCLIP, ocr_engine.CROP_PAD,
+         ocr_engine.MAX_SIDE, ocr_engine.SMALL_SIDE],
         [find.MIN_FUZZY, find.LOW, find.CONTINUED, find.ROW_GAP],
         MAX_WORDS,
     ]

@@ -27,6 +27,10 @@ DET_MODEL, REC_MODEL = "ch_PP-OCRv4_det_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx
 THREADS = 2
 # Frames with a longer side are read at this size (a 4K screen at full size costs ~2 s).
 MAX_SIDE = 2000
+# Smaller frames are detected enlarged towards this size (longest side): at their own size
+# the detector missed two-letter labels in 9 px type ("Up", "No" on Qt buttons), whose
+# text kernels shrink below its 3-pixel minimum.
+SMALL_SIDE = 960
 # The detector's input must be a multiple of this.
 STRIDE = 32
 # The recognizer's input height, and the width it is padded to at least.
@@ -90,15 +94,17 @@ class Engine:
         )
         self.lock = threading.Lock()
 
-    def detect(self, bgr: np.ndarray) -> list[tuple[int, int, int, int]]:
-        """Text boxes ``(x0, y0, x1, y1)`` (end exclusive) of a BGR image, top to bottom."""
+    def detect(self, bgr: np.ndarray, scale: float = 1.0) -> list[tuple[int, int, int, int]]:
+        """Text boxes ``(x0, y0, x1, y1)`` (end exclusive) of a BGR image, top to bottom,
+        detected on the image resized by ``scale`` (`det_scale` of the whole frame: a band
+        of it must be seen at the frame's scale)."""
         h, w = bgr.shape[:2]
-        scale = min(1.0, MAX_SIDE / max(h, w))
         img = bgr
-        if scale < 1.0:
+        if scale != 1.0:
             import cv2
 
-            img = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+            interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+            img = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=interp)
         ih, iw = img.shape[:2]
         ph, pw = math.ceil(ih / STRIDE) * STRIDE, math.ceil(iw / STRIDE) * STRIDE
         # Edge padding: a constant border would read as an edge next to text at the rim.
@@ -160,6 +166,15 @@ class Engine:
         text = "".join(self._chars[i] for i in best[cols])
         score = float(conf[cols].mean()) if len(cols) else 0.0
         return Recognized(text, score, tuple(float((c + 0.5) * to_crop) for c in cols))
+
+
+def det_scale(height: int, width: int) -> float:
+    """How much to resize a frame for detection: big screens down to `MAX_SIDE`, small
+    windows up towards `SMALL_SIDE` (at most 2x)."""
+    longest = max(height, width)
+    if longest > MAX_SIDE:
+        return MAX_SIDE / longest
+    return min(2.0, max(1.0, SMALL_SIDE / longest))
 
 
 @lru_cache(maxsize=1)

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deskmimic.models.perception.ocr_engine import CROP_PAD, Engine, Recognized, engine
+from deskmimic.models.perception.ocr_engine import (
+    CROP_PAD,
+    Engine,
+    Recognized,
+    det_scale,
+    engine,
+)
 
 # Changed rows closer than this merge into one band, and a band grows by it on each side
 # (text whose pixels did not change but whose neighbours did is read again whole).
@@ -108,8 +114,10 @@ class ScreenReader:
         kept = [ln for ln in self._lines
                 if not any(ln.box[1] < b and ln.box[3] > a for a, b in bands)]
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        scale = det_scale(*rgb.shape[:2])
         for a, b in bands:
-            boxes = [(x0, y0 + a, x1, y1 + a) for x0, y0, x1, y1 in self.ocr.detect(bgr[a:b])]
+            found = self.ocr.detect(bgr[a:b], scale)
+            boxes = [(x0, y0 + a, x1, y1 + a) for x0, y0, x1, y1 in found]
             kept.extend(self._recognize(bgr, boxes))
         self._lines = sorted(kept, key=lambda ln: (ln.box[1], ln.box[0]))
         return list(self._lines)
@@ -117,7 +125,7 @@ class ScreenReader:
     def _read_all(self, rgb: np.ndarray) -> list[TextLine]:
         self.full_reads += 1
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-        self._lines = self._recognize(bgr, self.ocr.detect(bgr))
+        self._lines = self._recognize(bgr, self.ocr.detect(bgr, det_scale(*rgb.shape[:2])))
         return list(self._lines)
 
     def _recognize(self, bgr: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[TextLine]:
