@@ -9,7 +9,8 @@ VENV="${DESKMIMIC_VENV:-$ROOT/.venv}"
 APT_PACKAGES=(xvfb xauth xdotool openbox x11-utils
   libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
-  libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core)
+  libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core
+  fontconfig fonts-liberation fonts-noto-core fonts-urw-base35)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -35,7 +36,9 @@ want="$( (cat "$ROOT/pyproject.toml"; echo "rapidocr-onnxruntime==$RAPIDOCR_VERS
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing torch (pinned, from local disk) and deskmimic into $VENV (takes a few minutes the first time)"
   "$VENV/bin/pip" install -q torch==2.14.1 torchvision==0.29.1
-  "$VENV/bin/pip" install -q -e "$ROOT[dev]"
+  # New pips pass on setuptools' "Editable installation ... folders with the same name"
+  # notice, a block a newcomer reads as a failure; the install is the intended one.
+  PYTHONWARNINGS="ignore:Editable installation" "$VENV/bin/pip" install -q -e "$ROOT[dev]"
   # The text reader's models (docs/perception.md): without its dependencies, which
   # pyproject.toml lists, since it asks for the GUI build of OpenCV.
   "$VENV/bin/pip" install -q --no-deps "rapidocr-onnxruntime==$RAPIDOCR_VERSION"

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
 
 from deskmimic.models.perception.reader import TextLine
 
@@ -27,7 +26,7 @@ MIN_FUZZY = 4
 # in four still counts, a different name does not.
 LOW = 0.7
 # A side of the match that runs on into more letters multiplies the score by this.
-CONTINUED = 0.8
+CONTINUED = 0.75
 # Lines on one row closer than this many line heights are read as one row (a pair's
 # words can come as two boxes).
 ROW_GAP = 1.0
@@ -65,6 +64,7 @@ class _Row:
     boxes: tuple[tuple[float, float, float, float], ...]  # per character of ``text``
     norm: str
     at: tuple[int, ...]  # per character of ``norm``: its index in ``text``
+    conf: tuple[float, ...]  # per character of ``norm``: the recognizer's probability
 
 
 def _char_boxes(line: TextLine) -> list[tuple[float, float, float, float]]:
@@ -80,14 +80,15 @@ def _char_boxes(line: TextLine) -> list[tuple[float, float, float, float]]:
     return [(edges[i], float(y0), edges[i + 1], float(y1)) for i in range(len(xs))]
 
 
-def _row(text: str, boxes: list[tuple[float, float, float, float]]) -> _Row:
-    norm, at = [], []
+def _row(text: str, boxes: list, confs: tuple[float, ...]) -> _Row:
+    norm, at, conf = [], [], []
     for i, ch in enumerate(text):
         for c in _fold(ch):
             if c.isalnum():
                 norm.append(c)
                 at.append(i)
-    return _Row(text, tuple(boxes), "".join(norm), tuple(at))
+                conf.append(confs[i] if i < len(confs) else 1.0)
+    return _Row(text, tuple(boxes), "".join(norm), tuple(at), tuple(conf))
 
 
 def rows(lines: list[TextLine]) -> list[_Row]:
@@ -95,7 +96,7 @@ def rows(lines: list[TextLine]) -> list[_Row]:
     out = []
     singles = [(ln, _char_boxes(ln)) for ln in lines if len(ln.char_x) == len(ln.text)]
     for ln, boxes in singles:
-        out.append(_row(ln.text, boxes))
+        out.append(_row(ln.text, boxes, ln.char_conf))
     by_x = sorted(singles, key=lambda lb: lb[0].box[0])
     for i, (a, ab) in enumerate(by_x):
         for b, bb in by_x[i + 1 :]:
@@ -104,9 +105,14 @@ def rows(lines: list[TextLine]) -> list[_Row]:
             gap = b.box[0] - a.box[2]
             if abs(mid_a - mid_b) < min(ha, hb) / 2 and -2 <= gap <= ROW_GAP * max(ha, hb):
                 space = (float(a.box[2]), float(a.box[1]), float(b.box[0]), float(a.box[3]))
-                out.append(_row(a.text + " " + b.text, ab + [space] + bb))
+                confs = _confs(a) + (1.0,) + _confs(b)
+                out.append(_row(a.text + " " + b.text, ab + [space] + bb, confs))
                 break
     return out
+
+
+def _confs(line: TextLine) -> tuple[float, ...]:
+    return line.char_conf if len(line.char_conf) == len(line.text) else (1.0,) * len(line.text)
 
 
 def _boundary(text: str, i: int, j: int) -> bool:
@@ -119,36 +125,68 @@ def _boundary(text: str, i: int, j: int) -> bool:
     return (a.islower() and b.isupper()) or (a.isdigit() != b.isdigit())
 
 
-def _word_hits(word: str, norm: str) -> list[tuple[int, int, float]]:
-    """(start, end, similarity) of ``word`` in ``norm``: every exact occurrence, or else
-    the best fuzzy one (words of `MIN_FUZZY` letters and more)."""
+def similarity(word: str, read: str, conf: tuple[float, ...] | None = None) -> float:
+    """1 - edit cost / len(word), where reading a letter differently or reading one too
+    many costs the recognizer's probability for what it read (a letter it was unsure of
+    is cheap to call misread), and a letter read too few costs 1. A doubled letter read
+    once or a letter read twice costs half ("Biling", "Jjigsaw": the recognizer's
+    decoding merges repeats, or splits one wide letter in two)."""
+    conf = conf if conf is not None else (1.0,) * len(read)
+    n, m = len(word), len(read)
+    prev = [0.0] * (m + 1)
+    for j in range(1, m + 1):
+        prev[j] = prev[j - 1] + conf[j - 1] * (0.5 if j > 1 and read[j - 1] == read[j - 2] else 1.0)
+    for i in range(1, n + 1):
+        drop = 0.5 if i > 1 and word[i - 1] == word[i - 2] else 1.0
+        cur = [prev[0] + drop] + [0.0] * m
+        for j in range(1, m + 1):
+            same = word[i - 1] == read[j - 1]
+            extra = conf[j - 1] * (0.5 if j > 1 and read[j - 1] == read[j - 2] else 1.0)
+            cur[j] = min(
+                prev[j - 1] + (0.0 if same else conf[j - 1]),
+                prev[j] + drop,
+                cur[j - 1] + extra,
+            )
+        prev = cur
+    return max(0.0, 1.0 - prev[m] / max(n, 1))
+
+
+def _word_hits(word: str, row: _Row) -> list[tuple[int, int, float]]:
+    """(start, end, similarity) of ``word`` in ``row.norm``: every exact occurrence, or else
+    the best fuzzy one (a row that is just one short word may be misread too)."""
+    norm = row.norm
     out = []
     start = norm.find(word)
     while start >= 0:
         out.append((start, start + len(word), 1.0))
         start = norm.find(word, start + 1)
-    if out or len(word) < MIN_FUZZY or not norm:
+    if out or not norm:
         return out
-    if len(norm) < len(word):
-        return [(0, len(norm), Levenshtein.normalized_similarity(word, norm))]
-    al = fuzz.partial_ratio_alignment(word, norm)
+    if len(word) < MIN_FUZZY or len(norm) < len(word):
+        # Short words only as a whole label: one unsure letter in "Weh" may be "Web", but
+        # two letters somewhere in a long line match anything.
+        if abs(len(norm) - len(word)) > 1:
+            return []
+        return [(0, len(norm), similarity(word, norm, row.conf))]
+    al = fuzz.partial_ratio_alignment(word, norm, score_cutoff=50)
     if al is None:
         return []
     # The alignment may start after a misread first letter ("Qresund" for "Øresund"):
     # one letter earlier is tried too.
-    tries = [_refine(word, norm, s) for s in (al.dest_start - 1, al.dest_start) if s >= 0]
+    tries = [_refine(word, row, s) for s in (al.dest_start - 1, al.dest_start) if s >= 0]
     return [max(tries, key=lambda t: t[2])]
 
 
-def _refine(word: str, norm: str, start: int) -> tuple[int, int, float]:
+def _refine(word: str, row: _Row, start: int) -> tuple[int, int, float]:
     """The best window for ``word`` starting at ``start`` (one letter more or less: a
-    misread may add or drop one), scored by edit distance over the word's length."""
+    misread may add or drop one)."""
+    norm = row.norm
     if len(word) < MIN_FUZZY:
         hit = norm.startswith(word, start)
         return start, start + len(word), 1.0 if hit else 0.0
     best = (start, start, 0.0)
     for end in range(start + len(word) - 1, min(len(norm), start + len(word) + 1) + 1):
-        sim = Levenshtein.normalized_similarity(word, norm[start:end])
+        sim = similarity(word, norm[start:end], row.conf[start:end])
         if sim > best[2]:
             best = (start, end, sim)
     return best
@@ -162,11 +200,11 @@ def _spans(words: list[str], row: _Row) -> list[tuple[int, int, float]]:
     string it differs in only three letters of thirteen).
     """
     out = []
-    for s, e, sim in _word_hits(words[0], row.norm):
+    for s, e, sim in _word_hits(words[0], row):
         for w in words[1:]:
             if sim < LOW:
                 break
-            _, e, next_sim = _refine(w, row.norm, e)
+            _, e, next_sim = _refine(w, row, e)
             sim = min(sim, next_sim)
         if sim >= LOW:
             out.append((s, e, sim))

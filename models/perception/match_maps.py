@@ -25,11 +25,14 @@ from deskmimic.models.perception.terms import MAX_WORDS, instruction_words, term
 # Bump when the maps change: dataset cache entries and checkpoints record it.
 # 3: read by a text-reading engine instead of matched with one font's templates.
 VERSION = 3
+# A match this similar (`find.similarity`) or more shows at full strength.
+HIGH = 0.9
 
 
 def _value(match: Match) -> float:
-    """Similarity above `find.LOW` rescaled to 0..1: a misread letter shows, dimmer."""
-    return float(np.clip((match.score - find.LOW) / (1.0 - find.LOW), 0.0, 1.0))
+    """Similarity `find.LOW`..`HIGH` rescaled to 0..1: a word read with one unsure letter
+    in ten still shows in full, one misread letter in four dimly."""
+    return float(np.clip((match.score - find.LOW) / (HIGH - find.LOW), 0.0, 1.0))
 
 
 def paint(matches: list[Match], frame_hw: tuple[int, int], height: int, width: int) -> np.ndarray:
@@ -86,4 +89,5 @@ def word_maps_signature() -> list:
          ocr_engine.MAX_SIDE, ocr_engine.SMALL_SIDE],
         [find.MIN_FUZZY, find.LOW, find.CONTINUED, find.ROW_GAP],
         MAX_WORDS,
+        HIGH,
     ]

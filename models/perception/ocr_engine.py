@@ -48,11 +48,13 @@ class ReaderUnavailable(DeskmimicError):
 
 @dataclass(frozen=True)
 class Recognized:
-    """One crop's text: ``char_x`` are the characters' centres in crop pixels."""
+    """One crop's text: ``char_x`` are the characters' centres in crop pixels,
+    ``char_conf`` the recognizer's probability for each character."""
 
     text: str
     score: float
     char_x: tuple[float, ...]
+    char_conf: tuple[float, ...] = ()
 
 
 class Engine:
@@ -165,7 +167,8 @@ class Engine:
         cols = np.flatnonzero(keep)
         text = "".join(self._chars[i] for i in best[cols])
         score = float(conf[cols].mean()) if len(cols) else 0.0
-        return Recognized(text, score, tuple(float((c + 0.5) * to_crop) for c in cols))
+        return Recognized(text, score, tuple(float((c + 0.5) * to_crop) for c in cols),
+                          tuple(float(conf[c]) for c in cols))
 
 
 def det_scale(height: int, width: int) -> float:

@@ -36,16 +36,19 @@ REC_CACHE = 2048
 @dataclass(frozen=True)
 class TextLine:
     """One line of text read from a frame: ``box`` (x0, y0, x1, y1) in frame pixels, end
-    exclusive; ``char_x`` each character's centre x in frame pixels."""
+    exclusive; ``char_x`` each character's centre x in frame pixels, ``char_conf`` how
+    sure the recognizer was of it (0..1; empty: sure of every one)."""
 
     text: str
     score: float
     box: tuple[int, int, int, int]
     char_x: tuple[float, ...]
+    char_conf: tuple[float, ...] = ()
 
     def to_json(self) -> dict:
         return {"text": self.text, "score": round(self.score, 4), "box": list(self.box),
-                "char_x": [round(x, 1) for x in self.char_x]}
+                "char_x": [round(x, 1) for x in self.char_x],
+                "char_conf": [round(c, 3) for c in self.char_conf]}
 
 
 def _bands(changed_rows: np.ndarray, height: int) -> list[tuple[int, int]]:
@@ -148,8 +151,12 @@ class ScreenReader:
         for box, cx0, key in zip(boxes, origins, keys, strict=True):
             r = self._cache[key]
             self._cache.move_to_end(key)
-            if r.text.strip():
-                lines.append(TextLine(r.text, r.score, box, tuple(cx0 + x for x in r.char_x)))
+            # Spaces the recognizer puts at the ends of a line are no text.
+            a = len(r.text) - len(r.text.lstrip())
+            b = len(r.text.rstrip())
+            if b > a:
+                lines.append(TextLine(r.text[a:b], r.score, box,
+                                      tuple(cx0 + x for x in r.char_x[a:b]), r.char_conf[a:b]))
         return lines
 
     def _remember(self, key: bytes, r: Recognized) -> None:

@@ -14,8 +14,8 @@ STOP_WORDS = frozenset(
     "press enter select choose until of with at from".split()
 )
 # Letters and digits of any script ("Café", "Größe", "Über"), with what joins them in
-# names and addresses.
-_WORD_RE = re.compile(r"[^\W_][\w.@-]*")
+# names, addresses and numbers ("1,024").
+_WORD_RE = re.compile(r"[^\W_](?:[\w.@-]|,(?=\d))*")
 
 
 def word_spans(instruction: str) -> list[tuple[str, int, int]]:
