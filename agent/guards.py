@@ -358,6 +358,9 @@ class Guards:
                 from deskmimic.agent.inject_xtest import open_display
 
                 d = open_display(self._display_name)
+                # pynput may free the context first: the BadContext answering ours is the
+                # expected end of that race, which python-xlib would print to stderr.
+                d.set_error_handler(lambda err, *_: logger.debug("context gone: %s", err))
                 try:
                     d.record_disable_context(context)
                     d.sync()

@@ -84,7 +84,7 @@ def set_success(folder: Path, success: bool | None) -> dict:
 # atomic rewrites): a delete removes these and nothing else a user may have put there.
 _OWN_FILES = re.compile(
     r"(meta\.json|events\.jsonl|frames\.csv)(\.v\d+\.bak(\.\d+)?|\.broken(\.\d+)?|\.tmp)?"
-    r"|\.(meta\.json|events\.jsonl|frames\.csv)\..*\.tmp")
+    r"|\.(meta\.json|events\.jsonl|frames\.csv)\..*\.tmp|\.space-reserve")
 _OWN_SEGMENTS = re.compile(r"\.?\d{6}\.mkv(\.broken(\.\d+)?|\.recover\.tmp)?")
 
 

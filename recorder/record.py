@@ -13,7 +13,7 @@ from pathlib import Path
 
 from deskmimic import __version__
 from deskmimic.core.config import RecordConfig
-from deskmimic.core.errors import CaptureError, ConfigError
+from deskmimic.core.errors import CaptureError, ConfigError, describe_error
 from deskmimic.core.geometry import Rect, fit_to_screen
 from deskmimic.core.paths import default_episodes_dir, new_episode_id
 from deskmimic.recorder.capture import CaptureBackend, open_capture
@@ -23,9 +23,18 @@ from deskmimic.recorder.episode_writer import (
     EventLog,
     FrameWriter,
     create_episode_folder,
+    open_episode_files,
     write_meta,
 )
 from deskmimic.recorder.listener import InputListener
+from deskmimic.recorder.liveness import this_process
+from deskmimic.recorder.space import (
+    NoSpaceError,
+    SpaceReserve,
+    disk_full_message,
+    is_disk_full,
+    recover_hint,
+)
 from deskmimic.recorder.video import CODEC, CONTAINER
 
 logger = logging.getLogger(__name__)
@@ -44,6 +53,7 @@ class RecordingSummary:
     bytes: int
     fps_achieved: float
     stop_reason: str
+    error: str = ""  # why the recording stopped early (a full disk, a failed thread)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -99,6 +109,8 @@ class Recorder:
         self._listener: InputListener | None = None
         self._event_log: EventLog | None = None
         self._frame_writer: FrameWriter | None = None
+        self._reserve: SpaceReserve | None = None
+        self._error = ""
         self._meta: dict = {}
         self._lock = threading.Lock()
         self._first_frame = threading.Event()
@@ -112,11 +124,7 @@ class Recorder:
         episode_id = cfg.out.name if cfg.out is not None else new_episode_id()
         self.path = cfg.out if cfg.out is not None else (cfg.episodes_dir or default_episodes_dir()) / episode_id
         create_episode_folder(self.path)
-        self._meta = self._initial_meta(episode_id, source, window)
-        write_meta(self.path, self._meta)
-        self._event_log = EventLog(self.path)
-        self._frame_writer = FrameWriter(self.path, self.region.width, self.region.height,
-                                         cfg.fps, cfg.segment_seconds)
+        self._open_files(episode_id, source, window)
         self._clock = EpisodeClock()
         self._meta["clock"] = self._clock.to_dict()
         write_meta(self.path, self._meta)
@@ -145,6 +153,16 @@ class Recorder:
         logger.info("recording %s at %.1f fps into %s", self.region, cfg.fps, self.path)
         return self
 
+    def _open_files(self, episode_id: str, source: str, window: dict | None) -> None:
+        self._meta = self._initial_meta(episode_id, source, window)
+        try:
+            self._reserve, self._event_log, self._frame_writer = open_episode_files(
+                self.path, self._meta, self.region, self.cfg.fps, self.cfg.segment_seconds,
+                on_full=lambda: self.request_stop("disk_full"))
+        except BaseException:
+            self._meta = {}  # the folder is gone: nothing for stop() to finalize
+            raise
+
     def _initial_meta(self, episode_id: str, source: str, window: dict | None) -> dict:
         cfg = self.cfg
         screen = self._capture.monitors()[0]
@@ -164,6 +182,7 @@ class Recorder:
             "video": {"codec": CODEC, "crf": 0, "container": CONTAINER, "dir": VIDEO_DIR},
             "clock": {},
             "stop_hotkey": cfg.stop_hotkey if cfg.listen_input else None,
+            "process": this_process(),  # tells a live recording from a killed one
             "counters": {"frames": 0, "dropped_frames": 0, "events": 0, "duration_s": 0.0, "bytes": 0},
             "extra": dict(cfg.extra_meta),
         }
@@ -173,7 +192,8 @@ class Recorder:
             try:
                 fn()
             except BaseException as exc:  # surfaced by stop(); never lost silently
-                logger.exception("recorder thread %s failed", threading.current_thread().name)
+                if not is_disk_full(exc):  # stop() says it in one line
+                    logger.exception("recorder thread %s failed", threading.current_thread().name)
                 self._errors.append(exc)
                 self._stop_reason = self._stop_reason or "error"
                 self._stop.set()
@@ -239,6 +259,11 @@ class Recorder:
             item = self._frames.get()
             if item is None:
                 break
+            if self._reserve is not None and self._reserve.full:
+                # The disk is full: what is queued would eat the reserve the episode
+                # needs to close.
+                self.dropped_frames += 1
+                continue
             t, img = item
             self._frame_writer.write(t, img)
 
@@ -286,23 +311,61 @@ class Recorder:
             self._events.put({"t": self._clock.now(), "type": "marker", "name": reason})
         for th in self._threads:
             th.join(timeout=60)
-        if self._event_log is not None:
-            self._drain_events()
-            self._event_log.close()
-        if self._frame_writer is not None:
-            self._frame_writer.close()
+        closed = self._close_files()
         if self._own_capture and self._capture is not None:
             self._capture.close()
         if self.path is not None and self._meta:
-            self._meta["status"] = "complete"
+            # A file that did not close whole leaves the episode to `recover`.
+            self._meta["status"] = "complete" if closed else "recording"
             self._meta["stop_reason"] = reason
             self._meta["counters"] = self._counters(t_end)
             if self._frame_writer is not None:
                 self._meta[VIDEO_SHA256] = dict(self._frame_writer.checksums)
-            if self._errors:
-                self._meta["errors"] = [repr(e) for e in self._errors]
-            write_meta(self.path, self._meta)
+            self._error = self._stop_message(t_end, closed)
+            errors = [repr(e) for e in self._errors]
+            if self._reserve is not None and self._reserve.full:
+                errors.insert(0, self._error)  # what the GUI shows: the cause, in words
+            if errors:
+                self._meta["errors"] = errors
+            try:
+                write_meta(self.path, self._meta)
+            except OSError as exc:
+                self._meta["status"] = "recording"
+                if not is_disk_full(exc):
+                    raise
+                raise NoSpaceError(f"{self.path}: the disk is full: the episode could not be "
+                                   f"finished; {recover_hint(self.path)}") from exc
         return self._summary(reason)
+
+    def _close_files(self) -> bool:
+        """Close events.jsonl and the video (the reserve still held for them), then free
+        the reserve: meta.json is written in its room. False if a file did not close."""
+        ok = True
+        steps = []
+        if self._event_log is not None:
+            steps += [self._drain_events, self._event_log.close]
+        if self._frame_writer is not None:
+            steps.append(self._frame_writer.close)
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:  # the others still close; stop() reports it
+                logger.debug("finalizing the episode: %s failed", step, exc_info=True)
+                self._errors.append(exc)
+                ok = False
+        if self._reserve is not None:
+            self._reserve.release()
+        return ok
+
+    def _stop_message(self, t_end: int, closed: bool) -> str:
+        """One line for a recording that stopped early, or ''."""
+        if self._reserve is not None and self._reserve.full:
+            n = self._frame_writer.count if self._frame_writer else 0
+            return disk_full_message(self.path, t_end / 1e9, n, closed)
+        if self._errors:
+            then = "" if closed else f"; {recover_hint(self.path)}"
+            return f"the recording stopped on an error: {describe_error(self._errors[0])}{then}"
+        return ""
 
     def _counters(self, t_end: int) -> dict:
         return {
@@ -321,6 +384,7 @@ class Recorder:
             frames=int(c.get("frames", 0)), dropped_frames=int(c.get("dropped_frames", 0)),
             events=int(c.get("events", 0)), bytes=int(c.get("bytes", 0)),
             fps_achieved=(int(c.get("frames", 0)) / dur) if dur > 0 else 0.0, stop_reason=reason,
+            error=self._error,
         )
 
     def __enter__(self) -> Recorder:

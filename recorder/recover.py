@@ -32,7 +32,9 @@ from deskmimic.recorder.episode_format import (
     unreadable,
     write_json_atomic,
 )
+from deskmimic.recorder.liveness import recorder_alive
 from deskmimic.recorder.record import folder_bytes
+from deskmimic.recorder.space import RESERVE_NAME
 from deskmimic.recorder.video import file_sha256, remux_prefix, segment_path
 
 logger = logging.getLogger(__name__)
@@ -194,12 +196,19 @@ def recover_episode(folder: Path) -> RecoveryReport:
 
     Raises:
         deskmimic.core.errors.EpisodeFormatError: meta.json or frames.csv is unreadable
-            (nothing to anchor a recovery on); nothing has been changed then.
+            (nothing to anchor a recovery on), or the episode is still being recorded;
+            nothing has been changed then.
     """
     folder = Path(folder)
     meta = read_meta(folder)
+    if meta["status"] == "recording" and recorder_alive(meta):
+        raise EpisodeFormatError(f"{folder}: is still being recorded (process "
+                                 f"{meta['process']['pid']}): stop that recording first")
     read_frame_index(folder / FRAMES)  # refuse before touching anything else
     report = RecoveryReport(folder, already_complete=meta["status"] != "recording")
+    # A killed recorder leaves its space reserve: only allocated room, and the room
+    # this recovery may need on a full disk.
+    (folder / RESERVE_NAME).unlink(missing_ok=True)
     events = _recover_events(folder, meta, report)
     index = _recover_frames(folder, report)
     counters = dict(meta.get("counters") or {})

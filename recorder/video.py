@@ -17,6 +17,7 @@ import av
 import numpy as np
 
 from deskmimic.core.errors import EpisodeFormatError
+from deskmimic.recorder.space import ReservedFile, SpaceReserve
 
 logger = logging.getLogger(__name__)
 
@@ -68,13 +69,14 @@ class SegmentEncoder:
     pts counts frames (time base 1/fps); real capture times live in frames.csv.
     """
 
-    def __init__(self, path: Path, width: int, height: int, fps: float, gop: int | None = None):
+    def __init__(self, path: Path, width: int, height: int, fps: float, gop: int | None = None,
+                 reserve: SpaceReserve | None = None):
         self.path = path
         self.width, self.height = width, height
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         # Unbuffered: a Python buffer would hold the small clusters of a still screen
         # (a few hundred bytes a frame) for seconds, out of a killed process's reach.
-        self._file = os.fdopen(fd, "wb", buffering=0)
+        self._file = ReservedFile(fd, reserve)
         self._container = av.open(self._file, mode="w", format=CONTAINER, options=MUXER_OPTIONS)
         rate = Fraction(fps).limit_denominator(1000)
         stream = self._container.add_stream(CODEC, rate=rate)

@@ -88,17 +88,29 @@ def resolve(args, ref: str) -> Path:
 
 def _row(path: Path) -> dict:
     from deskmimic.recorder.episode_format import read_meta
+    from deskmimic.recorder.liveness import recorder_alive
 
     try:
         m = read_meta(path)
     except EpisodeFormatError as exc:
         return {"id": path.name, "status": "unreadable", "task": "", "error": str(exc)}
     c = m.get("counters", {})
-    return {"id": m.get("id", path.name), "status": m["status"], "task": m.get("task", ""),
-            "created": m.get("created", ""), "duration_s": c.get("duration_s", 0),
-            "frames": c.get("frames", 0), "events": c.get("events", 0),
-            "mb": round((c.get("bytes") or 0) / 1e6, 2),
-            "success": (m.get("extra") or {}).get("success")}
+    row = {"id": m.get("id", path.name), "status": m["status"], "task": m.get("task", ""),
+           "created": m.get("created", ""), "duration_s": c.get("duration_s", 0),
+           "frames": c.get("frames", 0), "events": c.get("events", 0),
+           "mb": round((c.get("bytes") or 0) / 1e6, 2),
+           "success": (m.get("extra") or {}).get("success")}
+    if m["status"] == "recording":
+        if recorder_alive(m) is False:
+            # Killed (SIGKILL, a crash, a reboot): it will never finish by itself.
+            row["status"] = "interrupted"
+            row["error"] = (f"the recording process is gone: run `deskmimic episodes recover "
+                            f"{path.name}`")
+    elif c.get("frames") == 0:
+        # Finished (or recovered) without a single frame: nothing to train on or replay.
+        row["status"] = "empty"
+        row["error"] = f"no frames: delete it with `deskmimic episodes delete {path.name}`"
+    return row
 
 
 def _flag_duplicates(rows: list[dict]) -> None:
@@ -264,8 +276,12 @@ def cmd_steps(args) -> int:
     from deskmimic.models.data.steps import steps_for_episode
     from deskmimic.models.data.steps_format import format_steps_table, steps_to_jsonable
     from deskmimic.recorder.episode import Episode
+    from deskmimic.recorder.episode_format import FRAMES
 
     with Episode.open(resolve(args, args.episode)) as ep:
+        if ep.frame_count == 0:
+            raise EpisodeFormatError(f"{ep.path}: the episode is empty ({FRAMES} lists no "
+                                     "frames): it has no steps")
         steps = steps_for_episode(ep)
     if args.json:
         print(json.dumps(steps_to_jsonable(steps)))

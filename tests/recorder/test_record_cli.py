@@ -48,10 +48,27 @@ def _wait_recording(out: Path, frames: int = 3, timeout: float = 30) -> None:
     _wait_for(lambda: _lines(out / "frames.csv") > frames, f"{out} holds {frames} frames", timeout)
 
 
+def _wait_listening(out: Path, timeout: float = 30) -> None:
+    """Until the input listener records: capture starts ~0.2 s before it (the crash
+    guarantee), so frames on disk do not mean input is recorded yet."""
+    nudge = [0]
+
+    def moved() -> bool:
+        path = out / "events.jsonl"
+        if path.exists() and '"type":"move"' in path.read_text():
+            return True
+        nudge[0] = 1 - nudge[0]
+        subprocess.run(["xdotool", "mousemove", str(600 + nudge[0]), "400"], check=True)
+        return False
+
+    _wait_for(moved, "the recorder records input", timeout)
+
+
 def test_stop_hotkey_ends_recording_and_is_a_marker_not_keys(tmp_path: Path):
     out = tmp_path / "ep"
     proc = _start_record(out)
     _wait_recording(out)
+    _wait_listening(out)
     subprocess.run(["xdotool", "mousemove", "30", "40", "type", "ok"], check=True)
     # The hotkey must come after the typed keys reach the episode, not race them.
     _wait_for(lambda: _recorded_chars(out).endswith("ok"), "'o', 'k' are recorded")
@@ -87,6 +104,7 @@ def test_sigkill_then_recover_keeps_all_but_the_last_two_seconds(tmp_path: Path)
     out = tmp_path / "ep"
     proc = _start_record(out, "--fps", "20")
     _wait_recording(out)
+    _wait_listening(out)
     injected: list[tuple[int, int, int]] = []  # (monotonic ns, x, y)
     stop = threading.Event()
 
