@@ -9,6 +9,10 @@ from deskmimic.core.errors import ConfigError
 from deskmimic.core.geometry import Rect
 
 DEFAULT_STOP_HOTKEY = "<ctrl>+<alt>+<shift>+s"
+# The same family as the stop hotkey (and the agent's abort, ...+q), so none is a chord an
+# application already uses; each is a different letter, so none completes another.
+DEFAULT_PAUSE_HOTKEY = "<ctrl>+<alt>+<shift>+p"
+DEFAULT_SECRET_HOTKEY = "<ctrl>+<alt>+<shift>+h"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,11 @@ class RecordConfig:
         instruction: what the person was asked to do; the policy reads it.
         max_duration: stop after this many seconds (``None`` = until stopped).
         stop_hotkey: pynput hotkey string that ends the recording; recorded as a marker.
+        pause_hotkey: chord that pauses and resumes capture (no frames, no input while
+            paused; ``pause``/``resume`` markers); ``None`` = no pause hotkey.
+        secret_hotkey: chord that turns secret typing on and off: key events keep their
+            time and kind but not their key (``secret_on``/``secret_off`` markers);
+            ``None`` = no secret hotkey.
         draw_cursor: draw the pointer into each frame.
         segment_seconds: length of each video segment (one keyframe each): longer is smaller
             on disk and slower to seek into; a crash loses at most ~0.25 s either way.
@@ -42,6 +51,8 @@ class RecordConfig:
     instruction: str = ""
     max_duration: float | None = None
     stop_hotkey: str = DEFAULT_STOP_HOTKEY
+    pause_hotkey: str | None = DEFAULT_PAUSE_HOTKEY
+    secret_hotkey: str | None = DEFAULT_SECRET_HOTKEY
     draw_cursor: bool = True
     segment_seconds: float = 4.0
     listen_input: bool = True
@@ -60,6 +71,10 @@ class RecordConfig:
             raise ConfigError(f"segment_seconds {self.segment_seconds}: must be in [0.2, 10]")
         if not self.stop_hotkey.strip():
             raise ConfigError("--stop-hotkey must not be empty")
+        for flag, value in (("--pause-hotkey", self.pause_hotkey),
+                            ("--secret-hotkey", self.secret_hotkey)):
+            if value is not None and not value.strip():
+                raise ConfigError(f"{flag} must not be empty (leave it out for the default)")
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -262,6 +262,8 @@ def _write_trimmed_meta(dest: Path, meta: dict, new_id: str, source: dict,
     extra["trimmed_from"] = {**source,
                              "source_dropped_frames": int(src_counters.get("dropped_frames") or 0)}
     new["extra"] = extra
+    if isinstance(meta.get("paused"), list):  # the pauses inside the cut, on the copy's clock
+        new["paused"] = _cut_spans(meta["paused"], start_ns, source["end_ns"])
     new["counters"] = {"frames": counts[0], "dropped_frames": 0, "events": counts[1],
                        "duration_s": round(duration_ns / 1e9, 3), "bytes": 0}
     # The source's checksums describe its segments, not these re-encoded ones.
@@ -269,3 +271,15 @@ def _write_trimmed_meta(dest: Path, meta: dict, new_id: str, source: dict,
     write_json_atomic(dest / META, new)
     new["counters"]["bytes"] = folder_bytes(dest)
     write_json_atomic(dest / META, new)
+
+
+def _cut_spans(spans: list, start_ns: int, end_ns: int) -> list[dict]:
+    out = []
+    for span in spans:
+        if not isinstance(span, dict):
+            continue
+        s, e = span.get("start_ns"), span.get("end_ns")
+        if not isinstance(s, int) or not isinstance(e, int) or e <= start_ns or s >= end_ns:
+            continue
+        out.append({"start_ns": max(s, start_ns) - start_ns, "end_ns": min(e, end_ns) - start_ns})
+    return out

@@ -103,6 +103,7 @@ def unreadable(path: Path, exc: OSError) -> str:
 _OPTIONAL_TYPES: dict[str, tuple[type, ...]] = {
     "task": (str,), "instruction": (str,), "extra": (dict,), "counters": (dict,),
     "created": (str,), "recovery": (list,), VIDEO_SHA256: (dict,),
+    "paused": (list,), "masked_keys": (int,),
 }
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from deskmimic.core.errors import InputError
 from deskmimic.core.geometry import Rect
 from deskmimic.recorder.clock import EpisodeClock
 from deskmimic.recorder.environment import require_x_display
-from deskmimic.recorder.hotkey import HotkeyFilter, parse_hotkey
+from deskmimic.recorder.hotkey import Chord, HotkeyFilter, parse_hotkey
 
 logger = logging.getLogger(__name__)
 
@@ -66,22 +66,28 @@ class InputListener:
         sink: receives events in order (called from listener threads, serialized).
         stop_hotkey: pynput hotkey string; when pressed, a marker is emitted and
             ``on_stop`` is called instead of recording the keys.
+        more_hotkeys: further chords (pause, secret), kept out of the recording alike.
     """
 
     def __init__(self, clock: EpisodeClock, region: Rect, sink: Callable[[dict], None],
-                 stop_hotkey: str | None = None, on_stop: Callable[[], None] | None = None):
+                 stop_hotkey: str | None = None, on_stop: Callable[[], None] | None = None,
+                 more_hotkeys: Iterable[Chord] = ()):
         self._clock = clock
         self._region = region
         self._sink = sink
         self._lock = threading.Lock()
         self._last_xy: tuple[int, int] | None = None
         self._on_stop = on_stop or (lambda: None)
-        self._filter = None
+        chords = list(more_hotkeys)
         if stop_hotkey:
-            self._filter = HotkeyFilter(
-                parse_hotkey(stop_hotkey), self._sink, self._on_stop,
-                lambda t: {"t": t, "type": "marker", "name": "stop_hotkey"},
-            )
+            chords.insert(0, Chord(parse_hotkey(stop_hotkey),
+                                   lambda t: {"t": t, "type": "marker", "name": "stop_hotkey"},
+                                   self._on_stop))
+        self._filter = None
+        if chords:
+            first = chords[0]
+            self._filter = HotkeyFilter(first.keys, self._sink, first.on_fire, first.marker,
+                                        chords[1:])
         self._mouse = None
         self._keyboard = None
         self._xdisplay = None

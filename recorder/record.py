@@ -7,18 +7,15 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from deskmimic import __version__
 from deskmimic.core.config import RecordConfig
-from deskmimic.core.errors import CaptureError, ConfigError, describe_error
-from deskmimic.core.geometry import Rect, fit_to_screen
+from deskmimic.core.errors import CaptureError, describe_error
+from deskmimic.core.geometry import Rect
 from deskmimic.core.paths import default_episodes_dir, new_episode_id
 from deskmimic.recorder.capture import CaptureBackend, open_capture
 from deskmimic.recorder.clock import EpisodeClock
-from deskmimic.recorder.episode_format import FORMAT_VERSION, VIDEO_DIR, VIDEO_SHA256
+from deskmimic.recorder.episode_format import VIDEO_SHA256
 from deskmimic.recorder.episode_writer import (
     EventLog,
     FrameWriter,
@@ -26,8 +23,15 @@ from deskmimic.recorder.episode_writer import (
     open_episode_files,
     write_meta,
 )
+from deskmimic.recorder.hotkey import Chord, check_distinct, parse_hotkey
 from deskmimic.recorder.listener import InputListener
-from deskmimic.recorder.liveness import this_process
+from deskmimic.recorder.privacy import CaptureGate
+from deskmimic.recorder.record_setup import (
+    RecordingSummary,
+    folder_bytes,
+    initial_meta,
+    resolve_region,
+)
 from deskmimic.recorder.space import (
     NoSpaceError,
     SpaceReserve,
@@ -35,56 +39,13 @@ from deskmimic.recorder.space import (
     is_disk_full,
     recover_hint,
 )
-from deskmimic.recorder.video import CODEC, CONTAINER
+
+__all__ = ["Recorder", "RecordingSummary", "folder_bytes", "resolve_region"]
 
 logger = logging.getLogger(__name__)
 
 EVENT_FLUSH_S = 0.1
-
-
-@dataclass
-class RecordingSummary:
-    path: Path
-    status: str
-    duration_s: float
-    frames: int
-    dropped_frames: int
-    events: int
-    bytes: int
-    fps_achieved: float
-    stop_reason: str
-    error: str = ""  # why the recording stopped early (a full disk, a failed thread)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["path"] = str(self.path)
-        return d
-
-
-def folder_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
-def resolve_region(cfg: RecordConfig, capture: CaptureBackend) -> tuple[Rect, str, dict | None]:
-    """The captured rectangle (clipped to the screen, even-sized), its source and window info."""
-    monitors = capture.monitors()
-    screen = monitors[0]
-    window = None
-    if cfg.window is not None:
-        from deskmimic.recorder.windows_x11 import find_window
-
-        info = find_window(cfg.window)
-        region, source = info.rect, "window"
-        window = {"id": info.window_id, "title": info.title}
-    elif cfg.region is not None:
-        region, source = cfg.region, "region"
-    else:
-        if cfg.monitor >= len(monitors):
-            raise ConfigError(f"--monitor {cfg.monitor}: this screen has monitors 1..{len(monitors) - 1}")
-        region, source = monitors[cfg.monitor], "monitor"
-    what = {"window": f"--window {cfg.window!r}", "region": f"--region {region}",
-            "monitor": f"--monitor {cfg.monitor}"}[source]
-    return fit_to_screen(region, screen, what, exact=source == "region"), source, window
+PAUSE_POLL_S = 0.01  # how soon capture resumes after the resume hotkey
 
 
 class Recorder:
@@ -114,10 +75,14 @@ class Recorder:
         self._meta: dict = {}
         self._lock = threading.Lock()
         self._first_frame = threading.Event()
+        self._gate = CaptureGate()  # pause spans and secret masking
 
     # ---- life cycle ---------------------------------------------------------------
     def start(self) -> Recorder:
         cfg = self.cfg
+        if cfg.listen_input:  # before anything exists: a bad chord leaves no folder
+            check_distinct({"--stop-hotkey": cfg.stop_hotkey, "--pause-hotkey": cfg.pause_hotkey,
+                            "--secret-hotkey": cfg.secret_hotkey})
         if self._capture is None:
             self._capture = open_capture(draw_cursor=cfg.draw_cursor)
         self.region, source, window = resolve_region(cfg, self._capture)
@@ -137,9 +102,10 @@ class Recorder:
             th.start()
             self._threads.append(th)
         if cfg.listen_input:
-            self._listener = InputListener(self._clock, self.region, self._events.put,
+            self._listener = InputListener(self._clock, self.region, self._put_event,
                                            stop_hotkey=cfg.stop_hotkey,
-                                           on_stop=lambda: self.request_stop("stop_hotkey"))
+                                           on_stop=lambda: self.request_stop("stop_hotkey"),
+                                           more_hotkeys=self._privacy_hotkeys())
             try:
                 self._listener.start()
             except BaseException:
@@ -153,8 +119,35 @@ class Recorder:
         logger.info("recording %s at %.1f fps into %s", self.region, cfg.fps, self.path)
         return self
 
+    def _privacy_hotkeys(self) -> list[Chord]:
+        cfg, gate = self.cfg, self._gate
+        chords = []
+        if cfg.pause_hotkey is not None:
+            chords.append(Chord(parse_hotkey(cfg.pause_hotkey, "--pause-hotkey"), gate.toggle_pause))
+        if cfg.secret_hotkey is not None:
+            chords.append(Chord(parse_hotkey(cfg.secret_hotkey, "--secret-hotkey"), gate.toggle_secret))
+        return chords
+
+    def _put_event(self, event: dict) -> None:
+        # The only way input reaches the queue: paused input stops here, secret keys
+        # leave masked, so neither is ever written.
+        event = self._gate.admit(event)
+        if event is not None:
+            self._events.put(event)
+
+    @property
+    def paused(self) -> bool:
+        """Whether capture is paused (the pause hotkey)."""
+        return self._gate.paused
+
+    @property
+    def secret(self) -> bool:
+        """Whether typed keys are being masked (the secret hotkey)."""
+        return self._gate.secret
+
     def _open_files(self, episode_id: str, source: str, window: dict | None) -> None:
-        self._meta = self._initial_meta(episode_id, source, window)
+        self._meta = initial_meta(self.cfg, episode_id, self.region,
+                                  self._capture.monitors()[0], source, window)
         try:
             self._reserve, self._event_log, self._frame_writer = open_episode_files(
                 self.path, self._meta, self.region, self.cfg.fps, self.cfg.segment_seconds,
@@ -162,30 +155,6 @@ class Recorder:
         except BaseException:
             self._meta = {}  # the folder is gone: nothing for stop() to finalize
             raise
-
-    def _initial_meta(self, episode_id: str, source: str, window: dict | None) -> dict:
-        cfg = self.cfg
-        screen = self._capture.monitors()[0]
-        return {
-            "format_version": FORMAT_VERSION,
-            "id": episode_id,
-            "status": "recording",
-            "task": cfg.task,
-            "instruction": cfg.instruction,
-            "created": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "geometry": {"region": self.region.to_dict(), "monitor": cfg.monitor,
-                         "screen": screen.to_dict(), "device_pixel_ratio": 1.0,
-                         "source": source, "window": window},
-            "fps": cfg.fps,
-            "recorder_version": __version__,
-            "segment_seconds": cfg.segment_seconds,
-            "video": {"codec": CODEC, "crf": 0, "container": CONTAINER, "dir": VIDEO_DIR},
-            "clock": {},
-            "stop_hotkey": cfg.stop_hotkey if cfg.listen_input else None,
-            "process": this_process(),  # tells a live recording from a killed one
-            "counters": {"frames": 0, "dropped_frames": 0, "events": 0, "duration_s": 0.0, "bytes": 0},
-            "extra": dict(cfg.extra_meta),
-        }
 
     def _guard(self, fn):
         def run():
@@ -223,7 +192,7 @@ class Recorder:
         el = max(self.elapsed_s(), 1e-9)
         return {"elapsed_s": el, "frames": self.frames_captured, "dropped_frames": self.dropped_frames,
                 "events": self._event_log.count if self._event_log else 0,
-                "fps": self.frames_captured / el}
+                "fps": self.frames_captured / el, "paused": self.paused, "secret": self.secret}
 
     # ---- threads --------------------------------------------------------------------
     def _capture_loop(self) -> None:
@@ -235,6 +204,12 @@ class Recorder:
             if max_ns is not None and t >= max_ns:
                 self.request_stop("stop_duration")
                 break
+            if self._gate.covers(t):
+                # Paused: grab nothing, and restart the frame ticks on resume so the
+                # pause does not count as frames missed.
+                self._stop.wait(PAUSE_POLL_S)
+                next_t = self._clock.now()
+                continue
             img = self._capture.grab(self.region)
             try:
                 self._frames.put_nowait((t, img))
@@ -265,6 +240,8 @@ class Recorder:
                 self.dropped_frames += 1
                 continue
             t, img = item
+            if self._gate.covers(t):
+                continue  # grabbed just before the pause took effect: inside the span
             self._frame_writer.write(t, img)
 
     def _events_loop(self) -> None:
@@ -301,6 +278,7 @@ class Recorder:
                 write_meta(self.path, self._meta)
             return self._summary(reason)
         t_end = self._clock.now()
+        self._gate.close(t_end)
         self._stop.set()  # the capture thread ends within one frame period
         if self._listener is not None:
             # Input that arrives while the listener shuts down is still recorded,
@@ -319,6 +297,7 @@ class Recorder:
             self._meta["status"] = "complete" if closed else "recording"
             self._meta["stop_reason"] = reason
             self._meta["counters"] = self._counters(t_end)
+            self._meta.update(self._gate.meta())
             if self._frame_writer is not None:
                 self._meta[VIDEO_SHA256] = dict(self._frame_writer.checksums)
             self._error = self._stop_message(t_end, closed)

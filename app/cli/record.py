@@ -8,7 +8,12 @@ import signal
 import sys
 from pathlib import Path
 
-from deskmimic.core.config import DEFAULT_STOP_HOTKEY, RecordConfig
+from deskmimic.core.config import (
+    DEFAULT_PAUSE_HOTKEY,
+    DEFAULT_SECRET_HOTKEY,
+    DEFAULT_STOP_HOTKEY,
+    RecordConfig,
+)
 from deskmimic.core.geometry import Rect
 
 
@@ -17,7 +22,10 @@ def add_parser(sub) -> None:
         "record", help="record the screen and every keyboard/mouse event into an episode",
         description="Record the screen (lossless video, cursor drawn in) and every keyboard and "
                     "mouse event into a new episode folder. Stops on the stop hotkey, Ctrl+C, "
-                    "SIGTERM or --max-duration, and always finalizes the episode.",
+                    "SIGTERM or --max-duration, and always finalizes the episode. "
+                    f"While recording, {DEFAULT_PAUSE_HOTKEY} pauses and resumes (nothing is "
+                    f"captured while paused) and {DEFAULT_SECRET_HOTKEY} turns secret typing on "
+                    "and off (keys are written masked: use it for passwords).",
     )
     p.add_argument("--out", type=Path, help="episode folder to create (default: EPISODES_DIR/<new id>)")
     p.add_argument("--episodes-dir", type=Path, help="parent folder for new episodes "
@@ -32,10 +40,20 @@ def add_parser(sub) -> None:
     p.add_argument("--max-duration", type=float, help="stop after this many seconds")
     p.add_argument("--stop-hotkey", default=DEFAULT_STOP_HOTKEY,
                    help=f"chord that stops the recording (default {DEFAULT_STOP_HOTKEY})")
+    p.add_argument("--pause-hotkey", default=DEFAULT_PAUSE_HOTKEY, type=_optional_hotkey,
+                   help=f"chord that pauses and resumes capture: no frames, no input while paused "
+                        f"(default {DEFAULT_PAUSE_HOTKEY}; 'off' for none)")
+    p.add_argument("--secret-hotkey", default=DEFAULT_SECRET_HOTKEY, type=_optional_hotkey,
+                   help=f"chord that turns secret typing on and off: keys typed meanwhile are "
+                        f"written masked (default {DEFAULT_SECRET_HOTKEY}; 'off' for none)")
     p.add_argument("--no-cursor", action="store_true", help="do not draw the pointer into frames")
     p.add_argument("--no-input", action="store_true", help="record the screen only")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run)
+
+
+def _optional_hotkey(text: str) -> str | None:
+    return None if text.strip().lower() in ("off", "none") else text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out, episodes_dir=args.episodes_dir, fps=args.fps, region=args.region,
         monitor=args.monitor, window=args.window, task=args.task, instruction=args.instruction,
         max_duration=args.max_duration, stop_hotkey=args.stop_hotkey,
+        pause_hotkey=args.pause_hotkey, secret_hotkey=args.secret_hotkey,
         draw_cursor=not args.no_cursor, listen_input=not args.no_input,
     )
     rec = Recorder(cfg)
@@ -58,13 +77,15 @@ def run(args: argparse.Namespace) -> int:
         r = rec.region
         print(f"● REC  capturing {r.width}x{r.height}+{r.left}+{r.top} at {cfg.fps:g} fps "
               f"(input: {'on' if cfg.listen_input else 'off'}) into {rec.path}\n"
-              f"       stop with {cfg.stop_hotkey}, Ctrl+C or SIGTERM", file=sys.stderr, flush=True)
+              f"       stop with {cfg.stop_hotkey}, Ctrl+C or SIGTERM{_privacy_help(cfg)}",
+              file=sys.stderr, flush=True)
         tty = sys.stderr.isatty()
         while not rec.wait(0.5):
             if tty:
                 st = rec.stats()
                 print(f"\r  {st['elapsed_s']:7.1f} s  {st['frames']:6d} frames  "
-                      f"{st['dropped_frames']:4d} dropped  {st['events']:6d} events",
+                      f"{st['dropped_frames']:4d} dropped  {st['events']:6d} events"
+                      f"{'  PAUSED' if st['paused'] else ''}{'  SECRET' if st['secret'] else ''}   ",
                       end="", file=sys.stderr, flush=True)
         if tty:
             print(file=sys.stderr)
@@ -84,3 +105,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"deskmimic record: error: {summary.error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _privacy_help(cfg: RecordConfig) -> str:
+    # On the banner's second line: scripts read the banner as two lines.
+    if not cfg.listen_input:
+        return ""
+    return ((f"; pause/resume {cfg.pause_hotkey}" if cfg.pause_hotkey else "")
+            + (f"; secret typing on/off {cfg.secret_hotkey}" if cfg.secret_hotkey else ""))

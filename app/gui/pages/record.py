@@ -193,7 +193,9 @@ class RecordPanel(QWidget):
         self.fps_spin.setValue(float(settings.fps))
         self.folder_label.setText(short_path(settings.episodes_dir))
         self._hint = (f"Stop with {hotkey_label(settings.stop_hotkey)} (not recorded as input) "
-                      "or the Stop button of the recording indicator.")
+                      "or the Stop button of the recording indicator; pause with "
+                      f"{hotkey_label(RecordConfig.pause_hotkey)}, type secrets between two "
+                      f"{hotkey_label(RecordConfig.secret_hotkey)}.")
         self._refresh()
 
     # ---- capture targets ------------------------------------------------------------
@@ -374,7 +376,7 @@ class RecordPanel(QWidget):
         if recording or phase == "stopping":
             self.live.update_stats(st)
         status = {"idle": getattr(self, "_hint", ""), "starting": "Starting…",
-                  "recording": "● Recording. " + getattr(self, "_hint", ""), "stopping": "Saving…"}[phase]
+                  "recording": _live_state(st) + getattr(self, "_hint", ""), "stopping": "Saving…"}[phase]
         self.status_label.setText(status)
         if self.indicator.isVisible():
             self.indicator.update_stats(st, phase)
@@ -388,3 +390,9 @@ class RecordPanel(QWidget):
             except Exception:
                 logger.exception("finalizing the recording on exit")
         self.indicator.close()
+
+
+def _live_state(stats: dict) -> str:
+    """What the recording is doing now: the pause and secret hotkeys change it."""
+    text = "❚❚ Paused: nothing is captured. " if stats.get("paused") else "● Recording. "
+    return text + ("Secret typing on: keys are saved masked. " if stats.get("secret") else "")

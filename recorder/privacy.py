@@ -1,0 +1,128 @@
+"""What of the live input and video may reach the episode: nothing while recording is
+paused, and key events without their key while the secret toggle is on.
+
+The gate sits between the input listener (after the hotkey filter, so the hotkeys still
+read real keys) and the event queue, and the encoder asks it about every frame: what it
+refuses is never written, not removed afterwards (docs/episode-format.md, "Pause and
+secret text").
+"""
+
+from __future__ import annotations
+
+import threading
+
+from deskmimic.core.keys import modifier_family
+from deskmimic.recorder.hotkey import key_token
+
+# What a masked key event carries instead of its key and character: one printable
+# character, so the step reducer reads masked typing as typed text of the same length
+# (a `type` step of bullets) instead of hotkeys of an unknown key.
+MASK = "\u2022"
+# Modifiers that type nothing stay in the clear, so a chord pressed while secret still
+# reads as a chord; shift is masked, since it tells which characters were upper case.
+CLEAR_MODIFIERS = frozenset({"ctrl", "alt", "cmd"})
+
+
+class CaptureGate:
+    """Pause spans and secret masking for one recording. Thread-safe.
+
+    The listener thread toggles it (through the hotkeys' marker builders) and feeds it
+    events; the capture and encoder threads ask it whether a frame time is paused.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spans: list[list[int | None]] = []  # [start_ns, end_ns or None while open]
+        self._secret = False
+        self._masked: set[object] = set()  # keys whose key_down was masked, until their key_up
+        self._clear: set[object] = set()   # keys whose key_down was written in the clear
+        self.masked_keys = 0               # key_down events masked so far
+
+    # ---- pause ----------------------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        with self._lock:
+            return bool(self._spans) and self._spans[-1][1] is None
+
+    def covers(self, t: int) -> bool:
+        """Whether episode time ``t`` falls inside a pause (from its marker to the resume)."""
+        with self._lock:
+            return any(s <= t and (e is None or t < e) for s, e in self._spans)
+
+    def toggle_pause(self, t: int) -> dict:
+        """Pause or resume at ``t``; returns the marker event that says which."""
+        with self._lock:
+            if self._spans and self._spans[-1][1] is None:
+                self._spans[-1][1] = max(t, self._spans[-1][0])
+                return {"t": t, "type": "marker", "name": "resume"}
+            self._spans.append([t, None])
+            return {"t": t, "type": "marker", "name": "pause"}
+
+    # ---- secret ---------------------------------------------------------------------
+    @property
+    def secret(self) -> bool:
+        with self._lock:
+            return self._secret
+
+    def toggle_secret(self, t: int) -> dict:
+        """Turn secret masking on or off at ``t``; returns its marker event."""
+        with self._lock:
+            self._secret = not self._secret
+            return {"t": t, "type": "marker", "name": "secret_on" if self._secret else "secret_off"}
+
+    def admit(self, event: dict) -> dict | None:
+        """``event`` as it may be written (masked if secret), or ``None`` if paused.
+
+        Markers always pass: they say where pauses and secrets begin and end.
+        """
+        kind = event.get("type")
+        if kind == "marker":
+            return event
+        if self.covers(int(event.get("t", 0))):
+            return None
+        if kind not in ("key_down", "key_up"):
+            return event
+        with self._lock:
+            return self._key(event)
+
+    def _key(self, event: dict) -> dict:
+        # A key is one physical key from its down to its up: the X keycode (a shifted
+        # character's up may report another keysym), else the key's name.
+        ident = event.get("keycode") or key_token(event.get("key"))
+        if event["type"] == "key_down":
+            if self._secret and modifier_family(str(event.get("key"))) not in CLEAR_MODIFIERS:
+                if ident not in self._masked:
+                    self.masked_keys += 1  # auto-repeats are one key
+                self._masked.add(ident)
+                return _masked(event)
+            self._clear.add(ident)
+            return event
+        if ident in self._masked:
+            self._masked.discard(ident)
+            return _masked(event)
+        if ident in self._clear:
+            self._clear.discard(ident)
+            return event
+        # A release whose press was not seen: hide it if it could be part of a secret.
+        return _masked(event) if self._secret else event
+
+    # ---- summary --------------------------------------------------------------------
+    def close(self, t_end: int) -> None:
+        """End an open pause at the end of the recording."""
+        with self._lock:
+            if self._spans and self._spans[-1][1] is None:
+                self._spans[-1][1] = max(t_end, self._spans[-1][0])
+
+    def meta(self) -> dict:
+        """The meta.json fields: the paused spans (ns) and how many keys were masked."""
+        with self._lock:
+            return {"paused": [{"start_ns": s, "end_ns": e} for s, e in self._spans],
+                    "masked_keys": self.masked_keys}
+
+
+def _masked(event: dict) -> dict:
+    """The event's time, kind and pointer position; its key, keysym, keycode and character
+    replaced, so nothing of which key it was reaches the disk."""
+    out = {k: v for k, v in event.items() if k not in ("key", "code", "keycode", "char")}
+    out.update(key=MASK, code=None, keycode=None, char=MASK, secret=True)
+    return out
