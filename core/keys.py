@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import MappingProxyType
 
+# What a key typed in secret carries instead of its key and character (the recorder
+# masks it before it reaches the disk; training will not learn text made of it).
+SECRET_MASK = "\u2022"
+
 # Every modifier key name -> its canonical family: one name per family, so left and
 # right keys (and pynput's cmd / X's super for the same key) make the same chord.
 MODIFIER_ALIASES: MappingProxyType[str, str] = MappingProxyType({

@@ -13,6 +13,7 @@ from typing import Any
 
 from deskmimic.core.actions import ACTION_KINDS, CLICK_KINDS, POINTER_KINDS
 from deskmimic.core.errors import ConfigError
+from deskmimic.core.keys import SECRET_MASK
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,12 @@ def action_from_step(step: Any) -> Action | None:
         if kind == "drag":
             return Action(kind, x=int(step.x), y=int(step.y), x2=int(step.x2), y2=int(step.y2))
         if kind == "type":
+            if step.text and SECRET_MASK in step.text:
+                # Typed in secret: the recording holds bullets, not the text, and a
+                # policy that learnt them would type bullets.
+                logger.warning("step %s: text typed in secret is not learned (skipped)",
+                               getattr(step, "index", "?"))
+                return None
             return Action(kind, text=step.text)
         if kind == "hotkey":
             return Action(kind, keys=tuple(step.keys))

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import threading
 
-from deskmimic.core.keys import modifier_family
+from deskmimic.core.keys import SECRET_MASK, modifier_family
 from deskmimic.recorder.hotkey import key_token
 
 # What a masked key event carries instead of its key and character: one printable
 # character, so the step reducer reads masked typing as typed text of the same length
 # (a `type` step of bullets) instead of hotkeys of an unknown key.
-MASK = "\u2022"
+MASK = SECRET_MASK
 # Modifiers that type nothing stay in the clear, so a chord pressed while secret still
 # reads as a chord; shift is masked, since it tells which characters were upper case.
 CLEAR_MODIFIERS = frozenset({"ctrl", "alt", "cmd"})

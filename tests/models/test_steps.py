@@ -195,3 +195,19 @@ def test_rules_are_validated() -> None:
         reduce_events([], double_clik_ms=300)
     with pytest.raises(ConfigError, match="drag_px"):
         reduce_events([], drag_px=0)
+
+
+def test_text_typed_in_secret_is_not_learned(caplog) -> None:
+    from deskmimic.core.keys import SECRET_MASK
+    from deskmimic.models.actions import action_from_step
+
+    masked = [{"type": "key_down", "t": 10 + i, "key": SECRET_MASK, "char": SECRET_MASK,
+               "secret": True} for i in range(3)]
+    steps = reduce_events(masked + [{"type": "key_down", "t": 20, "key": "enter"}])
+    typed = next(s for s in steps if s.kind == "type")
+    assert typed.text == SECRET_MASK * 3
+    with caplog.at_level("WARNING"):
+        assert action_from_step(typed) is None
+    assert "secret" in caplog.text
+    clear = reduce_events([{"type": "key_down", "t": 1, "key": "a", "char": "a"}])[0]
+    assert action_from_step(clear).text == "a"
