@@ -14,6 +14,14 @@ capture and input (`deskmimic.tasks.evaluate`). Prints ONE JSON object on stdout
 
 - ``tasks.<name>.policy.<n>``: success rate (+95 % interval), mean steps, mean time,
   training seconds, for the policy trained on n demonstrations;
+- ``tasks.<name>.policy.<n>.confidence``: on ``--calib-demos`` expert demonstrations of
+  held-out seeds, every step decided with the demonstration's own history: right or not
+  (the demonstrated kind, element, text), expected calibration error, and what the
+  default replay gate stops (`deskmimic.models.training.calibration.judge_recorded`);
+  ``confidence`` at the top: the same over every task, with a sweep of gate values;
+- ``tasks.<name>.plain.<n>`` (``--plain``): the same for a policy trained the way plain
+  `deskmimic train DIR --name X` trains (its defaults: validation split, input size,
+  batch, the step count sized from the data), beside the recipe's;
 - ``tasks.<name>.macro`` / ``random``: the baselines on the same seeds;
 - ``latency``: one decision = capture of the task window + preprocess + policy
   (p50/p95 ms, over ``--latency-samples`` decisions within an episode, the pointer moved
@@ -38,7 +46,6 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -46,12 +53,9 @@ import numpy as np
 from deskmimic.recorder.virtual_display import Xvfb
 
 HELDOUT = 1_000_000
-# Optimizer steps per training when --steps is not given. At 400 the single-step tasks'
-# clicks landed a cell off small targets (a text field 26 px tall is 2 heatmap cells):
-# type_field on the same 20 demonstrations went from 44/50 at 400 steps to 50/50 at 800.
-# The workflow's nine steps need more (docs/replay.md).
-STEPS = {"workflow": 1200}
-DEFAULT_STEPS = 800
+# Expert demonstrations on held-out seeds that judge each decision's confidence (the
+# closed loop only knows whether a whole episode succeeded): seeds past the eval's.
+CALIB_SEEDS = HELDOUT + 500
 
 
 def log(msg: str) -> None:
@@ -139,6 +143,59 @@ def _latency(task: str, run_dir: Path, samples: int) -> dict:
             "samples": len(total), "region": [region.width, region.height]}
 
 
+def _confidence(run_dir: Path, demos: list[Path], cache: Path, which: str,
+                pairs: list) -> dict:
+    """Calibration figures of one policy on recorded held-out demonstrations."""
+    from deskmimic.models.training.calibration import judge_recorded, split_fit
+
+    r = judge_recorded(run_dir, demos, cache, which=which)
+    got = r.pop("pairs")
+    if r["calibrated"] is not None:  # fitted on the run's own validation episodes
+        conf, shown = got["calibrated"], r["calibrated"]
+    else:  # the recipe holds none out: fit on half these demonstrations, judge the other
+        fitted = split_fit(got)
+        conf = fitted.pop("pairs")
+        r["split_fit"] = shown = fitted
+    pairs.extend(zip(conf, got["right"], strict=True))
+    log(f"  confidence: ECE {shown['ece']} (raw {r['raw']['ece']}), gate {shown['gate']} "
+        f"stops {shown['right_stopped']}/{shown['right']} right, lets "
+        f"{shown['wrong_let_through']}/{shown['wrong']} wrong through")
+    return r
+
+
+def _confidence_summary(pairs: list) -> dict:
+    """Every task's decisions together: ECE, the default gate, and a sweep of gates."""
+    from deskmimic.models.training.calibration import (
+        DEFAULT_GATE,
+        calibration_report,
+        gate_report,
+    )
+
+    conf = np.array([c for c, _ in pairs], np.float64)
+    right = np.array([r for _, r in pairs], bool)
+    out = calibration_report(conf, right, DEFAULT_GATE)
+    out["sweep"] = [{k: v for k, v in gate_report(conf, right, g).items()
+                     if k in ("gate", "right_stopped_rate", "wrong_stopped_rate")}
+                    for g in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)]
+    return out
+
+
+def _train_plain(paths: list[Path], runs: Path, name: str, threads: int,
+                 steps: int) -> tuple[Path, int, float]:
+    """A run trained as `deskmimic train DIR --name NAME --allow-mixed-sizes` trains it
+    (``--steps`` too when the bench was given one)."""
+    from deskmimic.app.cli import build_parser
+    from deskmimic.app.cli.train import build_config
+    from deskmimic.models.training.train import train
+
+    args = build_parser().parse_args(["train", *map(str, paths), "--name", name, "--runs-dir",
+                                      str(runs), "--allow-mixed-sizes", "--threads", str(threads),
+                                      *(["--steps", str(steps)] if steps else [])])
+    t0 = time.monotonic()
+    events = list(train(build_config(args)))
+    return Path(events[-1]["run_dir"]), events[0]["total_steps"], round(time.monotonic() - t0, 1)
+
+
 def run(args: argparse.Namespace) -> dict:
     import torch
 
@@ -154,13 +211,14 @@ def run(args: argparse.Namespace) -> dict:
     counts = sorted({int(n) for n in args.demos.split(",")})
     h, w = _size(args.input)
     seeds = list(range(HELDOUT, HELDOUT + args.eval_seeds))
-    qt = QuickTrain(steps=args.steps or DEFAULT_STEPS, epochs=args.epochs, batch_size=args.batch_size,
+    qt = QuickTrain(steps=args.steps or None, epochs=args.epochs, batch_size=args.batch_size,
                     input_height=h, input_width=w, threads=args.threads,
                     word_select=args.word_select)
     ensure_app()
     out = args.out
     result: dict = {"tasks": {}}
     steps_time = [0, 0.0]
+    pairs: list = []
     last_run: tuple[str, Path] | None = None
     for name in names:
         t_task = time.monotonic()
@@ -171,13 +229,17 @@ def run(args: argparse.Namespace) -> dict:
         demos = record_task_demos(name, range(max(counts)), ep_dir, speed=args.speed)
         row["expert_success_rate"] = round(sum(d.success for d in demos) / len(demos), 3)
         ok_paths = [d.path for d in demos if d.success]
-        steps = args.steps or STEPS.get(name, DEFAULT_STEPS)
-        row["train_steps"] = steps
+        calib: list[Path] = []
+        if args.calib_demos:
+            log(f"{name}: recording {args.calib_demos} held-out demonstrations for confidence")
+            calib = [d.path for d in record_task_demos(
+                name, range(CALIB_SEEDS, CALIB_SEEDS + args.calib_demos),
+                out / name / "heldout-episodes", speed=args.speed) if d.success]
         for n in counts:
             t0 = time.monotonic()
             run_name = f"{name}-{n}"
-            events = list(train_task_policy(ok_paths[:n], out / name / "runs", run_name,
-                                            replace(qt, steps=steps)))
+            events = list(train_task_policy(ok_paths[:n], out / name / "runs", run_name, qt))
+            row["train_steps"] = events[0]["total_steps"]  # of the last count (sized per count)
             train_s = round(time.monotonic() - t0, 1)
             run_dir = Path(events[-1]["run_dir"])
             metrics = next((e["metrics"] for e in reversed(events) if e["event"] == "epoch"), {})
@@ -187,11 +249,25 @@ def run(args: argparse.Namespace) -> dict:
             steps_time[0] += ev["_steps_time"][0]
             steps_time[1] += ev["_steps_time"][1]
             ev.pop("_steps_time")
-            ev.update(train_seconds=train_s, train_fit={k: round(v, 3) for k, v in metrics.items()
+            ev.update(train_seconds=train_s, train_steps=events[0]["total_steps"], train_fit={k: round(v, 3) for k, v in metrics.items()
                                                         if k in ("kind_acc", "click_in_target",
                                                                  "pixel_error", "loss")})
+            if calib:
+                ev["confidence"] = _confidence(run_dir, calib, out / "judge-cache", "last", pairs)
             row["policy"][str(n)] = ev
             last_run = (name, run_dir)
+            if args.plain:
+                plain_dir, plain_steps, plain_s = _train_plain(
+                    ok_paths[:n], out / name / "runs", f"plain-{name}-{n}", args.threads,
+                    args.steps)
+                pv = _eval(name, seeds, out / name / f"eval-plain-{n}", ms, agent="policy",
+                           policy=plain_dir)
+                pv.pop("_steps_time")
+                pv.update(train_seconds=plain_s, train_steps=plain_steps)
+                if calib:
+                    pv["confidence"] = _confidence(plain_dir, calib, out / "judge-cache", "best",
+                                                   [])
+                row.setdefault("plain", {})[str(n)] = pv
         if not args.no_macro and ok_paths:
             row["macro"] = _eval(name, seeds, out / name / "eval-macro", ms, agent="macro",
                                  demo=ok_paths[0], macro_speed=args.speed)
@@ -206,6 +282,8 @@ def run(args: argparse.Namespace) -> dict:
     if last_run is not None:
         result["latency"] = _latency(last_run[0], last_run[1], args.latency_samples)
         result["latency"]["policy_run"] = last_run[0]
+    if pairs:
+        result["confidence"] = _confidence_summary(pairs)
     result["closed_loop_steps_per_s"] = (round(steps_time[0] / steps_time[1], 2)
                                          if steps_time[1] else None)
     return result
@@ -217,8 +295,8 @@ def main() -> int:
     p.add_argument("--demos", default="10,20,50", help="demo counts to train with (default 10,20,50)")
     p.add_argument("--eval-seeds", type=int, default=50, help="held-out seeds per agent (default 50)")
     p.add_argument("--steps", type=int, default=0,
-                   help=f"optimizer steps per training (default 0: {DEFAULT_STEPS}, the workflow "
-                        f"{STEPS['workflow']})")
+                   help="optimizer steps per training (default 0: sized from the number of "
+                        "samples, models/training/schedule.py)")
     p.add_argument("--epochs", type=int, default=4, help="checkpoints per training (default 4)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--input", default="128x160", help="network input HxW (default 128x160)")
@@ -228,12 +306,20 @@ def main() -> int:
     p.add_argument("--latency-samples", type=int, default=50)
     p.add_argument("--no-macro", action="store_true", help="skip the macro baseline")
     p.add_argument("--no-random", action="store_true", help="skip the random baseline")
+    p.add_argument("--calib-demos", type=int, default=None,
+                   help="held-out expert demonstrations per task that judge the confidence "
+                        "(default: as many as --eval-seeds, at most 20; 0: skip)")
+    p.add_argument("--plain", action="store_true",
+                   help="also train and evaluate the way plain `deskmimic train` does")
     p.add_argument("--no-word-select", dest="word_select", action="store_false",
                    help="one match channel for all instruction words (the earlier policy)")
     p.add_argument("--out", type=Path, help="keep demos, runs and reports here (default: temporary)")
     args = p.parse_args()
-    if args.eval_seeds < 1 or args.steps < 0 or args.epochs < 1:
-        p.error("--eval-seeds and --epochs must be at least 1, --steps at least 0")
+    if args.calib_demos is None:
+        args.calib_demos = min(20, args.eval_seeds)
+    if args.eval_seeds < 1 or args.steps < 0 or args.epochs < 1 or args.calib_demos < 0:
+        p.error("--eval-seeds and --epochs must be at least 1, --steps and --calib-demos at "
+                "least 0")
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     tmp = None
     if args.out is None:
@@ -254,7 +340,8 @@ def main() -> int:
             shutil.rmtree(tmp, ignore_errors=True)
     result = {
         "bench": "learning",
-        "settings": {"demos": args.demos, "eval_seeds": args.eval_seeds, "steps": args.steps or "per task (train_steps)",
+        "settings": {"demos": args.demos, "eval_seeds": args.eval_seeds, "steps": args.steps or "from the data (train_steps)",
+                     "calib_demos": args.calib_demos, "plain": args.plain,
                      "epochs": args.epochs, "batch_size": args.batch_size, "input": args.input,
                      "threads": args.threads, "speed": args.speed,
                      "word_select": args.word_select,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from deskmimic.core.errors import ConfigError
+from deskmimic.core.errors import CheckpointError, ConfigError
 from deskmimic.models.actions import Action
 from deskmimic.models.data.preprocess import input_image
 from deskmimic.models.net.decode import decode_actions
@@ -62,7 +62,8 @@ class BCPolicy(Policy):
     ) -> None:
         self.spec = spec
         self.threads = threads
-        self.device = torch.device(device)
+        self.device = pick_device(device)  # "--device cuda" without a GPU: one clear line
+        self.source: Path | None = None  # the checkpoint folder, for messages
         self.net = net.to(self.device).eval()
         self.tokenizer = spec.make_tokenizer()
         self._history: list[str] = []
@@ -154,9 +155,29 @@ class BCPolicy(Policy):
         text, tokens, words = self._text(instruction)
         hist = torch.from_numpy(self.spec.space.history_tokens(self._history))[None].to(self.device)
         out = self.net(x, tokens, hist, text, words)
-        action = decode_actions(out, self.spec.space, [instruction], [(w, h)])[0]
+        if not all(bool(torch.isfinite(out[k]).all()) for k in ("kind", "heat")):
+            raise CheckpointError(
+                f"{self.source or 'the policy'}: the network's outputs are not finite "
+                "(NaN/inf): its weights are damaged; restore the checkpoint or train again"
+            )
+        action = decode_actions(
+            out, self.spec.space, [instruction], [(w, h)], self.spec.calibration
+        )[0]
         self._history.append(action.kind)
         return action
+
+
+def pick_device(name: str) -> torch.device:
+    """The torch device named ``name`` (``auto``: CUDA when there is one), or a
+    `ConfigError` saying why not: torch's own answer to a missing GPU is a traceback."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"--device {name}: CUDA is not available on this machine: use --device cpu")
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise ConfigError(f"--device {name!r}: expected cpu, auto, cuda or cuda:N ({exc})") from exc
 
 
 def load_policy(
@@ -166,12 +187,17 @@ def load_policy(
 
     Args:
         path: ``runs/<name>``, ``runs/<name>/checkpoints`` or ``.../checkpoints/<step>``.
-        which: for a run folder: ``"best"`` (validation; falls back to ``last``) or ``"last"``.
+        which: for a run folder: ``"best"`` (validation; ``last`` when the run has no
+            ``best`` link) or ``"last"``.
         device: torch device to run on.
         threads: torch CPU threads while deciding (`BCPolicy`).
 
     Raises:
-        CheckpointError: no checkpoint there, or it is corrupt or inconsistent.
+        CheckpointError: no checkpoint there, or it is corrupt or inconsistent; ``best``
+            asked for and broken (never quietly ``last`` instead).
+        ConfigError: ``device`` names a GPU torch cannot use here.
     """
-    spec, net, _ = load_checkpoint(path, which)
-    return BCPolicy(net, spec, device, threads)
+    spec, net, ckpt = load_checkpoint(path, which)
+    policy = BCPolicy(net, spec, device, threads)
+    policy.source = ckpt
+    return policy

@@ -11,17 +11,16 @@ for event in train_task_policy(out / "episodes", out / "runs", "click_button-20"
 policy = load_policy(run_dir, which="last")
 ```
 
-Few demonstrations make tiny epochs, and `models.train` saves a checkpoint per epoch;
-so the training samples are repeated to make each epoch ``steps // epochs`` optimizer
-steps: the same optimisation, a handful of checkpoints instead of hundreds.
+The run is planned by optimizer steps (`TrainConfig.steps`, ``epochs`` checkpoints along
+the way), sized from the number of training samples unless `QuickTrain.steps` says
+otherwise: the same rule `deskmimic train` uses (`models/training/schedule.py`).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from deskmimic.core.errors import ConfigError
@@ -35,7 +34,8 @@ class QuickTrain:
     """Training settings sized for a few minutes of a 2-core CPU.
 
     Attributes:
-        steps: optimizer steps in total.
+        steps: optimizer steps in total (None: sized from the number of training samples,
+            `deskmimic.models.training.schedule.planned_steps`).
         epochs: checkpoints (and metric passes) along the way.
         batch_size: samples per step.
         input_height, input_width: network input (multiples of 32).
@@ -45,7 +45,7 @@ class QuickTrain:
         word_select: one match map per instruction word, picked per step (`TrainConfig`).
     """
 
-    steps: int = 400
+    steps: int | None = None
     epochs: int = 4
     batch_size: int = 16
     input_height: int = 128
@@ -56,7 +56,7 @@ class QuickTrain:
     word_select: bool = True
 
     def __post_init__(self) -> None:
-        if self.steps < 1 or self.epochs < 1 or self.batch_size < 1 or self.threads < 1:
+        if (self.steps is not None and self.steps < 1) or self.epochs < 1 or self.batch_size < 1 or self.threads < 1:
             raise ConfigError("training steps, epochs, batch size and threads must be at least 1")
 
 
@@ -75,23 +75,23 @@ def train_task_policy(episodes: Path | Iterable[Path], runs_dir: Path, name: str
     load it with ``load_policy(run_dir, which="last")``.
     """
     from deskmimic.models.data.dataset import load_dataset
+    from deskmimic.models.training.schedule import planned_steps
     from deskmimic.models.training.train import TrainConfig, train
 
     cfg = cfg or QuickTrain()
     paths = (episodes,) if isinstance(episodes, Path) else tuple(episodes)
-    tcfg = TrainConfig(
-        episodes=paths, name=name, runs_dir=runs_dir, epochs=cfg.epochs,
-        batch_size=cfg.batch_size, seed=cfg.seed, device=cfg.device, val_fraction=0.0,
-        input_height=cfg.input_height, input_width=cfg.input_width, num_threads=cfg.threads,
+    base = TrainConfig(
+        episodes=paths, name=name, runs_dir=runs_dir, batch_size=cfg.batch_size, seed=cfg.seed,
+        device=cfg.device, val_fraction=0.0, input_height=cfg.input_height,
+        input_width=cfg.input_width, num_threads=cfg.threads,
         allow_mixed_sizes=True,  # every task window has its own size
-        max_steps=cfg.steps, max_val_batches=1, warmup_steps=min(30, cfg.steps // 10),
-        log_every=max(1, cfg.steps // 50), word_select=cfg.word_select)
+        max_val_batches=1, word_select=cfg.word_select)
     data = load_dataset(paths, height=cfg.input_height, width=cfg.input_width, val_fraction=0.0,
-                        seed=cfg.seed, cache_dir=tcfg.resolved_cache_dir, allow_mixed_sizes=True,
-                        text_match=tcfg.text_match, word_maps=tcfg.uses_word_maps)
-    per_epoch = math.ceil(cfg.steps / cfg.epochs)
-    repeat = max(1, math.ceil(per_epoch * cfg.batch_size / max(1, len(data.train))))
-    data = replace(data, train=data.train * repeat)
+                        seed=cfg.seed, cache_dir=base.resolved_cache_dir, allow_mixed_sizes=True,
+                        text_match=base.text_match, word_maps=base.uses_word_maps)
+    steps = cfg.steps or planned_steps(len(data.train), cfg.batch_size)
+    tcfg = base.replace(steps=steps, epochs=cfg.epochs, warmup_steps=min(30, steps // 10),
+                        log_every=max(1, steps // 50))
     yield from train(tcfg, data)
 
 

@@ -30,7 +30,11 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--name", required=True, help="run name (folder under --runs-dir)")
     p.add_argument("--runs-dir", type=Path, help="parent of runs (default: $DESKMIMIC_HOME/runs)")
-    p.add_argument("--epochs", type=int, default=30, help="passes over the data (default 30)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over the data (default: the number of optimizer steps is sized "
+                        "from the number of training samples; with --steps: checkpoints)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="optimizer steps in all (default: sized from the number of samples)")
     p.add_argument("--batch-size", type=int, default=32, help="samples per step (default 32)")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -52,6 +56,10 @@ def add_parser(sub) -> None:
     p.add_argument("--no-word-select", action="store_true",
                    help="one match map for all the instruction's words instead of one per "
                         "word, picked per step (docs/learning.md 3b)")
+    p.add_argument("--keep-typed-text", action="store_true",
+                   help="store the text typed in the demonstrations in the checkpoint (verbatim, "
+                        "in its config.json) so the policy can type it again; by default it "
+                        "types only what it copies from the instruction")
     p.add_argument("--keep-checkpoints", type=int, default=5, metavar="N",
                    help="keep the newest N checkpoints besides the best one (0: all; default 5)")
     p.add_argument("--json", action="store_true", help="print the final summary as JSON")
@@ -73,13 +81,13 @@ def build_config(args: argparse.Namespace):
     h, w = _input_size(args.input_size)
     episodes = tuple(args.episodes) or (default_episodes_dir(),)
     return TrainConfig(
-        episodes=episodes, name=args.name, runs_dir=args.runs_dir, epochs=args.epochs,
+        episodes=episodes, name=args.name, runs_dir=args.runs_dir, epochs=args.epochs, steps=args.steps,
         batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
         resume=args.resume, smoke=args.smoke, val_fraction=args.val_fraction, input_height=h,
         input_width=w, num_threads=args.threads, cache_dir=args.cache_dir,
         allow_mixed_sizes=args.allow_mixed_sizes, augment=not args.no_augment,
         keep_checkpoints=args.keep_checkpoints, text_match=not args.no_text_match,
-        word_select=not args.no_word_select,
+        word_select=not args.no_word_select, keep_typed_text=args.keep_typed_text,
     )
 
 
@@ -106,9 +114,7 @@ def run(args: argparse.Namespace) -> int:
         if not main:
             continue
         if kind == "start":
-            total = ev["steps_per_epoch"] * cfg.epochs
-            if cfg.max_steps:
-                total = min(total, cfg.max_steps)
+            total = ev["total_steps"]
             print(f"deskmimic train: {ev['train_samples']} training / {ev['val_samples']} validation "
                   f"samples on {ev['device']} (x{ev['world_size']}) -> {ev['run_dir']}", file=sys.stderr)
             bar = tqdm(total=total, initial=min(ev["step"], total), unit="step", file=sys.stderr,

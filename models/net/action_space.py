@@ -76,8 +76,13 @@ class ActionSpace:
         instructions: Iterable[str] | None = None,
         scroll_max: int = 10,
         history_len: int = 4,
+        keep_strings: bool = True,
     ) -> ActionSpace:
         """Vocabularies from training targets, most frequent first (ties alphabetical).
+
+        ``keep_strings`` False leaves the typed strings out (the checkpoint's config.json
+        would hold them verbatim: what a person typed while recording, a password too);
+        the policy then types only what it copies from the instruction.
 
         ``instructions`` (one per action) lets it learn `whole_word_spans`: true when at
         least one typed value was copied from its instruction and every copied one was
@@ -101,7 +106,7 @@ class ActionSpace:
                 chords[tuple(a.keys)] += 1
         order = lambda c: sorted(c, key=lambda k: (-c[k], k))  # noqa: E731
         return cls(
-            strings=tuple(order(strings)),
+            strings=tuple(order(strings)) if keep_strings else (),
             chords=tuple(order(chords)),
             scroll_max=scroll_max,
             history_len=history_len,

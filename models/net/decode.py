@@ -6,6 +6,9 @@ in training is what replay does.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -15,6 +18,78 @@ from deskmimic.models.net.action_space import ActionSpace
 from deskmimic.models.net.text import word_edges
 
 MAX_SPAN = 64  # longest string copied from the instruction, in characters
+EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Raw confidence -> probability that the action is right (Platt scaling):
+    ``sigmoid(a * logit(raw) + b)``, fitted on a run's validation episodes at the end of
+    each epoch (`deskmimic.models.training.calibration`). Stored in the checkpoint's
+    config.json as plain numbers; the identity (a=1, b=0) leaves the raw value.
+
+    Attributes:
+        a, b: the scaling.
+        samples: validation decisions it was fitted on; ``wrong`` of them were wrong.
+    """
+
+    a: float = 1.0
+    b: float = 0.0
+    samples: int = 0
+    wrong: int = 0
+
+    def __call__(self, raw: float) -> float:
+        p = min(max(float(raw), EPS), 1.0 - EPS)
+        z = self.a * math.log(p / (1.0 - p)) + self.b
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    def to_json(self) -> dict:
+        return {"method": "platt", "a": self.a, "b": self.b, "samples": self.samples,
+                "wrong": self.wrong}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Calibration:
+        """Raises ValueError unless ``data`` is a Platt scaling with finite numbers."""
+        if not isinstance(data, dict) or data.get("method") != "platt":
+            raise ValueError(f"calibration {data!r}: expected a 'platt' scaling")
+        a, b = float(data["a"]), float(data["b"])
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise ValueError(f"calibration a={a}, b={b}: not finite")
+        return cls(a, b, int(data.get("samples", 0)), int(data.get("wrong", 0)))
+
+
+# A heatmap cell belongs to the predicted element when it holds at least this share of
+# the peak's probability and touches the peak through such cells. The point target is a
+# Gaussian of one cell, whose tail reaches 0.1 of its peak two cells out: a small button
+# is its whole blob, a wide text field the band the demonstrations clicked along, and
+# two similar buttons stay two regions (docs/learning.md, "Confidence").
+ELEMENT_FRACTION = 0.1
+
+
+def element_mass(probs: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Probability mass of the connected region around each map's peak cell.
+
+    Args:
+        probs: (B, 1, h, w) softmax over the cells.
+        idx: (B,) flat index of each peak.
+
+    Returns:
+        (B,) in [0, 1]: the heatmap's probability that the point lies on the element it
+        points at (a 3x3 window around the peak gave a correct click on a text field
+        0.21-0.29: the field's mass spreads along it).
+    """
+    b, _, h, w = probs.shape
+    peak = probs.view(b, -1).gather(1, idx[:, None]).view(b, 1, 1, 1)
+    keep = (probs >= ELEMENT_FRACTION * peak).to(probs.dtype)
+    region = torch.zeros_like(probs).view(b, -1)
+    region[torch.arange(b, device=probs.device), idx] = 1.0
+    region = region.view(b, 1, h, w)
+    for _ in range(h + w):  # grows a cell a round; a path is never longer than h + w cells
+        grown = F.max_pool2d(region, 3, stride=1, padding=1) * keep
+        if torch.equal(grown, region):
+            break
+        region = grown
+    return (probs * region).sum((1, 2, 3)).clamp(0.0, 1.0)
 
 
 def decode_points(heat: torch.Tensor, offset: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -26,18 +101,17 @@ def decode_points(heat: torch.Tensor, offset: torch.Tensor) -> tuple[torch.Tenso
 
     Returns:
         uv: (B, 2) normalized point in [0, 1) of the captured area.
-        mass: (B,) probability mass of the 3x3 cells around the peak (a confidence).
+        mass: (B,) probability mass of the element around the peak (`element_mass`).
     """
     b, h, w = heat.shape
-    probs = F.softmax(heat.reshape(b, -1), dim=1).view(b, 1, h, w)
+    probs = F.softmax(heat.float().reshape(b, -1), dim=1).view(b, 1, h, w)
     idx = probs.view(b, -1).argmax(dim=1)
     row, col = idx // w, idx % w
     ar = torch.arange(b, device=heat.device)
     off = offset[ar, :, row, col]  # (B, 2)
     u = (col.float() + off[:, 0]) / w
     v = (row.float() + off[:, 1]) / h
-    mass = F.avg_pool2d(probs, 3, stride=1, padding=1, count_include_pad=True) * 9.0
-    return torch.stack([u, v], dim=1), mass.view(b, -1)[ar, idx].clamp(max=1.0)
+    return torch.stack([u, v], dim=1), element_mass(probs, idx)
 
 
 def to_pixels(uv: torch.Tensor, width: int, height: int) -> tuple[int, int]:
@@ -139,6 +213,7 @@ def decode_actions(
     space: ActionSpace,
     instructions: list[str],
     sizes: list[tuple[int, int]],
+    calibration: Calibration | None = None,
 ) -> list[Action]:
     """Decode a batch of network outputs into `Action`s in captured-area pixels.
 
@@ -147,6 +222,8 @@ def decode_actions(
         space: the checkpoint's action space.
         instructions: each row's instruction (copy source for ``type``).
         sizes: each row's captured-area (width, height) in pixels.
+        calibration: maps the raw confidence (the kind's probability times that of the
+            point's element, text, chord or scroll) to the probability of being right.
 
     A decision that cannot be completed (e.g. ``type`` with nothing to type) becomes
     ``done`` with confidence 0, so the agent stops and asks instead of guessing.
@@ -189,5 +266,7 @@ def decode_actions(
                 actions.append(Action("done", confidence=0.0))
                 continue
             fields["keys"], conf = keys, conf * float(c_prob[r])
+        if calibration is not None:
+            conf = calibration(conf)
         actions.append(Action(kind, confidence=min(max(conf, 0.0), 1.0), **fields))
     return actions

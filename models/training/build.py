@@ -22,6 +22,7 @@ from deskmimic.models.data.augment import AugmentConfig
 from deskmimic.models.data.dataset import DatasetSplit, load_dataset
 from deskmimic.models.data.samples import SampleSet
 from deskmimic.models.net.action_space import ActionSpace
+from deskmimic.models.net.decode import Calibration
 from deskmimic.models.net.policy_net import NetConfig, PolicyNet
 from deskmimic.models.net.text import CharTokenizer
 from deskmimic.models.runs import CHECKPOINTS_DIR, LAST, RUN_CONFIG
@@ -33,6 +34,7 @@ from deskmimic.models.training.checkpoint import (
 from deskmimic.models.training.config import TrainConfig
 from deskmimic.models.training.distributed import DistContext, main_first
 from deskmimic.models.training.losses import kind_logit
+from deskmimic.models.training.schedule import plan
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +77,15 @@ class TrainingSetup:
     best: dict | None
     lr: float
 
-    def spec(self, info: dict) -> PolicySpec:
+    def spec(self, info: dict, calibration: Calibration | None = None) -> PolicySpec:
         """The checkpoint description of this run's network, with ``info`` attached."""
         return PolicySpec(
-            self.net_cfg, self.space, self.tokenizer.to_config(), dict(self.data.screen), info
+            self.net_cfg,
+            self.space,
+            self.tokenizer.to_config(),
+            dict(self.data.screen),
+            info,
+            calibration,
         )
 
 
@@ -99,12 +106,15 @@ def text_len_for(setting: int, data: DatasetSplit) -> int:
 def keep_saved_inputs(cfg: TrainConfig) -> TrainConfig:
     """On --resume, keep the run's own text_match and word_select: they describe the data the
     weights were trained on (runs from before a setting existed have none), not a choice to
-    change."""
+    change. Its length too, unless --epochs or --steps say otherwise."""
     path = cfg.run_dir / RUN_CONFIG
     if not cfg.resume or not path.is_file():
         return cfg
     saved = TrainConfig.load(path)
-    return cfg.replace(text_match=saved.text_match, word_select=saved.word_select)
+    cfg = cfg.replace(text_match=saved.text_match, word_select=saved.word_select)
+    if cfg.epochs is None and cfg.steps is None:
+        cfg = cfg.replace(epochs=saved.epochs, steps=saved.steps)
+    return cfg
 
 
 def prepare_run_dir(cfg: TrainConfig) -> Path | None:
@@ -166,7 +176,20 @@ def _space_and_tokenizer(
         instructions=(s.instruction for s in data.train),
         scroll_max=cfg.scroll_max,
         history_len=cfg.history_len,
+        keep_strings=cfg.keep_typed_text,
     )
+    if not cfg.keep_typed_text:
+        lost = sum(
+            1
+            for s in data.train
+            if s.action.kind == "type" and s.action.text and s.action.text not in s.instruction
+        )
+        if lost:
+            logger.warning(
+                "%d typed values are not in their instruction: the policy cannot type them, "
+                "since typed text is kept out of the checkpoint unless --keep-typed-text",
+                lost,
+            )
     return space, CharTokenizer(text_len)
 
 
@@ -241,15 +264,22 @@ def lr_at(cfg: TrainConfig, step: int, total: int) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def _schedule(cfg: TrainConfig, n_local: int) -> tuple[int, int]:
-    """Optimizer steps per epoch and in all, for ``n_local`` samples on this process."""
-    steps_per_epoch = math.ceil(n_local / cfg.batch_size)
-    if cfg.max_steps_per_epoch:
-        steps_per_epoch = min(steps_per_epoch, cfg.max_steps_per_epoch)
-    total = steps_per_epoch * cfg.epochs
-    if cfg.max_steps:
-        total = min(total, cfg.max_steps)
-    return steps_per_epoch, total
+def _schedule(cfg: TrainConfig, n_local: int) -> tuple[TrainConfig, int, int]:
+    """The config with its schedule filled in (epochs; steps when planned by steps), optimizer
+    steps per epoch and in all, for ``n_local`` samples on this process (`schedule.plan`)."""
+    epochs, steps_per_epoch, total = plan(
+        n_local,
+        cfg.batch_size,
+        epochs=cfg.epochs,
+        steps=cfg.steps,
+        checkpoints=cfg.checkpoints,
+        max_steps=cfg.max_steps,
+        max_steps_per_epoch=cfg.max_steps_per_epoch,
+    )
+    if cfg.steps is None and cfg.epochs is not None:
+        return cfg.replace(epochs=epochs), steps_per_epoch, total
+    # Saved like this, a resumed run keeps the length it was planned with.
+    return cfg.replace(epochs=epochs, steps=cfg.steps or total), steps_per_epoch, total
 
 
 def build_training(
@@ -286,7 +316,9 @@ def build_training(
         if ctx.distributed
         else None
     )
-    steps_per_epoch, total = _schedule(cfg, len(sampler) if sampler is not None else len(train_set))
+    cfg, steps_per_epoch, total = _schedule(
+        cfg, len(sampler) if sampler is not None else len(train_set)
+    )
     step = int(state.get("step", 0))
     return TrainingSetup(
         cfg=cfg,

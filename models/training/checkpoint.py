@@ -24,7 +24,6 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -35,6 +34,7 @@ from deskmimic.core.errors import CheckpointError
 from deskmimic.core.formats import CHECKPOINT, check_version
 from deskmimic.models.data.preprocess import RESIZE_METHOD
 from deskmimic.models.net.action_space import ActionSpace
+from deskmimic.models.net.decode import Calibration
 from deskmimic.models.net.policy_net import NetConfig, PolicyNet
 from deskmimic.models.net.text import CharTokenizer
 from deskmimic.models.perception.match_maps import VERSION as TEXT_MATCH_VERSION
@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = CHECKPOINT.current  # what save_checkpoint writes
 POLICY_TYPE = "bc_cnn"
 SPEC_HASH_KEY = "deskmimic_spec_sha256"
+WEIGHTS_HASH_KEY = "deskmimic_weights_sha256"  # checkpoints from before it have none
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class PolicySpec:
         tokenizer: instruction tokenizer settings.
         screen: captured-area ``width``/``height`` (pixels) trained on, and the ``region``.
         info: provenance: step, epoch, metrics, run name (not part of the identity hash).
+        calibration: raw confidence -> probability of being right, fitted on validation
+            episodes (None: none were held out; not part of the identity hash).
     """
 
     net: NetConfig
@@ -75,6 +78,7 @@ class PolicySpec:
     tokenizer: dict
     screen: dict
     info: dict = field(default_factory=dict)
+    calibration: Calibration | None = None
 
     def identity(self) -> dict:
         """The parts the weights depend on; their hash is stored inside model.safetensors."""
@@ -105,6 +109,7 @@ class PolicySpec:
             **self.identity(),
             "screen": self.screen,
             "info": self.info,
+            **({"calibration": self.calibration.to_json()} if self.calibration else {}),
         }
 
     @classmethod
@@ -122,6 +127,8 @@ class PolicySpec:
                 tokenizer=dict(data["tokenizer"]),
                 screen=dict(data["screen"]),
                 info=dict(data.get("info") or {}),
+                calibration=(Calibration.from_json(data["calibration"])
+                             if data.get("calibration") is not None else None),
             )
             CharTokenizer.from_config(spec.tokenizer)
         except (KeyError, TypeError, ValueError) as exc:
@@ -152,45 +159,19 @@ class PolicySpec:
         return CharTokenizer.from_config(self.tokenizer)
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, torch.Tensor):
-        return value.item() if value.numel() == 1 else value.tolist()
-    return value
+def weights_digest(weights: dict[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes, in name order.
 
-
-def flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
-    """Optimizer state -> (tensors for safetensors, JSON-able rest), no pickle needed."""
-    sd = opt.state_dict()
-    tensors: dict[str, torch.Tensor] = {}
-    scalars: dict[str, dict] = {}
-    for pid, st in sd["state"].items():
-        for k, v in st.items():
-            if isinstance(v, torch.Tensor):
-                tensors[f"state.{pid}.{k}"] = v.detach().cpu().contiguous()
-            else:
-                scalars.setdefault(str(pid), {})[k] = _json_safe(v)
-    return tensors, {"param_groups": _json_safe(sd["param_groups"]), "scalars": scalars}
-
-
-def unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
-    """Inverse of `flatten_optimizer`: a state dict for ``Optimizer.load_state_dict``."""
-    state: dict[int, dict] = {}
-    for key, t in tensors.items():
-        _, pid, name = key.split(".", 2)
-        state.setdefault(int(pid), {})[name] = t
-    for pid, st in meta.get("scalars", {}).items():
-        state.setdefault(int(pid), {}).update(st)
-    groups = []
-    for g in meta["param_groups"]:
-        g = dict(g)
-        if isinstance(g.get("betas"), list):
-            g["betas"] = tuple(g["betas"])
-        groups.append(g)
-    return {"state": state, "param_groups": groups}
+    Random bytes written over a weights file's data leave its header intact, so it
+    still loads, and replay then failed deep inside with "cannot convert float NaN to
+    integer"; this digest, kept in the file's metadata, names the damage at load.
+    """
+    h = hashlib.sha256()
+    for name in sorted(weights):
+        t = weights[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
 
 
 def _link(checkpoints: Path, name: str, target: str) -> None:
@@ -254,10 +235,18 @@ def save_checkpoint(
     tmp.mkdir()
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(
-        weights, tmp / MODEL_FILE, metadata={SPEC_HASH_KEY: spec.identity_hash(), "format": "pt"}
+        weights,
+        tmp / MODEL_FILE,
+        metadata={
+            SPEC_HASH_KEY: spec.identity_hash(),
+            WEIGHTS_HASH_KEY: weights_digest(weights),
+            "format": "pt",
+        },
     )
     (tmp / CONFIG_FILE).write_text(json.dumps(spec.to_json(), indent=2) + "\n")
     if optimizer is not None or state is not None:
+        from deskmimic.models.training.optim_state import _json_safe, flatten_optimizer
+
         ts = tmp / TRAINING_STATE_DIR
         ts.mkdir()
         meta = {"saved": datetime.now(UTC).isoformat(timespec="seconds"), **(state or {})}
@@ -288,16 +277,29 @@ def resolve_checkpoint(path: Path | str, which: str = "best") -> Path:
     if (p / CONFIG_FILE).is_file() and (p / MODEL_FILE).exists():
         return p
     for base in (p / CHECKPOINTS_DIR, p):
-        for name in (which, LAST) if which == BEST else (which,):
-            cand = base / name
-            if (cand / CONFIG_FILE).is_file():
-                return cand.resolve()
+        cand = base / which
+        if (cand / CONFIG_FILE).is_file():
+            return cand.resolve()
+        if which == BEST and (cand.is_symlink() or cand.exists()):
+            # A broken best must not quietly become last: they are different policies.
+            raise CheckpointError(
+                f"{cand}: the best checkpoint is broken ({_why_broken(cand)}): pass "
+                f"{base / LAST} to use the last one, or train again"
+            )
+        if which == BEST and (base / LAST / CONFIG_FILE).is_file():
+            return (base / LAST).resolve()  # no validation yet: last is all there is
     if not p.exists():
         raise CheckpointError(f"{p}: no such run or checkpoint folder")
     raise CheckpointError(
         f"{p}: no checkpoint found (expected {CONFIG_FILE} + {MODEL_FILE}, or "
         f"{CHECKPOINTS_DIR}/{LAST}): train one with `deskmimic train`"
     )
+
+
+def _why_broken(link: Path) -> str:
+    if link.is_symlink() and not link.exists():
+        return f"it points at {os.readlink(link)}, which does not exist"
+    return f"no {CONFIG_FILE} in it"
 
 
 def load_checkpoint(path: Path | str, which: str = "best") -> tuple[PolicySpec, PolicyNet, Path]:
@@ -326,6 +328,7 @@ def load_checkpoint(path: Path | str, which: str = "best") -> tuple[PolicySpec, 
         raise CheckpointError(
             f"{model_path}: unreadable weights ({exc}): the checkpoint is corrupt"
         ) from exc
+    _check_weights(weights, meta, model_path)
     if meta.get(SPEC_HASH_KEY) != spec.identity_hash():
         raise CheckpointError(
             f"{model_path}: the weights were saved with a different config than {cfg_path}: "
@@ -347,6 +350,20 @@ def load_checkpoint(path: Path | str, which: str = "best") -> tuple[PolicySpec, 
     return spec, net, ckpt
 
 
+def _check_weights(weights: dict[str, torch.Tensor], meta: dict, model_path: Path) -> None:
+    """Damaged weight bytes under an intact header: the stored digest (newer checkpoints)
+    or, for any checkpoint, values that are not finite."""
+    saved = meta.get(WEIGHTS_HASH_KEY)
+    damaged = saved is not None and saved != weights_digest(weights)
+    bad = [k for k, t in weights.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if damaged or bad:
+        what = "its bytes do not match their checksum" if damaged else f"NaN/inf in {bad[:3]}"
+        raise CheckpointError(
+            f"{model_path}: the weights are damaged ({what}): the checkpoint is corrupt; "
+            "restore it from a copy or train again"
+        )
+
+
 def load_training_state(
     ckpt: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None
 ) -> dict:
@@ -359,6 +376,8 @@ def load_training_state(
             f"{ts / STATE_FILE}: cannot resume ({exc}): the training state is missing or corrupt"
         ) from exc
     if optimizer is not None:
+        from deskmimic.models.training.optim_state import unflatten_optimizer
+
         names = [n for n, _ in model.named_parameters()]
         if state.get("param_names") != names:
             raise CheckpointError(

@@ -10,6 +10,7 @@ from pathlib import Path
 from deskmimic.core.errors import ConfigError
 from deskmimic.core.formats import FIELD, RUN, check_version
 from deskmimic.core.paths import default_runs_dir
+from deskmimic.models.training.schedule import CHECKPOINTS
 
 # Settings the weights depend on: a resumed run must keep them.
 ARCH_FIELDS = (
@@ -34,7 +35,13 @@ class TrainConfig:
         episodes: episode folders, or folders of episodes.
         name: run name; the run lives in ``runs_dir/name``.
         runs_dir: parent of run folders (default: ``$DESKMIMIC_HOME/runs``).
-        epochs, batch_size, lr, weight_decay, warmup_steps, grad_clip: optimisation (AdamW,
+        epochs: passes over the data; with ``steps``, the number of checkpoints instead.
+        steps: optimizer steps in all. Neither set: sized from the number of training
+            samples (`deskmimic.models.training.schedule.planned_steps`), with
+            ``checkpoints`` checkpoints along the way; the run's saved config.json then
+            holds the numbers it used.
+        checkpoints: checkpoints of a run planned by steps (ignored with ``epochs``).
+        batch_size, lr, weight_decay, warmup_steps, grad_clip: optimisation (AdamW,
             linear warm-up then cosine decay to 10 %).
         seed: seeds initialisation, shuffling, augmentation and the episode split.
         device: ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
@@ -52,6 +59,9 @@ class TrainConfig:
         word_select: with ``text_match``, one match map per instruction word, and the
             network learns which word each step points at (`models/net/word_select.py: WordSelect`);
             ignored without ``text_match``.
+        keep_typed_text: store the strings typed in the demonstrations in the checkpoint
+            (its config.json holds them verbatim) so the policy can type them again; off by
+            default: it types what it copies from the instruction.
         augment, translate, brightness, contrast, gain, pair_words: augmentation (see
             `AugmentConfig`).
         balance_kinds: weight the kind loss up for rare kinds.
@@ -67,7 +77,9 @@ class TrainConfig:
     episodes: tuple[Path, ...] = ()
     name: str = "run"
     runs_dir: Path | None = None
-    epochs: int = 30
+    epochs: int | None = None
+    steps: int | None = None
+    checkpoints: int = CHECKPOINTS
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 1e-4
@@ -87,6 +99,7 @@ class TrainConfig:
     decoder_channels: tuple[int, ...] = (32, 32, 48)
     text_match: bool = True
     word_select: bool = True
+    keep_typed_text: bool = False
     augment: bool = True
     translate: float = 0.08
     brightness: float = 0.15
@@ -112,7 +125,7 @@ class TrainConfig:
             if getattr(self, k) is not None:
                 set_(k, Path(getattr(self, k)))
         if self.smoke:  # shrink, as robomimic's --debug does; idempotent when reloaded
-            set_("epochs", min(self.epochs, 2))
+            set_("epochs", min(self.epochs or 2, 2))
             set_("max_steps_per_epoch", min(self.max_steps_per_epoch or 3, 3))
             set_("max_val_batches", min(self.max_val_batches or 2, 2))
             set_("batch_size", min(self.batch_size, 8))
@@ -124,9 +137,10 @@ class TrainConfig:
             raise ConfigError(
                 f"--name {self.name!r}: use letters, digits, '.', '_' or '-' (max 100)"
             )
-        positive = ("epochs", "batch_size", "num_threads", "log_every", "history_len")
+        positive = ("epochs", "steps", "checkpoints", "batch_size", "num_threads", "log_every",
+                    "history_len")
         for k in positive:
-            if getattr(self, k) < 1:
+            if getattr(self, k) is not None and getattr(self, k) < 1:
                 raise ConfigError(f"--{k.replace('_', '-')} {getattr(self, k)}: must be at least 1")
         if self.keep_checkpoints < 0:
             raise ConfigError(

@@ -43,12 +43,25 @@ def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str,
 
 
 def _order(s: TrainingSetup, epoch: int) -> list[int]:
-    """This process's sample order for ``epoch``."""
-    if s.sampler is not None:
-        s.sampler.set_epoch(epoch)
-        return list(s.sampler)
-    g = torch.Generator().manual_seed(s.cfg.seed * 1_000_003 + epoch)
-    return torch.randperm(len(s.train_set), generator=g).tolist()
+    """This process's sample order for ``epoch``: one shuffled pass, or as many as the
+    epoch's steps need when a run planned by steps has fewer samples than an epoch uses
+    (each pass shuffled by its own seed, so a resumed run repeats them)."""
+    # Enough for steps_per_epoch batches, the last one possibly short (as one pass was).
+    need = (s.steps_per_epoch - 1) * s.cfg.batch_size
+    order: list[int] = []
+    k = 0
+    while not order or len(order) <= need:
+        if s.sampler is not None:
+            s.sampler.set_epoch(epoch + k * 1_000_003)
+            part = list(s.sampler)
+        else:
+            g = torch.Generator().manual_seed(s.cfg.seed * 1_000_003 + epoch + k * 7_368_787)
+            part = torch.randperm(len(s.train_set), generator=g).tolist()
+        if not part:
+            break
+        order += part
+        k += 1
+    return order
 
 
 def run_epoch(s: TrainingSetup, epoch: int) -> Generator[dict, None, EpochResult]:
@@ -64,7 +77,7 @@ def run_epoch(s: TrainingSetup, epoch: int) -> Generator[dict, None, EpochResult
     s.model.train()
     loss_sum, n_steps = 0.0, 0
     for i, batch in enumerate(batches(s.train_set, order, cfg.batch_size)):
-        if i >= s.steps_per_epoch or (cfg.max_steps and s.step >= cfg.max_steps):
+        if i >= s.steps_per_epoch or s.step >= s.total:
             break
         s.lr = lr_at(cfg, s.step, s.total)
         for group in s.opt.param_groups:

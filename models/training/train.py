@@ -3,7 +3,8 @@
 Progress events (plain JSON-able dicts, so the GUI can show them from a QThread and
 cancel by no longer iterating)::
 
-    {"event": "start", "run_dir", "train_samples", "val_samples", "steps_per_epoch", "step", "epoch"}
+    {"event": "start", "run_dir", "train_samples", "val_samples", "steps_per_epoch",
+     "total_steps", "epochs", "step", "epoch"}
     {"event": "step", "epoch", "step", "loss", "lr", "parts": {...}}
     {"event": "epoch", "epoch", "step", "loss", "metrics": {...}, "checkpoint", "best"}
     {"event": "done", "run_dir", "step", "epoch", "best_checkpoint", "last_checkpoint"}
@@ -45,6 +46,8 @@ def _start_event(s: TrainingSetup) -> dict:
         "train_samples": len(s.train_set),
         "val_samples": len(s.data.val),
         "steps_per_epoch": s.steps_per_epoch,
+        "total_steps": s.total,
+        "epochs": s.cfg.epochs,
         "step": s.step,
         "epoch": s.start_epoch,
         "world_size": s.ctx.world_size,
@@ -112,7 +115,7 @@ def train(cfg: TrainConfig, data: DatasetSplit | None = None) -> Iterator[dict]:
     log = None
     try:
         s = build_training(cfg, ctx, data)
-        log = RunLog(cfg, s.step) if ctx.is_main else None
+        log = RunLog(s.cfg, s.step) if ctx.is_main else None
         yield _start_event(s)
         yield from _epochs(s, log)
     finally:

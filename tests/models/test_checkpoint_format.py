@@ -23,12 +23,14 @@ from deskmimic.models.training import checkpoint
 from deskmimic.models.training.checkpoint import PolicySpec, load_checkpoint, save_checkpoint
 
 # A tiny checkpoint written by deskmimic 0.1.0 (the commit before the architecture pass),
-# with the action its policy took on the frame of `_frame` then.
+# with the action its policy took on the frame of `_frame` then. The confidence is the
+# probability on the predicted element since the calibration work (issue 20); the
+# decision is the one 0.1.0 took.
 GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "checkpoint_0_1_0"
 GOLDEN_HASH = "e595da82eacb4b5a5b2ec32c7155d6382d8cbd278658b06e65fb916a5265150d"
 GOLDEN_ACTION = {"kind": "double_click", "x": 251, "y": 27, "x2": None, "y2": None,
                  "text": None, "keys": [], "dx": 0, "dy": 0}
-GOLDEN_CONFIDENCE = 0.010545877749760901
+GOLDEN_CONFIDENCE = 0.12948141992092133
 
 
 def _frame() -> np.ndarray:

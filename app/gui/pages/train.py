@@ -100,8 +100,13 @@ class TrainPanel(QWidget):
         form.setVerticalSpacing(7)
         self.name_edit = QLineEdit(next_run_name(self.runs_dir))
         self.epochs_spin = QSpinBox()
-        self.epochs_spin.setRange(1, 1000)
-        self.epochs_spin.setValue(30)
+        # 0 = sized from the data (`models/training/schedule.py`), as `deskmimic train`
+        # does without --epochs: a fixed 30 epochs were 90 steps on 20 demonstrations.
+        self.epochs_spin.setRange(0, 1000)
+        self.epochs_spin.setValue(0)
+        self.epochs_spin.setSpecialValueText("auto (from the data)")
+        self.epochs_spin.setToolTip("Passes over the data; auto sizes the number of optimizer "
+                                    "steps from the number of training samples")
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(1, 512)
         self.batch_spin.setValue(32)
@@ -121,6 +126,10 @@ class TrainPanel(QWidget):
         self.mixed_check = QCheckBox("allow different sizes")
         self.mixed_check.setToolTip("Train on episodes whose captured areas differ in size (each "
                                     "is resized to the input size; aspect ratios may differ)")
+        self.typed_check = QCheckBox("keep in the checkpoint")
+        self.typed_check.setToolTip("Store the text typed in the demonstrations (verbatim, "
+                                    "passwords too) so the policy can type it again; off: it "
+                                    "types only what it copies from the instruction")
         for w in (self.epochs_spin, self.batch_spin, self.lr_spin):
             w.setMaximumWidth(140)
         form.addRow("Run name", self.name_edit)
@@ -130,6 +139,7 @@ class TrainPanel(QWidget):
         form.addRow("Input size", self.size_combo)
         form.addRow("Augmentation", self.augment_check)
         form.addRow("Screen sizes", self.mixed_check)
+        form.addRow("Typed text", self.typed_check)
         return sets
 
     def _build_controls(self) -> QHBoxLayout:
@@ -228,10 +238,11 @@ class TrainPanel(QWidget):
                               "choose another name")
         h, w = INPUT_SIZES[self.size_combo.currentIndex()]
         return TrainConfig(episodes=tuple(episodes), name=name, runs_dir=self.runs_dir,
-                           epochs=self.epochs_spin.value(), batch_size=self.batch_spin.value(),
+                           epochs=self.epochs_spin.value() or None, batch_size=self.batch_spin.value(),
                            lr=float(self.lr_spin.value()), input_height=h, input_width=w,
                            augment=self.augment_check.isChecked(),
-                           allow_mixed_sizes=self.mixed_check.isChecked(), log_every=1)
+                           allow_mixed_sizes=self.mixed_check.isChecked(),
+                           keep_typed_text=self.typed_check.isChecked(), log_every=1)
 
     def start(self) -> None:
         if self.running:
@@ -321,8 +332,8 @@ class TrainPanel(QWidget):
     def _set_running(self, on: bool) -> None:
         self.start_button.setEnabled(not on)
         self.stop_button.setEnabled(on)
-        for w in (self.name_edit, self.epochs_spin, self.batch_spin, self.lr_spin, self.size_combo,
-                  self.augment_check, self.mixed_check, self.picker):
+        for w in (self.name_edit, self.epochs_spin, self.batch_spin, self.lr_spin, self.typed_check,
+                  self.size_combo, self.augment_check, self.mixed_check, self.picker):
             w.setEnabled(not on)
         if not on:
             self.bar.setRange(0, 1000)

@@ -119,8 +119,8 @@ class TrainProgress:
     episodes (done once) does not distort the estimate; evaluation time is in it.
     """
 
-    def __init__(self, epochs: int) -> None:
-        self.epochs = epochs
+    def __init__(self, epochs: int | None) -> None:
+        self.epochs = epochs or 0  # 0 until the start event says (a run planned by steps)
         self.total_steps = 0
         self.step = self.epoch = 0
         self.samples_per_epoch = 0
@@ -136,7 +136,10 @@ class TrainProgress:
             self.samples_per_epoch = int(ev.get("train_samples") or 0)
             self.step = int(ev.get("step") or 0)
             self.epoch = int(ev.get("epoch") or 0)
-            self.total_steps = self.step + spe * max(self.epochs - self.epoch, 0)
+            self.epochs = int(ev.get("epochs") or self.epochs)
+            # The trainer's own total: a run planned by steps may end inside its last epoch.
+            self.total_steps = int(ev.get("total_steps") or 0) or (
+                self.step + spe * max(self.epochs - self.epoch, 0))
             self._t0, self._step0 = now, self.step
             self.phase = "training"
         elif kind in ("step", "epoch"):

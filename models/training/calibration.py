@@ -1,0 +1,254 @@
+"""Calibrated confidence: is a decision right, how sure was the policy, and the scaling
+that makes the second the probability of the first.
+
+A decision is *right* when it is the demonstrated step: the same kind and, for its kind,
+the point inside the demonstrated element (its box when the episode has boxes, else
+within `HIT_RADIUS_PX`), the same typed text, chord or scroll clicks. That is the
+behaviour-cloning sense of right; a closed-loop evaluation only knows whether a whole
+episode succeeded.
+
+`fit_platt` fits `Calibration` on validation decisions at the end of every epoch
+(`validate.py`); `judge_recorded` measures a checkpoint on held-out recorded
+demonstrations (`bench/learning_bench.py`): expected calibration error and what a
+confidence gate stops.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from deskmimic.models.actions import POINTER_KINDS, Action
+from deskmimic.models.data.samples import SampleSet
+from deskmimic.models.net.decode import EPS, Calibration, decode_actions
+from deskmimic.models.net.policy_net import PolicyNet
+from deskmimic.models.training.epoch import batches, to_device
+from deskmimic.models.training.metrics import HIT_RADIUS_PX
+
+# Pull of the scaling towards the identity, in pseudo-decisions: a validation split of
+# 20 demonstrations holds a few dozen decisions and often no wrong one, and an
+# unregularised fit then sends every confidence to 1.
+PRIOR = 2.0
+ECE_BINS = 10
+# The replay gate's default (agent/runner.py, app/cli/replay.py: --min-confidence),
+# chosen from the measurements in docs/learning.md (6a): the agent stops when a decision
+# is more likely wrong than about one in three. A higher gate also stops decisions where
+# the demonstrations themselves disagree (press Enter or click Submit: either ends the
+# task), which sit at 0.5-0.9.
+DEFAULT_GATE = 0.3
+
+
+def is_right(pred: Action, true: Action, box: np.ndarray | None, size: tuple[int, int]) -> bool:
+    """Whether ``pred`` is the demonstrated step ``true``.
+
+    Args:
+        pred, true: decided and demonstrated actions, captured-area pixels.
+        box: the demonstrated element (x0, y0, x1, y1) normalized to [0, 1] (negative:
+            unknown).
+        size: captured-area (width, height).
+    """
+    if pred.kind != true.kind:
+        return False
+    w, h = size
+    if pred.kind in POINTER_KINDS and true.x is not None:
+        if box is not None and box[0] >= 0:
+            u, v = (pred.x + 0.5) / w, (pred.y + 0.5) / h
+            if not (box[0] <= u < box[2] and box[1] <= v < box[3]):
+                return False
+        elif math.hypot(pred.x - true.x, pred.y - true.y) >= HIT_RADIUS_PX:
+            return False
+    if pred.kind == "drag" and true.x2 is not None:
+        # No box for the drop: a drop zone is larger than a button, so twice the radius.
+        if math.hypot(pred.x2 - true.x2, pred.y2 - true.y2) >= 2 * HIT_RADIUS_PX:
+            return False
+    if pred.kind == "type":
+        return pred.text == true.text
+    if pred.kind == "hotkey":
+        return tuple(pred.keys or ()) == tuple(true.keys or ())
+    if pred.kind == "scroll":
+        return (pred.dy, pred.dx) == (true.dy, true.dx)
+    return True
+
+
+@torch.no_grad()
+def collect(
+    net: PolicyNet,
+    ds: SampleSet,
+    device: torch.device | str = "cpu",
+    calibration: Calibration | None = None,
+    batch_size: int = 64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every sample of ``ds`` decided as replay decides it (no augmentation).
+
+    Returns:
+        (confidence, right): float and bool arrays, one entry per sample; the confidence
+        raw unless ``calibration`` is given.
+    """
+    was_training = net.training
+    net.eval()
+    device = torch.device(device)
+    conf: list[float] = []
+    right: list[bool] = []
+    for batch in batches(ds, list(range(len(ds))), batch_size):
+        b = to_device(batch, device)
+        out = net(b["image"], b["tokens"], b["history"], words=b["words"])
+        rows = batch["index"].tolist()
+        preds = decode_actions(
+            out,
+            ds.space,
+            [ds.instructions[r] for r in rows],
+            [ds.sizes[r] for r in rows],
+            calibration,
+        )
+        boxes = batch["box"].numpy()
+        for i, (r, pred) in enumerate(zip(rows, preds, strict=True)):
+            conf.append(pred.confidence)
+            right.append(is_right(pred, ds.actions[r], boxes[i], ds.sizes[r]))
+    net.train(was_training)
+    return np.asarray(conf, np.float64), np.asarray(right, bool)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, EPS, 1.0 - EPS)
+    return np.log(p / (1.0 - p))
+
+
+def fit_platt(conf: np.ndarray, right: np.ndarray, prior: float = PRIOR) -> Calibration:
+    """The Platt scaling of ``conf`` that best predicts ``right`` (Newton's method on the
+    log loss, with a pull of ``prior`` pseudo-decisions towards the identity)."""
+    x, y = _logit(np.asarray(conf, np.float64)), np.asarray(right, np.float64)
+    if len(x) == 0:
+        return Calibration()
+
+    def loss(a: float, b: float) -> float:
+        z = a * x + b
+        return float((np.logaddexp(0, z) - y * z).sum() + prior / 2 * ((a - 1) ** 2 + b**2))
+
+    a, b = 1.0, 0.0
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a * x + b, -50, 50)))
+        g = np.array([((p - y) * x).sum() + prior * (a - 1.0), (p - y).sum() + prior * b])
+        wgt = p * (1.0 - p)
+        hess = np.array(
+            [[(wgt * x * x).sum() + prior, (wgt * x).sum()], [(wgt * x).sum(), wgt.sum() + prior]]
+        )
+        step = np.linalg.solve(hess, g)
+        t, now = 1.0, loss(a, b)
+        while t > 1e-4 and loss(a - t * step[0], b - t * step[1]) > now:
+            t /= 2  # the log loss is convex, but a full Newton step can overshoot it
+        a, b = a - t * step[0], b - t * step[1]
+        if np.abs(t * step).max() < 1e-7:
+            break
+    return Calibration(float(a), float(b), int(len(y)), int((y == 0).sum()))
+
+
+def apply(calibration: Calibration | None, conf: np.ndarray) -> np.ndarray:
+    """``calibration`` applied to each raw confidence (unchanged when None)."""
+    if calibration is None:
+        return np.asarray(conf, np.float64)
+    return np.asarray([calibration(c) for c in conf], np.float64)
+
+
+def expected_calibration_error(conf: np.ndarray, right: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Mean |accuracy - confidence| over ``bins`` equal-width bins, weighted by their counts."""
+    conf, right = np.asarray(conf, np.float64), np.asarray(right, np.float64)
+    if len(conf) == 0:
+        return 0.0
+    idx = np.minimum((conf * bins).astype(int), bins - 1)
+    total = 0.0
+    for k in range(bins):
+        sel = idx == k
+        if sel.any():
+            total += sel.sum() * abs(right[sel].mean() - conf[sel].mean())
+    return float(total / len(conf))
+
+
+def gate_report(conf: np.ndarray, right: np.ndarray, gate: float = DEFAULT_GATE) -> dict:
+    """What a replay gate at ``gate`` does: right decisions it stops, wrong ones it lets by."""
+    conf, right = np.asarray(conf, np.float64), np.asarray(right, bool)
+    stopped = conf < gate
+    n_right, n_wrong = int(right.sum()), int((~right).sum())
+    return {
+        "gate": gate,
+        "decisions": int(len(conf)),
+        "right": n_right,
+        "wrong": n_wrong,
+        "right_stopped": int((stopped & right).sum()),
+        "wrong_let_through": int((~stopped & ~right).sum()),
+        "right_stopped_rate": round(float((stopped & right).sum() / max(1, n_right)), 4),
+        "wrong_stopped_rate": (
+            round(float((stopped & ~right).sum() / n_wrong), 4) if n_wrong else None
+        ),
+    }
+
+
+def calibration_report(
+    conf: np.ndarray, right: np.ndarray, gate: float = DEFAULT_GATE, bins: int = ECE_BINS
+) -> dict:
+    """ECE, mean confidence against accuracy, and the gate's effect, for one set of decisions."""
+    return {
+        "ece": round(expected_calibration_error(conf, right, bins), 4),
+        "bins": bins,
+        "mean_confidence": round(float(np.mean(conf)), 4) if len(conf) else None,
+        "accuracy": round(float(np.mean(right)), 4) if len(right) else None,
+        **gate_report(conf, right, gate),
+    }
+
+
+def judge_recorded(
+    checkpoint: Path | str,
+    episodes: list[Path],
+    cache_dir: Path,
+    *,
+    which: str = "last",
+    gate: float = DEFAULT_GATE,
+) -> dict:
+    """A checkpoint's decisions on recorded demonstrations it never saw (each step given
+    the demonstration's own history): calibration figures raw and as stored, plus the
+    raw and calibrated (confidence, right) pairs under ``pairs``."""
+    from deskmimic.models.data.dataset import load_dataset
+    from deskmimic.models.training.checkpoint import load_checkpoint
+
+    spec, net, _ = load_checkpoint(checkpoint, which)
+    cfg = spec.net
+    data = load_dataset(
+        episodes,
+        height=cfg.input_height,
+        width=cfg.input_width,
+        val_fraction=0.0,
+        seed=0,
+        cache_dir=cache_dir,
+        allow_mixed_sizes=True,
+        text_match=cfg.text_match,
+        word_maps=cfg.word_select,
+    )
+    ds = SampleSet(data.train, spec.space, spec.make_tokenizer())
+    raw, right = collect(net, ds)
+    cal = apply(spec.calibration, raw)
+    return {
+        "episodes": len(ds.episodes),
+        "raw": calibration_report(raw, right, gate),
+        "calibrated": calibration_report(cal, right, gate) if spec.calibration else None,
+        "calibration": spec.calibration.to_json() if spec.calibration else None,
+        "pairs": {"raw": raw.tolist(), "calibrated": cal.tolist(), "right": right.tolist(),
+                  "episode": [s.episode for s in data.train]},
+    }
+
+
+def split_fit(pairs: dict, gate: float = DEFAULT_GATE) -> dict:
+    """For a run without validation episodes: fit the scaling on half the judged
+    episodes' raw decisions and report it on the other half (then the other way round;
+    both halves' decisions pooled), so no decision judges the scaling it was fitted on."""
+    episodes = sorted(set(pairs["episode"]))
+    halves = (set(episodes[0::2]), set(episodes[1::2]))
+    raw, right = np.asarray(pairs["raw"]), np.asarray(pairs["right"], bool)
+    ep = np.asarray(pairs["episode"])
+    conf = np.zeros_like(raw)
+    for fit_on, judge in (halves, halves[::-1]):
+        fit_rows, judge_rows = np.isin(ep, list(fit_on)), np.isin(ep, list(judge))
+        cal = fit_platt(raw[fit_rows], right[fit_rows])
+        conf[judge_rows] = apply(cal, raw[judge_rows])
+    return {**calibration_report(conf, right, gate), "pairs": conf.tolist()}
