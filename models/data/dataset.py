@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 # `actions.action_from_step`), changes: every entry is rebuilt.
 CACHE_VERSION = 1
 META_FILE = "meta.json"
+# Files only an episode folder holds (docs/episode-format.md).
+EPISODE_FILES = ("frames.csv", "events.jsonl", "video")
 
 
 def find_episode_dirs(paths: Sequence[Path | str]) -> list[Path]:
@@ -48,7 +50,17 @@ def find_episode_dirs(paths: Sequence[Path | str]) -> list[Path]:
         if (p / META_FILE).is_file():
             found.append(p)
         elif p.is_dir():
-            found.extend(sorted(c for c in p.iterdir() if (c / META_FILE).is_file()))
+            inside = sorted(c for c in p.iterdir() if (c / META_FILE).is_file())
+            if not inside:
+                # Named on purpose, so never skipped without a word.
+                if any((p / f).exists() for f in EPISODE_FILES):
+                    raise ConfigError(f"episodes: {p} looks like an episode but has no "
+                                      "meta.json: `deskmimic episodes recover` may rebuild it")
+                raise ConfigError(
+                    f"no episodes found in {p}: it is neither an episode (no meta.json) nor a "
+                    "folder of episodes; record some with `deskmimic record`"
+                )
+            found.extend(inside)
         else:
             raise ConfigError(
                 f"episodes: {p} does not exist: give episode folders or a folder of them"

@@ -94,6 +94,12 @@ def test_cli_bad_inputs_give_one_line(demo_root: Path, tmp_path: Path, tmp_home)
     assert "--name" in _cli_error(str(empty), "--name", "../x")
     assert "--device" in _cli_error(str(empty), "--name", "a", "--device", "tpu")
     # an episode whose events reduce to nothing: the real CLI prints one line naming it
+    # one of several folders named is an episode without its meta.json: named, not skipped
+    broken = tmp_path / "broken"
+    shutil.copytree(next((demo_root / "click").iterdir()), broken)
+    (broken / "meta.json").unlink()
+    line = _cli_error(str(demo_root / "click"), str(broken), "--name", "a", *runs)
+    assert str(broken) in line and "no meta.json" in line
     no_steps = tmp_path / "no_steps"
     ep = no_steps / next((demo_root / "click").iterdir()).name
     shutil.copytree(next((demo_root / "click").iterdir()), ep)
