@@ -32,6 +32,7 @@ from safetensors.torch import load_file, save_file
 from deskmimic import __version__
 from deskmimic.core.errors import CheckpointError
 from deskmimic.core.formats import CHECKPOINT, check_version
+from deskmimic.core.paths import make_private_dir
 from deskmimic.models.data.preprocess import RESIZE_METHOD
 from deskmimic.models.net.action_space import ActionSpace
 from deskmimic.models.net.decode import Calibration
@@ -226,13 +227,12 @@ def save_checkpoint(
         state: JSON-able training state (epoch, best score, ...) for resuming.
         best: also point ``best`` here.
     """
-    checkpoints = run_dir / CHECKPOINTS_DIR
-    checkpoints.mkdir(parents=True, exist_ok=True)
+    checkpoints = make_private_dir(run_dir / CHECKPOINTS_DIR)
     final = checkpoints / step_dir_name(step)
     tmp = checkpoints / f".{step_dir_name(step)}.tmp"
     if tmp.exists():
         shutil.rmtree(tmp)
-    tmp.mkdir()
+    tmp.mkdir(mode=0o700)
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(
         weights,
@@ -256,6 +256,9 @@ def save_checkpoint(
             meta["optimizer"] = opt_meta
             meta["param_names"] = [n for n, _ in model.named_parameters()]
         (ts / STATE_FILE).write_text(json.dumps(_json_safe(meta), indent=2) + "\n")
+    # Weights and config hold what was learnt from someone's screen: user-only.
+    for path in tmp.rglob("*"):
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
     if final.exists():
         shutil.rmtree(final)  # re-saving the same step (e.g. after an interrupted run)
     os.replace(tmp, final)

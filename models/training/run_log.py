@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 
 from tensorboardX import SummaryWriter
 
+from deskmimic.core.paths import make_private_dir
 from deskmimic.models.runs import METRICS_FILE, RUN_CONFIG, TENSORBOARD_DIR
 from deskmimic.models.training.config import TrainConfig
 
@@ -34,9 +36,10 @@ class RunLog:
     """
 
     def __init__(self, cfg: TrainConfig, start_step: int = 0) -> None:
-        self.run_dir = cfg.run_dir
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        # A run holds what was learnt from someone's screen: user-only, like episodes.
+        self.run_dir = make_private_dir(cfg.run_dir)
         (self.run_dir / RUN_CONFIG).write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
+        os.chmod(self.run_dir / RUN_CONFIG, 0o600)
         # Event files are named by the second they are opened in, and tensorboardX truncates
         # an existing one: a resume opened within the same second as a short earlier session
         # would erase that session's scalars without its own suffix.
