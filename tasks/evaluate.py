@@ -30,7 +30,7 @@ from typing import Any
 from deskmimic.agent.eval_report import EpisodeOutcome, build_report, keep_or_drop, write_report
 from deskmimic.agent.evaluate import AgentOutcome, EpisodeAgent, EvalConfig, make_agent
 from deskmimic.core.errors import DeskmimicError, TaskError
-from deskmimic.core.paths import data_home
+from deskmimic.core.paths import data_home, make_private_dir
 from deskmimic.tasks.runner import close_task, ensure_app, make_task, show_task, spin, spin_until
 from deskmimic.tasks.vocab import Vocab
 
@@ -186,7 +186,7 @@ def evaluate(cfg: EvalConfig, agent: EpisodeAgent | None = None) -> Iterator[dic
     with _Interrupts() as stop:
         for i, seed in enumerate(cfg.seeds):
             # Every run writes there (replay.jsonl at least); the keep policy prunes it.
-            episodes_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dir(episodes_dir)
             ep_out = episodes_dir / f"{cfg.task}-{seed}-{cfg.agent}"
             o = run_task_episode(cfg.task, seed, agent, out=ep_out, timeout=cfg.episode_timeout_s,
                                  interrupted=stop.event)

@@ -20,7 +20,7 @@ import numpy as np
 
 from deskmimic.core.config import DEFAULT_STOP_HOTKEY, RecordConfig
 from deskmimic.core.errors import ConfigError, DeskmimicError, EpisodeFormatError
-from deskmimic.core.paths import config_dir, default_episodes_dir
+from deskmimic.core.paths import config_dir, default_episodes_dir, make_private_dir
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class GuiSettings:
 
         self.validate()
         path = self.path()
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(path.parent)
         write_json_atomic(path, asdict(self))
         return path
 
