@@ -76,7 +76,7 @@ def _instruction_lit(lines: list[TextLine], text: str, box: tuple | None,
     same = [i for i, t in enumerate(terms) if normalize(t) == normalize(text)]
     if not same:
         return {"lit": False, "offtarget": False, "why": f"terms {list(terms)}"}
-    m = maps_from_lines(lines, terms, hw, MAP_H, MAP_W)[:, :, same[0]]
+    m = maps_from_lines(lines, f"Click {text}", terms, hw, MAP_H, MAP_W)[:, :, same[0]]
     sy, sx = MAP_H / hw[0], MAP_W / hw[1]
     r0, c0 = math.floor(box[1] * sy), math.floor(box[0] * sx)
     r1, c1 = max(r0 + 1, math.ceil(box[3] * sy)), max(c0 + 1, math.ceil(box[2] * sx))

@@ -27,6 +27,9 @@ MIN_FUZZY = 4
 LOW = 0.7
 # A side of the match that runs on into more letters multiplies the score by this.
 CONTINUED = 0.75
+# A line this similar (rapidfuzz partial ratio, 0-100) to a stretch of the instruction is
+# the instruction shown on screen (the reader may misread a letter or drop a space).
+INSTRUCTION_SIMILAR = 90
 # Lines on one row closer than this many line heights are read as one row (a pair's
 # words can come as two boxes).
 ROW_GAP = 1.0
@@ -209,6 +212,20 @@ def _spans(words: list[str], row: _Row) -> list[tuple[int, int, float]]:
         if sim >= LOW:
             out.append((s, e, sim))
     return out
+
+
+def without_instruction(lines: list[TextLine], instruction: str,
+                        terms: tuple[str, ...]) -> list[TextLine]:
+    """``lines`` less those that spell a stretch of the instruction itself, longer than any
+    of its terms: the instruction shown on screen (a task card, our practice windows'
+    banner) is text about the task, not a thing to act on. Read as targets, its words lit
+    every channel at every step, and a pair ("Milo Okafor") showed as "on screen" before
+    its row had scrolled in: the policy clicked early."""
+    text = normalize(instruction)
+    longest = max((len(normalize(t)) for t in terms), default=0)
+    return [ln for ln in lines
+            if not ((n := normalize(ln.text)) and len(n) > longest + 2
+                    and fuzz.partial_ratio(n, text) >= INSTRUCTION_SIMILAR)]
 
 
 def find_term(term: str, searchable: list[_Row]) -> list[Match]:

@@ -18,13 +18,14 @@ import math
 import numpy as np
 
 from deskmimic.models.perception import find, ocr_engine
-from deskmimic.models.perception.find import Match, find_term, rows
+from deskmimic.models.perception.find import Match, find_term, rows, without_instruction
 from deskmimic.models.perception.reader import TextLine, read_frame
 from deskmimic.models.perception.terms import MAX_WORDS, instruction_words, term_texts
 
 # Bump when the maps change: dataset cache entries and checkpoints record it.
 # 3: read by a text-reading engine instead of matched with one font's templates.
-VERSION = 3
+# 4: the instruction shown on screen is no match.
+VERSION = 4
 # A match this similar (`find.similarity`) or more shows at full strength.
 HIGH = 0.9
 
@@ -53,11 +54,17 @@ def paint(matches: list[Match], frame_hw: tuple[int, int], height: int, width: i
 
 
 def maps_from_lines(
-    lines: list[TextLine], terms: tuple[str, ...], frame_hw: tuple[int, int], height: int, width: int
+    lines: list[TextLine],
+    instruction: str,
+    terms: tuple[str, ...],
+    frame_hw: tuple[int, int],
+    height: int,
+    width: int,
 ) -> np.ndarray:
-    """(height, width, MAX_WORDS) uint8: one map per term, zero for absent terms."""
+    """(height, width, MAX_WORDS) uint8: one map per term, zero for absent terms; the
+    instruction itself, where it is shown on screen, is no match (`without_instruction`)."""
     out = np.zeros((height, width, MAX_WORDS), np.uint8)
-    searchable = rows(lines)
+    searchable = rows(without_instruction(lines, instruction, terms))
     done: dict[str, np.ndarray] = {}
     for i, t in enumerate(terms[:MAX_WORDS]):
         if t not in done:  # a repeated word is looked up once
@@ -69,13 +76,14 @@ def maps_from_lines(
 def word_maps(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.ndarray:
     """One match map per term (`terms.term_spans`: content words and adjacent pairs, in
     order), at the network input size: (height, width, MAX_WORDS) uint8."""
-    return maps_from_lines(read_frame(rgb), term_texts(instruction), rgb.shape[:2], height, width)
+    terms = term_texts(instruction)
+    return maps_from_lines(read_frame(rgb), instruction, terms, rgb.shape[:2], height, width)
 
 
 def match_channel(rgb: np.ndarray, instruction: str, height: int, width: int) -> np.ndarray:
     """The best over the instruction's content words, (height, width) uint8 (255 = clean match)."""
     words = tuple(instruction_words(instruction))
-    maps = maps_from_lines(read_frame(rgb), words, rgb.shape[:2], height, width)
+    maps = maps_from_lines(read_frame(rgb), instruction, words, rgb.shape[:2], height, width)
     return maps.max(axis=2) if words else maps[:, :, 0]
 
 
@@ -87,7 +95,7 @@ def word_maps_signature() -> list:
         ocr_engine.ENGINE,
         [ocr_engine.DET_THRESH, ocr_engine.BOX_THRESH, ocr_engine.UNCLIP, ocr_engine.CROP_PAD,
          ocr_engine.MAX_SIDE, ocr_engine.SMALL_SIDE],
-        [find.MIN_FUZZY, find.LOW, find.CONTINUED, find.ROW_GAP],
+        [find.MIN_FUZZY, find.LOW, find.CONTINUED, find.ROW_GAP, find.INSTRUCTION_SIMILAR],
         MAX_WORDS,
         HIGH,
     ]

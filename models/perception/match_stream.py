@@ -39,4 +39,5 @@ class WordMatchStream:
     def word_maps(self, rgb: np.ndarray, height: int, width: int) -> np.ndarray:
         """(height, width, MAX_WORDS) uint8, as `match_maps.word_maps` (a fresh array)."""
         self.lines = self.reader.read(rgb)
-        return maps_from_lines(self.lines, self.terms, rgb.shape[:2], height, width)
+        return maps_from_lines(self.lines, self.instruction, self.terms, rgb.shape[:2], height,
+                               width)
