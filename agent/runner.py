@@ -27,15 +27,20 @@ from typing import Any
 
 import numpy as np
 
-from deskmimic.agent.abort import install_abort_signals, pynput_hotkey, restore_signals
+from deskmimic.agent.abort import install_abort_signals, restore_signals
 from deskmimic.agent.actuate import Actuator, MotionConfig
 from deskmimic.agent.annotate import annotate, write_png
 from deskmimic.agent.guards import GuardConfig, Guards, PausedInterrupt, StopRequested
 from deskmimic.agent.policy_protocol import AgentAction, PolicyLike, to_agent_action
 from deskmimic.agent.refusals import judge_action
 from deskmimic.agent.region import RegionTracker, WindowLost
+from deskmimic.agent.replay_recording import (
+    check_replay_hotkeys,
+    open_replay_recorder,
+    wait_while_recording_paused,
+)
 from deskmimic.agent.settle import SettleConfig, wait_until_settled
-from deskmimic.core.config import RecordConfig
+from deskmimic.core.config import DEFAULT_PAUSE_HOTKEY, DEFAULT_SECRET_HOTKEY
 from deskmimic.core.errors import ConfigError
 from deskmimic.core.geometry import Rect
 from deskmimic.core.paths import data_home, make_private_dir, new_episode_id
@@ -66,6 +71,8 @@ class ReplayConfig:
         episodes_dir: parent of new replay episodes.
         fps: frame rate of the replay recording.
         task: task label of the replay episode.
+        pause_hotkey, secret_hotkey: the recording's privacy chords, as in `RecordConfig`
+            (``None``: off); while its recording is paused the agent waits too.
         guards, motion, settle: safety, motion and settling settings.
     """
 
@@ -82,6 +89,8 @@ class ReplayConfig:
     episodes_dir: Path | None = None
     fps: float = 10.0
     task: str = "replay"
+    pause_hotkey: str | None = DEFAULT_PAUSE_HOTKEY
+    secret_hotkey: str | None = DEFAULT_SECRET_HOTKEY
     guards: GuardConfig = field(default_factory=GuardConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
     settle: SettleConfig = field(default_factory=SettleConfig)
@@ -99,6 +108,8 @@ class ReplayConfig:
             raise ConfigError(f"--fps {self.fps}: must be in (0, 60]")
         if self.out is not None and self.out.exists():
             raise ConfigError(f"--out {self.out}: already exists; choose a new folder")
+        if self.record:
+            check_replay_hotkeys(self.guards.abort_hotkey, self.pause_hotkey, self.secret_hotkey)
 
 
 @dataclass
@@ -152,6 +163,7 @@ class ReplayRunner:
         self.injector = injector
         self._own_injector = injector is None
         self._log = None
+        self._recorder = None
         self._ran = False
         self.out: Path | None = None
         self.guards.subscribe(lambda state, reason: self._on_event({"event": state, "reason": reason}))
@@ -235,6 +247,8 @@ class ReplayRunner:
             if g.paused:
                 if not g.wait_resumed(timeout=max(0.0, deadline - time.monotonic())):
                     continue  # aborted or past the deadline: the checks above say which
+            if wait_while_recording_paused(self._recorder, g, deadline):
+                continue  # the person may have taken over meanwhile: check everything again
             if len(self.actions) >= cfg.max_steps:
                 return "max_steps", f"--max-steps {cfg.max_steps} reached without 'done'"
             try:
@@ -242,8 +256,8 @@ class ReplayRunner:
             except WindowLost as exc:
                 return "window_lost", str(exc)
             settled = wait_until_settled(capture, region, cfg.settle, stop=g.interrupt_event)
-            if g.aborted or g.paused:
-                continue
+            if g.aborted or g.paused or self._recording_paused():
+                continue  # a screen seen while the recording is paused is never used
             n = len(self.actions)
             raw = self.policy.act({"image": settled.image, "instruction": cfg.instruction})
             action = to_agent_action(raw)
@@ -286,14 +300,7 @@ class ReplayRunner:
     def _open_output(self, region: Rect):
         cfg = self.cfg
         if cfg.record:
-            from deskmimic.recorder.record import Recorder
-
-            rec = Recorder(RecordConfig(
-                out=cfg.out, episodes_dir=cfg.episodes_dir, fps=cfg.fps, region=region,
-                task=cfg.task, instruction=cfg.instruction, listen_input=True,
-                stop_hotkey=pynput_hotkey(cfg.guards.abort_hotkey),
-                extra_meta={"replay": {"dry_run": cfg.dry_run, "policy": _describe(self.policy)}}))
-            rec.start()
+            rec = self._recorder = open_replay_recorder(cfg, region, _describe(self.policy))
             out = rec.path
         else:
             rec = None
@@ -302,6 +309,9 @@ class ReplayRunner:
         self._log = os.fdopen(fd, "a", encoding="utf-8")
         self.out = out
         return rec, out
+
+    def _recording_paused(self) -> bool:
+        return self._recorder is not None and self._recorder.paused
 
     def _emit_step(self, entry: dict, out: Path) -> None:
         if self._log is not None:

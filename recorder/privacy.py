@@ -10,6 +10,7 @@ secret text").
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 from deskmimic.core.keys import SECRET_MASK, modifier_family
 from deskmimic.recorder.hotkey import key_token
@@ -79,22 +80,33 @@ class CaptureGate:
         if kind == "marker":
             return event
         if self.covers(int(event.get("t", 0))):
+            if kind == "key_up":
+                with self._lock:
+                    # Its press is over even though the release is not written: a later
+                    # press of the same key is a new key, not an auto-repeat of this one.
+                    self._forget(event)
             return None
         if kind not in ("key_down", "key_up"):
             return event
         with self._lock:
             return self._key(event)
 
+    def _forget(self, event: dict) -> None:
+        ident = _ident(event)
+        self._masked.discard(ident)
+        self._clear.discard(ident)
+
     def _key(self, event: dict) -> dict:
-        # A key is one physical key from its down to its up: the X keycode (a shifted
-        # character's up may report another keysym), else the key's name.
-        ident = event.get("keycode") or key_token(event.get("key"))
+        ident = _ident(event)
         if event["type"] == "key_down":
             if self._secret and modifier_family(str(event.get("key"))) not in CLEAR_MODIFIERS:
-                if ident not in self._masked:
+                repeat = ident in self._masked
+                if not repeat:
                     self.masked_keys += 1  # auto-repeats are one key
                 self._masked.add(ident)
-                return _masked(event)
+                # The masked event no longer says which key it was, so only this flag
+                # lets `privacy_from_events` count presses as the gate did.
+                return _masked(event, repeat=repeat)
             self._clear.add(ident)
             return event
         if ident in self._masked:
@@ -120,9 +132,60 @@ class CaptureGate:
                     "masked_keys": self.masked_keys}
 
 
-def _masked(event: dict) -> dict:
+def _ident(event: dict) -> object:
+    # A key is one physical key from its down to its up: the X keycode (a shifted
+    # character's up may report another keysym), else the key's name.
+    return event.get("keycode") or key_token(event.get("key"))
+
+
+def _masked(event: dict, repeat: bool = False) -> dict:
     """The event's time, kind and pointer position; its key, keysym, keycode and character
     replaced, so nothing of which key it was reaches the disk."""
     out = {k: v for k, v in event.items() if k not in ("key", "code", "keycode", "char")}
     out.update(key=MASK, code=None, keycode=None, char=MASK, secret=True)
+    if repeat:
+        out["repeat"] = True
     return out
+
+
+def privacy_from_events(events: Iterable[dict], t_end: int) -> tuple[dict, list[str]]:
+    """The meta.json fields `CaptureGate.meta` writes at a clean stop, rebuilt from what
+    the gate let reach events.jsonl: its markers and its masked key presses.
+
+    A killed recorder never writes them (docs/episode-format.md, "Crash recovery").
+    Markers are read as the gate toggles: a ``resume`` with no open pause and a second
+    ``pause`` inside one change nothing.
+
+    Args:
+        events: the episode's events in recorded order.
+        t_end: episode time (ns) at which a pause still open at the end is closed: a
+            clean stop closes it at the stop, a recovery at the last frame or event.
+
+    Returns:
+        ``({"paused": [...], "masked_keys": n}, still_on)``; ``still_on`` names what was
+        on when the events end (``"pause"``, ``"secret"``), so the caller can say so.
+    """
+    spans: list[list[int | None]] = []
+    secret = False
+    masked = 0
+    for ev in events:
+        kind = ev.get("type")
+        if kind == "marker":
+            name, t = ev.get("name"), int(ev["t"])
+            is_open = bool(spans) and spans[-1][1] is None
+            if name == "pause" and not is_open:
+                spans.append([t, None])
+            elif name == "resume" and is_open:
+                spans[-1][1] = max(t, spans[-1][0])
+            elif name in ("secret_on", "secret_off"):
+                secret = name == "secret_on"
+        elif kind == "key_down" and ev.get("secret") is True and not ev.get("repeat"):
+            masked += 1
+    still_on = []
+    if spans and spans[-1][1] is None:
+        spans[-1][1] = max(int(t_end), spans[-1][0])
+        still_on.append("pause")
+    if secret:
+        still_on.append("secret")
+    return ({"paused": [{"start_ns": s, "end_ns": e} for s, e in spans], "masked_keys": masked},
+            still_on)

@@ -33,6 +33,7 @@ from deskmimic.recorder.episode_format import (
     write_json_atomic,
 )
 from deskmimic.recorder.liveness import recorder_alive
+from deskmimic.recorder.privacy import privacy_from_events
 from deskmimic.recorder.record import folder_bytes
 from deskmimic.recorder.space import RESERVE_NAME
 from deskmimic.recorder.video import file_sha256, remux_prefix, segment_path
@@ -50,6 +51,7 @@ class RecoveryReport:
     created: list[str] = field(default_factory=list)
     already_complete: bool = False
     counters_fixed: bool = False
+    notes: list[str] = field(default_factory=list)  # what recovery had to decide, in words
     remaining: list[str] = field(default_factory=list)
 
     @property
@@ -61,7 +63,8 @@ class RecoveryReport:
                 "frames_dropped": self.frames_dropped, "events_kept": self.events_kept,
                 "moved_aside": self.moved_aside, "created": self.created,
                 "already_complete": self.already_complete,
-                "counters_fixed": self.counters_fixed, "remaining": self.remaining}
+                "counters_fixed": self.counters_fixed, "notes": self.notes,
+                "remaining": self.remaining}
 
 
 def _aside(path: Path) -> Path:
@@ -190,6 +193,30 @@ def _update_checksums(folder: Path, meta: dict, report: RecoveryReport) -> None:
                 sums.pop(name, None)
 
 
+def _rebuild_privacy(meta: dict, events: list[dict], last_t: int, report: RecoveryReport) -> None:
+    """Fill in ``paused`` and ``masked_keys``, which a recorder writes only when it stops,
+    from the markers and masked keys in events.jsonl (the source of truth).
+
+    A field the recorder did write (it stopped, but a file did not close) is kept: it
+    saw input that a damaged events.jsonl may have lost.
+    """
+    if "paused" in meta and "masked_keys" in meta:
+        return
+    fields, still_on = privacy_from_events(events, last_t)
+    for name, value in fields.items():
+        meta.setdefault(name, value)
+    # The kill time is unknown: the last frame or event is the latest moment known to
+    # be in the recording, so an open pause ends there (nothing after it was captured).
+    if "pause" in still_on:
+        report.notes.append(f"the recording was paused when it was cut off: its last pause "
+                            f"is closed at the last frame or event ({last_t / 1e9:.3f} s)")
+    if "secret" in still_on:
+        report.notes.append("secret typing was on when the recording was cut off: keys typed "
+                            "after its last secret_on marker are masked (counted in masked_keys)")
+    for note in report.notes:
+        logger.warning("%s: %s", report.path, note)
+
+
 def recover_episode(folder: Path) -> RecoveryReport:
     """Make ``folder`` readable again after a crash; returns what was kept and moved aside,
     and in ``remaining`` every problem `check_episode` still finds afterwards.
@@ -230,6 +257,8 @@ def recover_episode(folder: Path) -> RecoveryReport:
             "bytes": folder_bytes(folder),
         }
         _update_checksums(folder, meta, report)
+        if meta["status"] == "recovered":
+            _rebuild_privacy(meta, events, last_t, report)
         entry = report.to_dict()
         entry.pop("remaining")
         meta.setdefault("recovery", []).append(entry)
