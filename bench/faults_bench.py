@@ -1,16 +1,18 @@
-"""Fault injection over episode files: every damage kind x every command that reads the file.
+"""Fault injection over episode and run files: every damage kind x every command that reads the file.
 
-Prints one JSON object: cases tried, tracebacks (must be 0), read-only commands that
+Prints one JSON object: for episode files, cases tried, tracebacks (must be 0), read-only commands that
 changed a byte (0), recoveries that made an episode less readable (0), deletes that
 removed a file deskmimic did not write (0), the failing cases named, and ``kills``: the
 median/max seconds a SIGKILL of the recorder lost (at random times, the first second and
-just after segment boundaries included; the promise is <= 0.25 s).
+just after segment boundaries included; the promise is <= 0.25 s); under ``runs``, the same
+for a trained run's files (bench/_faults_runs.py: replay --dry-run, eval, train --resume and
+the GUI's runs list; unclear or silent failures counted too).
 
     python bench/faults_bench.py [--quick] [--kills N]
 
 Runs the CLI in this process (``deskmimic.app.cli.main``) on small episodes made by the
 real recorder; starts its own Xvfb when DISPLAY is unset. ``tests/test_faults_matrix.py``
-runs the same cases (the suite's share of this matrix).
+and ``tests/test_faults_runs.py`` run the same cases (the suite's share of these matrices).
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# bench/ holds scripts, not a package: its helper modules are imported by file name.
+import _faults_runs  # noqa: E402
 
 # Each damage takes the file's bytes and returns the new bytes (None = delete the file).
 _GARBAGE = bytes((i * 37 + 11) % 256 for i in range(16))
@@ -125,13 +131,31 @@ def _problems(ep: Path) -> int:
         return 10**6
 
 
+def _gui_row(ep: Path, file: str, out: dict) -> bool:
+    """The GUI's episode list reads meta.json only: its row for a damaged one must say
+    ``unreadable`` and why, never raise. Returns True when the row hides the damage."""
+    from deskmimic.app.gui.state import read_row
+
+    before = snapshot(ep)
+    out["tried"] += 1
+    try:
+        row = read_row(ep)
+    except Exception:  # the GUI's scan worker would fail: the whole list would stay empty
+        out["tracebacks"].append("gui list")
+        return False
+    if snapshot(ep) != before:
+        out["changed_by"].append("gui list")
+    return file == "meta" and (row.status != "unreadable" or FILES[file] not in row.error)
+
+
 def run_case(good: Path, work: Path, file: str, kind: str) -> dict:
-    """One file x one damage: every read-only command, then recover, then delete."""
+    """One file x one damage: every read-only command and the GUI's list, then recover,
+    then delete."""
     ep = work / f"{file}-{kind}"
     shutil.copytree(good, ep)
     damage(ep, file, kind)
     out = {"case": f"{file}/{kind}", "tracebacks": [], "changed_by": [], "less_readable": False,
-           "foreign_deleted": False, "tried": 0}
+           "foreign_deleted": False, "gui_silent": False, "tried": 0}
     for verb in READ_ONLY:
         before = snapshot(ep)
         argv = ["episodes", "--dir", str(work), *verb] + ([] if verb == ["list"] else [str(ep)])
@@ -141,6 +165,7 @@ def run_case(good: Path, work: Path, file: str, kind: str) -> dict:
             out["tracebacks"].append(" ".join(verb))
         if snapshot(ep) != before:
             out["changed_by"].append(" ".join(verb))
+    out["gui_silent"] = _gui_row(ep, file, out)
     before, problems = snapshot(ep), _problems(ep)
     rc, text = run_cli(["episodes", "recover", str(ep)])
     out["tried"] += 1
@@ -164,7 +189,7 @@ def run_matrix(good: Path, work: Path, files=FILES, kinds=DAMAGES) -> dict:
     t0 = time.monotonic()
     cases = [run_case(good, work, f, k) for f in files for k in kinds]
     bad = [c for c in cases if c["tracebacks"] or c["changed_by"] or c["less_readable"]
-           or c["foreign_deleted"]]
+           or c["foreign_deleted"] or c["gui_silent"]]
     return {
         "cases": len(cases),
         "commands_tried": sum(c["tried"] for c in cases),
@@ -172,6 +197,7 @@ def run_matrix(good: Path, work: Path, files=FILES, kinds=DAMAGES) -> dict:
         "bytes_changed_by_read_only": sum(len(c["changed_by"]) for c in cases),
         "less_readable_after_recover": sum(c["less_readable"] for c in cases),
         "foreign_files_deleted": sum(c["foreign_deleted"] for c in cases),
+        "gui_rows_hiding_damage": sum(c["gui_silent"] for c in cases),
         "failing": bad,
         "seconds": round(time.monotonic() - t0, 1),
     }
@@ -257,9 +283,19 @@ def run_kills(work: Path, n: int, segment_seconds: float = 4.0, seed: int = 0) -
             "tracebacks": sum(r["traceback"] for r in runs)}
 
 
+def _run_files_matrix(work: Path, quick: bool) -> dict:
+    work.mkdir()
+    demos, good = _faults_runs.make_run(work / "made")
+    quick_files = ("run_config", "weights", "best_link")
+    files = {k: v for k, v in _faults_runs.RUN_FILES.items() if not quick or k in quick_files}
+    return _faults_runs.run_matrix(demos, good, work, files)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="meta and events only")
+    p.add_argument("--quick", action="store_true",
+                   help="meta and events; of a run, its config, weights and best link only")
+    p.add_argument("--no-runs", action="store_true", help="episode files only")
     p.add_argument("--kills", type=int, default=12, help="SIGKILLs of the recorder to measure (0: none)")
     p.add_argument("--segment-seconds", type=float, default=4.0, help="segment length of the killed recordings")
     args = p.parse_args(argv)
@@ -280,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
                 kills = Path(tmp) / "kills"
                 kills.mkdir()
                 result["kills"] = run_kills(kills, args.kills, args.segment_seconds)
+            if not args.no_runs:
+                result["runs"] = _run_files_matrix(Path(tmp) / "runs", args.quick)
             print(json.dumps(result))
     finally:
         if display is not None:

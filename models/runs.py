@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,8 @@ class RunInfo:
         best: the validation metrics of the epoch with the best score (empty: none yet).
         checkpoints: step folders, oldest first; ``links`` maps best/last to a step.
         error: why the run could not be read (the rest is then mostly empty).
+        warning: what is wrong in a run that was read (damaged metrics lines, a link to
+            a checkpoint that is not there); empty when nothing is.
     """
 
     path: Path
@@ -75,6 +78,7 @@ class RunInfo:
     checkpoints: tuple[str, ...] = ()
     links: dict = field(default_factory=dict)
     error: str = ""
+    warning: str = ""
 
     @property
     def has_checkpoint(self) -> bool:
@@ -85,62 +89,129 @@ class RunInfo:
         return self.path / CHECKPOINTS_DIR / which
 
 
-def read_metrics(run_dir: Path) -> list[dict]:
-    """The run's per-epoch records (``metrics.jsonl``); a torn last line is skipped."""
+def _number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _metrics_record(rec: object) -> bool:
+    """A record the charts and the runs list can use: numbers where numbers go."""
+    if not isinstance(rec, dict):
+        return False
+    if any(k in rec and not _number(rec[k]) for k in ("epoch", "step")):
+        return False
+    parts = [rec.get(k) for k in ("train", "val") if rec.get(k) is not None]
+    return all(isinstance(p, dict) and all(_number(v) for v in p.values()) for p in parts)
+
+
+def read_metrics_checked(run_dir: Path) -> tuple[list[dict], list[str]]:
+    """The run's per-epoch records (``metrics.jsonl``) and what was wrong with the file.
+
+    A torn last line (the epoch being written, or a crash mid-line) is skipped without a
+    word; any other line that is not a record, and a file the OS refuses, are named in
+    the problems: a chart with holes must say why.
+    """
     path = Path(run_dir) / METRICS_FILE
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return [], []
+    except OSError as exc:
+        return [], [f"{path}: cannot be read ({exc.strerror or exc})"]
+    lines = raw.split(b"\n")
+    torn = bool(lines[-1].strip())  # no newline after the last line: still being written
+    out, bad = [], []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
         try:
-            rec = json.loads(line)
-        except ValueError:
-            continue  # a line being written right now, or a crash mid-line
-        if isinstance(rec, dict):
+            rec = json.loads(line.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError included
+            rec = None
+        if _metrics_record(rec):
             out.append(rec)
-    return out
+        elif not (torn and n == len(lines)):
+            bad.append(n)
+    problems = [f"{path}: line{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad[:5]))}"
+                f"{' ...' if len(bad) > 5 else ''} not a metrics record (skipped)"] if bad else []
+    return out, problems
 
 
-def _checkpoints(run_dir: Path) -> tuple[tuple[str, ...], dict]:
+def read_metrics(run_dir: Path) -> list[dict]:
+    """The run's per-epoch records (``metrics.jsonl``); damaged lines are skipped
+    (`read_metrics_checked` names them), a file that cannot be read gives none."""
+    return read_metrics_checked(run_dir)[0]
+
+
+def _checkpoints(run_dir: Path) -> tuple[tuple[str, ...], dict, list[str]]:
+    """Step folders, the links that name one, and what is wrong with the links."""
     ck = run_dir / CHECKPOINTS_DIR
     if not ck.is_dir():
-        return (), {}
+        return (), {}, []
     steps = sorted((c.name for c in ck.iterdir()
                     if c.is_dir() and not c.is_symlink() and c.name.isdigit()), key=int)
-    links = {}
+    links, problems = {}, []
     for name in LINKS:
         link = ck / name
-        if link.exists():
-            links[name] = link.resolve().name
-    return tuple(steps), links
+        target = link.resolve()
+        if link.is_symlink() and target.parent == ck.resolve() and target.name in steps:
+            links[name] = target.name
+        elif link.is_symlink():
+            problems.append(f"{link} points at {os.readlink(link)!r}, not a checkpoint of "
+                            "this run")
+        elif link.exists():
+            problems.append(f"{link} is not a link to a checkpoint (copied without links?)")
+        elif name == LAST and steps:  # best may be missing (no validation), last may not
+            problems.append(f"{link} is missing (checkpoints {', '.join(steps[-3:])} are there)")
+    return tuple(steps), links, problems
+
+
+# The run config's fields the runs list shows, and the JSON types it reads them as.
+_CONFIG_TYPES = {"epochs": (int, type(None)), "episodes": (list,),
+                 "input_width": (int,), "input_height": (int,)}
+
+
+def _config_problem(cfg: dict, path: Path) -> str:
+    for name, types in _CONFIG_TYPES.items():
+        v = cfg.get(name)
+        if name in cfg and (isinstance(v, bool) or not isinstance(v, types)):
+            return (f"{path}: field '{name}' is {v!r}, expected "
+                    f"{types[0].__name__}: not a readable training config")
+    return ""
 
 
 def read_run(run_dir: Path) -> RunInfo:
+    """One row of the runs list; never raises for what is inside the folder (``error`` and
+    ``warning`` say what is wrong)."""
     run_dir = Path(run_dir)
     modified = run_dir.stat().st_mtime
-    steps, links = _checkpoints(run_dir)
+    steps, links, problems = _checkpoints(run_dir)
     base = {"path": run_dir, "name": run_dir.name, "modified": modified,
-            "checkpoints": steps, "links": links}
+            "checkpoints": steps, "links": links, "warning": "; ".join(problems)}
+    cfg_path = run_dir / RUN_CONFIG
     try:
-        cfg = json.loads((run_dir / RUN_CONFIG).read_text(encoding="utf-8"))
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
         if not isinstance(cfg, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
-        return RunInfo(**base, error=f"{run_dir / RUN_CONFIG}: unreadable ({exc})")
+        return RunInfo(**base, error=f"{cfg_path}: unreadable ({exc})")
     try:
-        check_version(RUN, cfg, run_dir / RUN_CONFIG)
+        check_version(RUN, cfg, cfg_path)
     except RunVersionError as exc:  # a run from a newer deskmimic: list it, say why not read
         return RunInfo(**base, error=str(exc))
-    metrics = read_metrics(run_dir)
+    if problem := _config_problem(cfg, cfg_path):
+        return RunInfo(**base, error=problem)
+    metrics, bad = read_metrics_checked(run_dir)
+    if steps and not metrics and not bad:
+        bad = [f"{run_dir / METRICS_FILE}: no epoch recorded although checkpoints exist "
+               "(missing or emptied): the run's history is lost"]
     best: dict = {}
     for rec in metrics:
         val = rec.get("val") or {}
         if "score" in val and (not best or val["score"] > best.get("score", -1)):
             best = {**val, "epoch": rec.get("epoch"), "step": rec.get("step")}
-    last_loss = None
-    if metrics:
-        last_loss = (metrics[-1].get("train") or {}).get("loss")
-    return RunInfo(**base, epochs=int(cfg.get("epochs") or 0), epochs_done=len(metrics),
+    last_loss = (metrics[-1].get("train") or {}).get("loss") if metrics else None
+    return RunInfo(**{**base, "warning": "; ".join(problems + bad)},
+                   epochs=int(cfg.get("epochs") or 0), epochs_done=len(metrics),
                    episodes=len(cfg.get("episodes") or ()),
                    input_size=f"{cfg.get('input_width')}×{cfg.get('input_height')}",
                    best=best, last_loss=last_loss)

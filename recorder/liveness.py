@@ -63,3 +63,21 @@ def recorder_alive(meta: dict) -> bool | None:
     if now_boot != boot:
         return False
     return _start_ticks(pid) == ticks
+
+
+def listed_status(meta: dict, name: str) -> tuple[str, str]:
+    """(status, what to do about it) as the episode lists show it (`episodes list` and the
+    GUI's list, so they never disagree): a ``recording`` whose process is gone is
+    ``interrupted``, a finished episode without a frame ``empty``; ``name`` is the
+    episode's folder name, for the command the message suggests."""
+    status = str(meta.get("status", ""))
+    counters = meta.get("counters") or {}
+    if status == "recording":
+        if recorder_alive(meta) is False:
+            # Killed (SIGKILL, a crash, a reboot): it will never finish by itself.
+            return "interrupted", (f"the recording process is gone: run `deskmimic episodes "
+                                   f"recover {name}`")
+    elif counters.get("frames") == 0:
+        # Finished (or recovered) without a single frame: nothing to train on or replay.
+        return "empty", f"no frames: delete it with `deskmimic episodes delete {name}`"
+    return status, ""

@@ -88,7 +88,7 @@ def resolve(args, ref: str) -> Path:
 
 def _row(path: Path) -> dict:
     from deskmimic.recorder.episode_format import read_meta
-    from deskmimic.recorder.liveness import recorder_alive
+    from deskmimic.recorder.liveness import listed_status
 
     try:
         m = read_meta(path)
@@ -100,16 +100,9 @@ def _row(path: Path) -> dict:
            "frames": c.get("frames", 0), "events": c.get("events", 0),
            "mb": round((c.get("bytes") or 0) / 1e6, 2),
            "success": (m.get("extra") or {}).get("success")}
-    if m["status"] == "recording":
-        if recorder_alive(m) is False:
-            # Killed (SIGKILL, a crash, a reboot): it will never finish by itself.
-            row["status"] = "interrupted"
-            row["error"] = (f"the recording process is gone: run `deskmimic episodes recover "
-                            f"{path.name}`")
-    elif c.get("frames") == 0:
-        # Finished (or recovered) without a single frame: nothing to train on or replay.
-        row["status"] = "empty"
-        row["error"] = f"no frames: delete it with `deskmimic episodes delete {path.name}`"
+    row["status"], error = listed_status(m, path.name)
+    if error:
+        row["error"] = error
     return row
 
 

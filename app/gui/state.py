@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -148,35 +149,58 @@ class EpisodeRow:
 
 
 def read_row(path: Path) -> EpisodeRow:
+    """The list's row for one episode folder; never raises for what is inside it: a
+    damaged or unreadable meta.json gives an ``unreadable`` row whose ``error`` says what
+    is wrong, and the status is the one `deskmimic episodes list` shows (a recording
+    whose process is gone is ``interrupted``, one without frames ``empty``)."""
     from deskmimic.recorder.episode_format import read_meta
+    from deskmimic.recorder.liveness import listed_status
 
     try:
         m = read_meta(path)
+        c = m.get("counters") or {}
+        success = (m.get("extra") or {}).get("success")
+        status, error = listed_status(m, path.name)
+        return EpisodeRow(
+            path=path, id=str(m.get("id", path.name)), task=str(m.get("task") or ""),
+            instruction=str(m.get("instruction") or ""), created=str(m.get("created") or ""),
+            duration_s=float(c.get("duration_s") or 0.0), status=status,
+            success=success if isinstance(success, bool) else None,
+            bytes=int(c.get("bytes") or 0), frames=int(c.get("frames") or 0),
+            events=int(c.get("events") or 0), error=error,
+        )
     except EpisodeFormatError as exc:
         return EpisodeRow(path=path, id=path.name, error=str(exc))
-    c = m.get("counters") or {}
-    success = (m.get("extra") or {}).get("success")
-    return EpisodeRow(
-        path=path, id=str(m.get("id", path.name)), task=str(m.get("task") or ""),
-        instruction=str(m.get("instruction") or ""), created=str(m.get("created") or ""),
-        duration_s=float(c.get("duration_s") or 0.0), status=str(m["status"]),
-        success=success if isinstance(success, bool) else None, bytes=int(c.get("bytes") or 0),
-        frames=int(c.get("frames") or 0), events=int(c.get("events") or 0),
-    )
+    except (ValueError, OverflowError) as exc:  # a counter read_meta lets through (inf, NaN)
+        return EpisodeRow(path=path, id=path.name,
+                          error=f"{path / 'meta.json'}: a counter is not a usable number ({exc})")
+
+
+# What makes a folder an episode (ours) even when its meta.json is gone or damaged.
+_EPISODE_FILES = ("meta.json", "events.jsonl", "frames.csv", "video")
 
 
 def scan_episodes(root: Path) -> list[EpisodeRow]:
     """Every sub-folder of ``root`` that looks like an episode, newest first.
 
-    Folders without a meta.json are skipped (not ours); unreadable ones are listed
-    with their error so the user sees them instead of wondering where they went.
+    Folders without any episode file are skipped (not ours); an episode that lost its
+    meta.json, or whose meta.json cannot be read, is listed with its error so the user
+    sees it instead of wondering where it went (as `deskmimic episodes list` does).
     """
     root = Path(root)
     if not root.is_dir():
         return []
     rows = [read_row(p) for p in root.iterdir()
-            if p.is_dir() and not p.name.startswith(".") and (p / "meta.json").exists()]
+            if p.is_dir() and not p.name.startswith(".") and _looks_like_episode(p)]
     return sorted(rows, key=lambda r: r.id, reverse=True)
+
+
+def _looks_like_episode(folder: Path) -> bool:
+    try:
+        names = os.listdir(folder)
+    except OSError:  # cannot tell: list it, and its row says it cannot be read
+        return True
+    return any(n in names for n in _EPISODE_FILES)
 
 
 # ---- a recording's life cycle ----------------------------------------------------------

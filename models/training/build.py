@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,14 +27,11 @@ from deskmimic.models.net.decode import Calibration
 from deskmimic.models.net.policy_net import NetConfig, PolicyNet
 from deskmimic.models.net.text import CharTokenizer
 from deskmimic.models.runs import CHECKPOINTS_DIR, LAST, RUN_CONFIG
-from deskmimic.models.training.checkpoint import (
-    PolicySpec,
-    load_checkpoint,
-    load_training_state,
-)
+from deskmimic.models.training.checkpoint import PolicySpec, load_checkpoint
 from deskmimic.models.training.config import TrainConfig
 from deskmimic.models.training.distributed import DistContext, main_first
 from deskmimic.models.training.losses import kind_logit
+from deskmimic.models.training.optim_state import load_training_state
 from deskmimic.models.training.schedule import plan
 
 logger = logging.getLogger(__name__)
@@ -137,7 +135,27 @@ def prepare_run_dir(cfg: TrainConfig) -> Path | None:
             f"--resume: {run_dir} was trained with other network settings ({'; '.join(diffs)})"
         )
     last = run_dir / CHECKPOINTS_DIR / LAST
-    return last.resolve() if last.exists() else None
+    if last.is_file():
+        raise CheckpointError(
+            f"--resume: {last} is a file, not a link to a checkpoint (copied without links?): "
+            f"point it at the checkpoint to continue from (ln -sfn STEP {last})"
+        )
+    if last.exists():
+        return last.resolve()
+    # Without a usable last link a resume started over from step 0 and wrote over the
+    # run's checkpoints without a word; only a run that never saved one may start over.
+    if last.is_symlink():
+        raise CheckpointError(
+            f"--resume: {last} points at {os.readlink(last)!r}, which does not exist: point it "
+            f"at the checkpoint to continue from (ln -sfn STEP {last})"
+        )
+    steps = sorted(p.name for p in last.parent.glob("[0-9]*") if p.is_dir())
+    if steps:
+        raise CheckpointError(
+            f"--resume: {last} is missing, but checkpoints {', '.join(steps[-3:])} are there: "
+            f"point it at the one to continue from (ln -s STEP {last})"
+        )
+    return None
 
 
 def _load_data(cfg: TrainConfig, ctx: DistContext, data: DatasetSplit | None) -> DatasetSplit:

@@ -22,7 +22,6 @@ import logging
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -245,17 +244,10 @@ def save_checkpoint(
     )
     (tmp / CONFIG_FILE).write_text(json.dumps(spec.to_json(), indent=2) + "\n")
     if optimizer is not None or state is not None:
-        from deskmimic.models.training.optim_state import _json_safe, flatten_optimizer
+        # Imported here: replay loads checkpoints without any training module.
+        from deskmimic.models.training.optim_state import save_training_state
 
-        ts = tmp / TRAINING_STATE_DIR
-        ts.mkdir()
-        meta = {"saved": datetime.now(UTC).isoformat(timespec="seconds"), **(state or {})}
-        if optimizer is not None:
-            tensors, opt_meta = flatten_optimizer(optimizer)
-            save_file(tensors, ts / OPTIMIZER_FILE)
-            meta["optimizer"] = opt_meta
-            meta["param_names"] = [n for n, _ in model.named_parameters()]
-        (ts / STATE_FILE).write_text(json.dumps(_json_safe(meta), indent=2) + "\n")
+        save_training_state(tmp / TRAINING_STATE_DIR, model, optimizer, state)
     # Weights and config hold what was learnt from someone's screen: user-only.
     for path in tmp.rglob("*"):
         os.chmod(path, 0o700 if path.is_dir() else 0o600)
@@ -365,32 +357,3 @@ def _check_weights(weights: dict[str, torch.Tensor], meta: dict, model_path: Pat
             f"{model_path}: the weights are damaged ({what}): the checkpoint is corrupt; "
             "restore it from a copy or train again"
         )
-
-
-def load_training_state(
-    ckpt: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None
-) -> dict:
-    """Restore the optimizer (if given) from ``ckpt/training_state`` and return state.json."""
-    ts = ckpt / TRAINING_STATE_DIR
-    try:
-        state = json.loads((ts / STATE_FILE).read_text())
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(
-            f"{ts / STATE_FILE}: cannot resume ({exc}): the training state is missing or corrupt"
-        ) from exc
-    if optimizer is not None:
-        from deskmimic.models.training.optim_state import unflatten_optimizer
-
-        names = [n for n, _ in model.named_parameters()]
-        if state.get("param_names") != names:
-            raise CheckpointError(
-                f"{ts}: optimizer state belongs to a different network: cannot resume"
-            )
-        try:
-            tensors = load_file(str(ts / OPTIMIZER_FILE))
-            optimizer.load_state_dict(unflatten_optimizer(tensors, state["optimizer"]))
-        except (OSError, SafetensorError, KeyError, ValueError, RuntimeError) as exc:
-            raise CheckpointError(
-                f"{ts / OPTIMIZER_FILE}: cannot restore the optimizer ({exc})"
-            ) from exc
-    return state

@@ -27,10 +27,10 @@ from deskmimic.models.training.checkpoint import (
     MODEL_FILE,
     PolicySpec,
     load_checkpoint,
-    load_training_state,
     prune_checkpoints,
     save_checkpoint,
 )
+from deskmimic.models.training.optim_state import load_training_state
 from deskmimic.models.training.train import run_training
 from tests.models.conftest import H, W, small_config
 

@@ -122,14 +122,14 @@ class RunsTable(QWidget):
         for c in range(2, len(COLUMNS)):
             item.setTextAlignment(c, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         tip = r.error or "\n".join(x for x in (
-            str(r.path), f"input {r.input_size}" if r.input_size else "",
+            r.warning, str(r.path), f"input {r.input_size}" if r.input_size else "",
             f"best epoch {b.get('epoch')}, step {b.get('step')}" if b else "",
             f"best → {r.links.get('best')}, last → {r.links.get('last')}" if r.links else "") if x)
         for c in range(len(COLUMNS)):
             item.setToolTip(c, tip)
-        if r.error:
+        if r.error or r.warning:  # red: not readable; amber: read, but something is damaged
             for c in range(len(COLUMNS)):
-                item.setForeground(c, QColor("#b91c1c"))
+                item.setForeground(c, QColor("#b91c1c" if r.error else "#b45309"))
         return item
 
     def _on_current(self, _cur, _prev) -> None:
