@@ -142,7 +142,7 @@ class BCPolicy(Policy):
         cfg = self.spec.net
         # The same preprocessing as the dataset cache, match channel included.
         if cfg.word_select and (self._stream is None or self._stream.instruction != instruction):
-            self._stream = WordMatchStream(instruction)
+            self._stream = WordMatchStream(instruction, rec_min_width=self.spec.rec_min_width)
         frame = input_image(
             image,
             cfg.input_height,

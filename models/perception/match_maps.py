@@ -87,10 +87,12 @@ def match_channel(rgb: np.ndarray, instruction: str, height: int, width: int) ->
     return maps.max(axis=2) if words else maps[:, :, 0]
 
 
-def word_maps_signature() -> list:
+def word_maps_signature(rec_min_width: int | None = None) -> list:
     """What the maps depend on: dataset cache keys and checkpoints record it, so a change of
-    reader or thresholds rebuilds the cache and refuses old checkpoints."""
-    return [
+    reader or thresholds rebuilds the cache and refuses old checkpoints. ``rec_min_width``
+    (default: the reader's now) is a setting a policy reads with as it was trained."""
+    width = ocr_engine.REC_MIN_WIDTH if rec_min_width is None else rec_min_width
+    signature = [
         VERSION,
         ocr_engine.ENGINE,
         [ocr_engine.DET_THRESH, ocr_engine.BOX_THRESH, ocr_engine.UNCLIP, ocr_engine.CROP_PAD,
@@ -99,3 +101,18 @@ def word_maps_signature() -> list:
         MAX_WORDS,
         HIGH,
     ]
+    # Checkpoints and caches from before the width was a setting record none: they were
+    # read at the legacy width, and the same list still describes them.
+    if width != ocr_engine.LEGACY_REC_MIN_WIDTH:
+        signature.append(["rec_min_width", width])
+    return signature
+
+
+def rec_min_width_of(signature: object) -> int:
+    """The recognizer width a recorded `word_maps_signature` was read with."""
+    if isinstance(signature, list):
+        for item in signature:
+            if (isinstance(item, list) and len(item) == 2 and item[0] == "rec_min_width"
+                    and isinstance(item[1], int)):
+                return item[1]
+    return ocr_engine.LEGACY_REC_MIN_WIDTH

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from deskmimic.models.perception.match_maps import maps_from_lines
+from deskmimic.models.perception.ocr_engine import REC_MIN_WIDTH
 from deskmimic.models.perception.reader import ScreenReader, TextLine
 from deskmimic.models.perception.terms import term_texts
 
@@ -23,12 +24,14 @@ class WordMatchStream:
     Args:
         instruction: the task's instruction (a new one needs a new stream).
         reader: the reader to share (its cache of recognized text), or a new one.
+        rec_min_width: a new reader's recognizer width (`ScreenReader`).
     """
 
-    def __init__(self, instruction: str, reader: ScreenReader | None = None) -> None:
+    def __init__(self, instruction: str, reader: ScreenReader | None = None,
+                 rec_min_width: int = REC_MIN_WIDTH) -> None:
         self.instruction = instruction
         self.terms = term_texts(instruction)
-        self.reader = reader or ScreenReader()
+        self.reader = reader or ScreenReader(rec_min_width=rec_min_width)
         self.lines: list[TextLine] = []  # what the last frame said (the GUI, debugging)
 
     @property

@@ -18,6 +18,7 @@ import numpy as np
 
 from deskmimic.models.perception.ocr_engine import (
     CROP_PAD,
+    REC_MIN_WIDTH,
     Engine,
     Recognized,
     det_scale,
@@ -87,10 +88,17 @@ def _grow(bands: list[tuple[int, int]], lines: list[TextLine]) -> list[tuple[int
 
 
 class ScreenReader:
-    """Reads successive frames, reusing what did not change (see the module doc)."""
+    """Reads successive frames, reusing what did not change (see the module doc).
 
-    def __init__(self, ocr: Engine | None = None) -> None:
+    Args:
+        ocr: the engine (default: the process's one).
+        rec_min_width: `Engine.recognize`'s ``min_width``: a policy reads with the width
+            it was trained with (`match_maps.rec_min_width_of`).
+    """
+
+    def __init__(self, ocr: Engine | None = None, rec_min_width: int = REC_MIN_WIDTH) -> None:
         self._ocr = ocr
+        self.rec_min_width = rec_min_width
         self._cache: OrderedDict[bytes, Recognized] = OrderedDict()
         self._frame: np.ndarray | None = None
         self._lines: list[TextLine] = []
@@ -145,7 +153,8 @@ class ScreenReader:
         todo = [i for i, k in enumerate(keys) if k not in self._cache]
         if todo:
             self.recognized += len(todo)
-            for i, r in zip(todo, self.ocr.recognize([crops[i] for i in todo]), strict=True):
+            found = self.ocr.recognize([crops[i] for i in todo], self.rec_min_width)
+            for i, r in zip(todo, found, strict=True):
                 self._remember(keys[i], r)
         lines = []
         for box, cx0, key in zip(boxes, origins, keys, strict=True):
@@ -165,6 +174,6 @@ class ScreenReader:
             self._cache.popitem(last=False)
 
 
-def read_frame(rgb: np.ndarray) -> list[TextLine]:
+def read_frame(rgb: np.ndarray, rec_min_width: int = REC_MIN_WIDTH) -> list[TextLine]:
     """The lines on one frame, read from scratch."""
-    return ScreenReader().read(rgb)
+    return ScreenReader(rec_min_width=rec_min_width).read(rgb)

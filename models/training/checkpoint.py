@@ -38,7 +38,8 @@ from deskmimic.models.net.decode import Calibration
 from deskmimic.models.net.policy_net import NetConfig, PolicyNet
 from deskmimic.models.net.text import CharTokenizer
 from deskmimic.models.perception.match_maps import VERSION as TEXT_MATCH_VERSION
-from deskmimic.models.perception.match_maps import word_maps_signature
+from deskmimic.models.perception.match_maps import rec_min_width_of, word_maps_signature
+from deskmimic.models.perception.ocr_engine import REC_MIN_WIDTH
 from deskmimic.models.runs import (  # noqa: F401 (re-exported: the trainer and tests import them here)
     BEST,
     CHECKPOINTS_DIR,
@@ -71,6 +72,8 @@ class PolicySpec:
         info: provenance: step, epoch, metrics, run name (not part of the identity hash).
         calibration: raw confidence -> probability of being right, fitted on validation
             episodes (None: none were held out; not part of the identity hash).
+        rec_min_width: the text recognizer's width the training frames were read with
+            (recorded in the preprocess settings; replay reads the same way).
     """
 
     net: NetConfig
@@ -79,6 +82,7 @@ class PolicySpec:
     screen: dict
     info: dict = field(default_factory=dict)
     calibration: Calibration | None = None
+    rec_min_width: int = REC_MIN_WIDTH
 
     def identity(self) -> dict:
         """The parts the weights depend on; their hash is stored inside model.safetensors."""
@@ -95,7 +99,7 @@ class PolicySpec:
         if self.net.text_match:  # a changed match map must not feed weights trained on the old
             out["text_match"] = TEXT_MATCH_VERSION
         if self.net.word_select:
-            out["word_maps"] = word_maps_signature()
+            out["word_maps"] = word_maps_signature(self.rec_min_width)
         return out
 
     def identity_hash(self) -> str:
@@ -129,6 +133,9 @@ class PolicySpec:
                 info=dict(data.get("info") or {}),
                 calibration=(Calibration.from_json(data["calibration"])
                              if data.get("calibration") is not None else None),
+                rec_min_width=rec_min_width_of((data.get("preprocess") or {}).get("word_maps")
+                                               if isinstance(data.get("preprocess"), dict)
+                                               else None),
             )
             CharTokenizer.from_config(spec.tokenizer)
         except (KeyError, TypeError, ValueError) as exc:
