@@ -44,7 +44,9 @@ class ActionLike(Protocol):
 
 @runtime_checkable
 class PolicyLike(Protocol):
-    """The two calls the agent makes (``deskmimic.models.policy.Policy``)."""
+    """The two calls the agent makes (``deskmimic.models.policy.Policy``). A policy may
+    also have ``prefetch(observation)``, which must return at once: the agent offers it
+    a grab that looks settled while it makes sure (`BCPolicy.prefetch` reads the screen ahead)."""
 
     def reset(self) -> None: ...
 

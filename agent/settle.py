@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -109,7 +110,8 @@ def grab_rgb(capture: CaptureBackend, region: Rect) -> np.ndarray:
 
 
 def wait_until_settled(capture: CaptureBackend, region: Rect, cfg: SettleConfig | None = None,
-                       stop: threading.Event | None = None) -> Settled:
+                       stop: threading.Event | None = None,
+                       on_calm: Callable[[np.ndarray], object] | None = None) -> Settled:
     """Grab ``region`` until ``cfg.quiet`` consecutive grabs are equal or the deadline passes.
 
     Args:
@@ -117,6 +119,10 @@ def wait_until_settled(capture: CaptureBackend, region: Rect, cfg: SettleConfig 
         region: the area to watch, screen pixels.
         cfg: thresholds and timing.
         stop: when set (an abort), returns at once with the last grab, unsettled.
+        on_calm: called with a grab equal to the one before it while more equal ones are
+            awaited: most likely the settled screen, so the policy reads it ahead
+            (`BCPolicy.prefetch`; an earlier grab, right after an action, is often stale
+            and reading it only delays the read that counts); must return at once.
     """
     cfg = cfg or SettleConfig()
     rules = cfg.rules
@@ -145,6 +151,8 @@ def wait_until_settled(capture: CaptureBackend, region: Rect, cfg: SettleConfig 
         calm = calm + 1 if rules.same((diff, local)) else 0
         if calm >= cfg.quiet:
             return Settled(image, True, time.monotonic() - t0, diff, grabs)
+        if calm and on_calm is not None:
+            on_calm(image)
     waited = time.monotonic() - t0
     if not (stop is not None and stop.is_set()):
         logger.info("screen did not settle within %.1f s (last diff %.2f, largest tile %.1f)",

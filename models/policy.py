@@ -128,6 +128,20 @@ class BCPolicy(Policy):
             if torch.get_num_threads() != prev:
                 torch.set_num_threads(prev)
 
+    def prefetch(self, observation: dict[str, Any]) -> None:
+        """Start reading the screen of ``observation`` ahead, in the background, while the
+        agent waits for it to settle; `act` on the settled screen then reuses the work."""
+        image, instruction = observation.get("image"), observation.get("instruction")
+        if not (self.spec.net.word_select and isinstance(image, np.ndarray)
+                and isinstance(instruction, str)):
+            return
+        self._stream_for(instruction).prefetch(image)
+
+    def _stream_for(self, instruction: str) -> WordMatchStream:
+        if self._stream is None or self._stream.instruction != instruction:
+            self._stream = WordMatchStream(instruction, rec_min_width=self.spec.rec_min_width)
+        return self._stream
+
     @torch.inference_mode()
     def _act(self, observation: dict[str, Any]) -> Action:
         image, instruction = observation.get("image"), observation.get("instruction")
@@ -141,15 +155,13 @@ class BCPolicy(Policy):
         self._check_aspect(w, h)
         cfg = self.spec.net
         # The same preprocessing as the dataset cache, match channel included.
-        if cfg.word_select and (self._stream is None or self._stream.instruction != instruction):
-            self._stream = WordMatchStream(instruction, rec_min_width=self.spec.rec_min_width)
         frame = input_image(
             image,
             cfg.input_height,
             cfg.input_width,
             instruction if cfg.text_match else None,
             words=cfg.word_select,
-            stream=self._stream if cfg.word_select else None,
+            stream=self._stream_for(instruction) if cfg.word_select else None,
         )
         x = torch.from_numpy(frame)[None].to(self.device)
         text, tokens, words = self._text(instruction)

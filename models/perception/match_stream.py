@@ -39,6 +39,10 @@ class WordMatchStream:
         """How often a whole frame was read (tests, benchmarks)."""
         return self.reader.full_reads
 
+    def prefetch(self, rgb: np.ndarray) -> bool:
+        """Read ``rgb`` ahead in the background (`ScreenReader.prefetch`)."""
+        return self.reader.prefetch(rgb)
+
     def word_maps(self, rgb: np.ndarray, height: int, width: int) -> np.ndarray:
         """(height, width, MAX_WORDS) uint8, as `match_maps.word_maps` (a fresh array)."""
         self.lines = self.reader.read(rgb)

@@ -11,6 +11,8 @@ reads one frame from scratch; both give the same lines.
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -32,6 +34,8 @@ BAND_PAD = 24
 MAX_BAND_SHARE = 0.5
 # Recognized crops remembered (keyed by their pixels).
 REC_CACHE = 2048
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,10 @@ class ScreenReader:
         self._lines: list[TextLine] = []
         self.full_reads = 0  # how often the whole frame was read (tests, benchmarks)
         self.recognized = 0  # crops sent to the recognizer
+        # One read at a time: `prefetch` reads in a thread while the caller waits for the
+        # screen to settle, and `read` then finds the work (mostly) done.
+        self._busy = threading.Lock()
+        self._ahead: threading.Thread | None = None
 
     @property
     def ocr(self) -> Engine:
@@ -113,6 +121,38 @@ class ScreenReader:
 
     def read(self, rgb: np.ndarray) -> list[TextLine]:
         """The lines on ``rgb`` ((H, W, 3) uint8 RGB), top to bottom."""
+        with self._busy:
+            return self._read_safely(rgb)
+
+    def prefetch(self, rgb: np.ndarray) -> bool:
+        """Start reading ``rgb`` in a background thread unless a read is under way (then
+        False). The replay agent offers each grab while it waits for the screen to settle:
+        the settled frame usually equals the last one offered, so `read` costs a
+        comparison (or the few rows that still changed) instead of a whole read. The
+        lines are those `read` gives; only when they are ready differs."""
+        if self._ahead is not None and self._ahead.is_alive():
+            return False
+        frame = rgb.copy()
+
+        def run() -> None:
+            with self._busy:
+                try:
+                    self._read_safely(frame)
+                except Exception:  # noqa: BLE001 - `read` meets the same error and says it
+                    logger.debug("reading ahead failed", exc_info=True)
+
+        self._ahead = threading.Thread(target=run, name="deskmimic-read-ahead", daemon=True)
+        self._ahead.start()
+        return True
+
+    def _read_safely(self, rgb: np.ndarray) -> list[TextLine]:
+        try:
+            return self._read(rgb)
+        except BaseException:
+            self._frame = None  # half-updated lines: the next read starts afresh
+            raise
+
+    def _read(self, rgb: np.ndarray) -> list[TextLine]:
         previous, self._frame = self._frame, rgb.copy()
         if previous is None or previous.shape != rgb.shape:
             return self._read_all(rgb)

@@ -62,3 +62,20 @@ def test_text_still_being_typed_is_not_settled(qtbot) -> None:
         early = Background(lambda: wait_until_settled(capture, region, loose)).wait(qtbot)
         timer.stop()
         assert early.settled and w.text() != TEXT
+
+
+def test_the_policy_is_offered_the_calm_grabs_to_read_ahead(qtbot) -> None:
+    w, region = _field(qtbot)
+    w.setFocus()
+    cfg = SettleConfig(quiet=3, interval_s=0.05, timeout_s=5.0)
+    offered = []
+    with open_capture(draw_cursor=False) as capture:
+        timer = _type_slowly(w, 60)
+        settled = Background(lambda: wait_until_settled(
+            capture, region, cfg, on_calm=lambda img: offered.append(img.copy()))).wait(qtbot)
+        timer.stop()
+    assert settled.settled and w.text() == TEXT
+    # Only grabs that equal the one before (the typing shows in none of them) and never
+    # the settled grab itself: it comes back to the caller.
+    assert offered and len(offered) < settled.grabs
+    assert (offered[-1] == settled.image).all()
