@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from deskmimic.agent.abort import pynput_hotkey
@@ -59,18 +60,40 @@ def open_replay_recorder(cfg: ReplayConfig, region: Rect, policy_name: str) -> R
     return rec
 
 
-def wait_while_recording_paused(recorder: Recorder | None, guards: Guards, deadline: float) -> bool:
+def wait_while_recording_paused(recorder: Recorder | None, guards: Guards, deadline: float,
+                                on_event: Callable[[dict], None] | None = None) -> bool:
     """Block while the replay's recording is paused (the pause hotkey), until it resumes,
-    an abort or ``deadline`` (time.monotonic()). True if it had to wait."""
+    an abort or ``deadline`` (time.monotonic()). True if it had to wait.
+
+    ``on_event`` hears ``{"event": "recording_paused", "reason": "pause_hotkey",
+    "hotkey": ...}`` when the wait begins and ``{"event": "recording_resumed", ...,
+    "waited_s": ...}`` when the recording resumes (not on an abort or the deadline), as
+    the runner's ``pause``/``resume`` events report a takeover: without them the screen
+    would show a resumed agent that does nothing.
+    """
     if recorder is None or not recorder.paused:
         return False
+    hotkey = recorder.cfg.pause_hotkey
+    notify = on_event or (lambda _e: None)
     logger.warning("the replay's recording is paused: the agent waits until it resumes "
                    "(press the pause hotkey again)")
+    t0 = time.monotonic()
+    _notify(notify, {"event": "recording_paused", "reason": "pause_hotkey", "hotkey": hotkey})
     while recorder.paused and not guards.aborted and time.monotonic() < deadline:
         time.sleep(_POLL_S)
     if not recorder.paused:
         logger.warning("the replay's recording resumed")
+        _notify(notify, {"event": "recording_resumed", "reason": "pause_hotkey",
+                         "hotkey": hotkey, "waited_s": round(time.monotonic() - t0, 3)})
     return True
+
+
+def _notify(on_event: Callable[[dict], None], event: dict) -> None:
+    # A failing display must not leave the agent stuck in, or out of, the wait.
+    try:
+        on_event(event)
+    except Exception:
+        logger.exception("progress callback failed on %s", event["event"])
 
 
 __all__ = ["check_replay_hotkeys", "open_replay_recorder", "wait_while_recording_paused"]

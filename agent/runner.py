@@ -32,7 +32,7 @@ from deskmimic.agent.actuate import Actuator, MotionConfig
 from deskmimic.agent.annotate import annotate, write_png
 from deskmimic.agent.guards import GuardConfig, Guards, PausedInterrupt, StopRequested
 from deskmimic.agent.policy_protocol import AgentAction, PolicyLike, to_agent_action
-from deskmimic.agent.refusals import judge_action
+from deskmimic.agent.refusals import judge_action, reserved_chords
 from deskmimic.agent.region import RegionTracker, WindowLost
 from deskmimic.agent.replay_recording import (
     check_replay_hotkeys,
@@ -143,7 +143,9 @@ class ReplayRunner:
         cfg: the settings.
         confirm: step mode's ``confirm(step, action, preview_rgb) -> bool``.
         on_event: progress callback receiving dicts (``{"event": "step", ...}``,
-            ``"pause"``, ``"resume"``, ``"abort"``), from any thread.
+            ``"pause"``, ``"resume"``, ``"abort"`` for the takeover pause and aborts,
+            ``"recording_paused"``, ``"recording_resumed"`` while the agent waits on its
+            recording's pause hotkey), from any thread.
         injector: an open `Injector` to use (default: opens and closes its own).
     """
 
@@ -152,12 +154,19 @@ class ReplayRunner:
                  on_event: Callable[[dict], None] | None = None, injector: Any = None) -> None:
         self.policy = policy
         self.cfg = cfg or ReplayConfig()
+        ahead = getattr(policy, "prefetch", None)  # optional: `PolicyLike`
+        self._read_ahead = None if not callable(ahead) else (
+            lambda image: ahead({"image": image, "instruction": self.cfg.instruction}))
         if self.cfg.step and confirm is None:
             raise ConfigError("step mode needs a confirm callback that asks before each action")
         gcfg = self.cfg.guards
         if self.cfg.dry_run:  # nothing to take over from; the abort controls stay
             gcfg = replace(gcfg, pause_on_user_input=False)
         self.guards = Guards(gcfg)
+        # With or without this replay's recording: a `deskmimic record` of the person's own
+        # may be running, with the same default chords.
+        self._reserved = reserved_chords(gcfg.abort_hotkey, self.cfg.pause_hotkey,
+                                         self.cfg.secret_hotkey)
         self._confirm = confirm
         self._on_event = on_event or (lambda e: None)
         self.injector = injector
@@ -247,7 +256,7 @@ class ReplayRunner:
             if g.paused:
                 if not g.wait_resumed(timeout=max(0.0, deadline - time.monotonic())):
                     continue  # aborted or past the deadline: the checks above say which
-            if wait_while_recording_paused(self._recorder, g, deadline):
+            if wait_while_recording_paused(self._recorder, g, deadline, self._on_event):
                 continue  # the person may have taken over meanwhile: check everything again
             if len(self.actions) >= cfg.max_steps:
                 return "max_steps", f"--max-steps {cfg.max_steps} reached without 'done'"
@@ -255,7 +264,8 @@ class ReplayRunner:
                 region = tracker.update()
             except WindowLost as exc:
                 return "window_lost", str(exc)
-            settled = wait_until_settled(capture, region, cfg.settle, stop=g.interrupt_event)
+            settled = wait_until_settled(capture, region, cfg.settle, stop=g.interrupt_event,
+                                         on_calm=self._read_ahead)
             if g.aborted or g.paused or self._recording_paused():
                 continue  # a screen seen while the recording is paused is never used
             n = len(self.actions)
@@ -265,7 +275,8 @@ class ReplayRunner:
                      "settled": settled.settled, "settle_s": round(settled.waited_s, 3),
                      "action": action.to_dict(), "status": "", "message": ""}
             self.actions.append(entry)
-            verdict = judge_action(action, region, cfg.min_confidence, cfg.guards.failsafe_px)
+            verdict = judge_action(action, region, cfg.min_confidence, cfg.guards.failsafe_px,
+                                   self._reserved)
             if verdict is not None:
                 entry["status"], entry["message"] = verdict
                 self._emit_step(entry, out)

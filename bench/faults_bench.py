@@ -6,9 +6,11 @@ removed a file deskmimic did not write (0), the failing cases named, and ``kills
 median/max seconds a SIGKILL of the recorder lost (at random times, the first second and
 just after segment boundaries included; the promise is <= 0.25 s); under ``runs``, the same
 for a trained run's files (bench/_faults_runs.py: replay --dry-run, eval, train --resume and
-the GUI's runs list; unclear or silent failures counted too).
+the GUI's runs list; unclear or silent failures counted too); under ``disk_full``, a full
+disk at the start of and in the middle of ``deskmimic record`` (bench/_faults_disk.py:
+clean stops, episodes readable after, tracebacks).
 
-    python bench/faults_bench.py [--quick] [--kills N]
+    python bench/faults_bench.py [--quick] [--kills N] [--no-runs] [--no-disk]
 
 Runs the CLI in this process (``deskmimic.app.cli.main``) on small episodes made by the
 real recorder; starts its own Xvfb when DISPLAY is unset. ``tests/test_faults_matrix.py``
@@ -37,7 +39,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # bench/ holds scripts, not a package: its helper modules are imported by file name.
+import _faults_disk  # noqa: E402
 import _faults_runs  # noqa: E402
+from _faults_runs import without_root_reads  # noqa: E402
 
 # Each damage takes the file's bytes and returns the new bytes (None = delete the file).
 _GARBAGE = bytes((i * 37 + 11) % 256 for i in range(16))
@@ -71,6 +75,10 @@ DAMAGES: dict[str, Callable[[bytes], bytes | None]] = {
     "missing": lambda b: None,
     "empty": lambda b: b"",
 }
+# The episode matrix's kinds: the byte damages above and "unreadable" (mode 0, every
+# command run as a user whom the permissions apply to, root or not). DAMAGES keeps the
+# byte damages only: the run matrix (_faults_runs) adds "unreadable" to them itself.
+KINDS: tuple[str, ...] = (*DAMAGES, "unreadable")
 FILES = {"meta": "meta.json", "frames": "frames.csv", "events": "events.jsonl",
          "video": "video/000001.mkv"}
 READ_ONLY = (["list"], ["show"], ["check"], ["check", "--decode"], ["steps"])
@@ -91,8 +99,15 @@ def make_episode(out: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(folder)): _digest(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except PermissionError:  # an "unreadable" case when the bench itself is not root
+        st = path.stat()
+        return f"unreadable {st.st_size} {st.st_mtime_ns}"
 
 
 def run_cli(argv: list[str]) -> tuple[int, str]:
@@ -114,6 +129,9 @@ def run_cli(argv: list[str]) -> tuple[int, str]:
 
 def damage(ep: Path, file: str, kind: str) -> None:
     path = ep / FILES[file]
+    if kind == "unreadable":
+        os.chmod(path, 0)
+        return
     new = DAMAGES[kind](path.read_bytes())
     if new is None:
         path.unlink()
@@ -129,6 +147,11 @@ def _problems(ep: Path) -> int:
         return len(check_episode(ep))
     except EpisodeFormatError:
         return 10**6
+
+
+def _as_user(kind: str) -> contextlib.AbstractContextManager:
+    """Where deskmimic's commands run: as root they would read an unreadable file anyway."""
+    return without_root_reads() if kind == "unreadable" else contextlib.nullcontext()
 
 
 def _gui_row(ep: Path, file: str, out: dict) -> bool:
@@ -150,7 +173,7 @@ def _gui_row(ep: Path, file: str, out: dict) -> bool:
 
 def run_case(good: Path, work: Path, file: str, kind: str) -> dict:
     """One file x one damage: every read-only command and the GUI's list, then recover,
-    then delete."""
+    then delete. The bench's own reads (hashes) run as root."""
     ep = work / f"{file}-{kind}"
     shutil.copytree(good, ep)
     damage(ep, file, kind)
@@ -159,15 +182,20 @@ def run_case(good: Path, work: Path, file: str, kind: str) -> dict:
     for verb in READ_ONLY:
         before = snapshot(ep)
         argv = ["episodes", "--dir", str(work), *verb] + ([] if verb == ["list"] else [str(ep)])
-        rc, text = run_cli(argv)
+        with _as_user(kind):
+            rc, text = run_cli(argv)
         out["tried"] += 1
         if "Traceback" in text:
             out["tracebacks"].append(" ".join(verb))
         if snapshot(ep) != before:
             out["changed_by"].append(" ".join(verb))
-    out["gui_silent"] = _gui_row(ep, file, out)
-    before, problems = snapshot(ep), _problems(ep)
-    rc, text = run_cli(["episodes", "recover", str(ep)])
+    with _as_user(kind):
+        out["gui_silent"] = _gui_row(ep, file, out)
+        problems = _problems(ep)
+    before = snapshot(ep)
+    with _as_user(kind):
+        rc, text = run_cli(["episodes", "recover", str(ep)])
+        less = _problems(ep) > problems
     out["tried"] += 1
     if "Traceback" in text:
         out["tracebacks"].append("recover")
@@ -175,9 +203,10 @@ def run_case(good: Path, work: Path, file: str, kind: str) -> dict:
     # recover may only add files: every original byte lives on under its name or a backup
     # (meta.json excepted: recovery rewrites it atomically, recording what it did in it)
     kept = {h for n, h in before.items() if n != "meta.json"} <= set(after.values())
-    out["less_readable"] = _problems(ep) > problems or not kept
+    out["less_readable"] = less or not kept
     (ep / "user-notes.txt").write_text("not deskmimic's")
-    rc, text = run_cli(["episodes", "delete", "--yes", "--force", str(ep)])
+    with _as_user(kind):
+        rc, text = run_cli(["episodes", "delete", "--yes", "--force", str(ep)])
     out["tried"] += 1
     if "Traceback" in text:
         out["tracebacks"].append("delete")
@@ -185,7 +214,7 @@ def run_case(good: Path, work: Path, file: str, kind: str) -> dict:
     return out
 
 
-def run_matrix(good: Path, work: Path, files=FILES, kinds=DAMAGES) -> dict:
+def run_matrix(good: Path, work: Path, files=FILES, kinds=KINDS) -> dict:
     t0 = time.monotonic()
     cases = [run_case(good, work, f, k) for f in files for k in kinds]
     bad = [c for c in cases if c["tracebacks"] or c["changed_by"] or c["less_readable"]
@@ -295,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true",
                    help="meta and events; of a run, its config, weights and best link only")
-    p.add_argument("--no-runs", action="store_true", help="episode files only")
+    p.add_argument("--no-runs", action="store_true", help="no run files")
+    p.add_argument("--no-disk", action="store_true", help="no full-disk recordings")
     p.add_argument("--kills", type=int, default=12, help="SIGKILLs of the recorder to measure (0: none)")
     p.add_argument("--segment-seconds", type=float, default=4.0, help="segment length of the killed recordings")
     args = p.parse_args(argv)
@@ -316,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                 kills = Path(tmp) / "kills"
                 kills.mkdir()
                 result["kills"] = run_kills(kills, args.kills, args.segment_seconds)
+            if not args.no_disk:
+                result["disk_full"] = _faults_disk.run_disk_full(Path(tmp) / "disk", args.quick)
             if not args.no_runs:
                 result["runs"] = _run_files_matrix(Path(tmp) / "runs", args.quick)
             print(json.dumps(result))

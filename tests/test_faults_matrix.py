@@ -1,7 +1,9 @@
-"""The suite's share of bench/faults_bench.py: each episode file x each damage kind x the
-commands that read it (and the GUI's episode list), in-process. No traceback, read-only
-commands change no byte, the GUI's row for a damaged meta.json says so,
-recover only adds files and never leaves more problems, delete spares foreign files."""
+"""The suite's share of bench/faults_bench.py: each episode file x each damage kind
+(unreadable included, read as a user whom permissions apply to) x the commands that read
+it (and the GUI's episode list), in-process. No traceback, read-only commands change no
+byte, the GUI's row for a damaged meta.json says so, recover only adds files and never
+leaves more problems, delete spares foreign files. A full disk at the start of and during
+a recording stops it cleanly and leaves a readable episode."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 
-@pytest.mark.parametrize("kind", sorted(bench.DAMAGES))
+@pytest.mark.parametrize("kind", sorted(bench.KINDS))
 @pytest.mark.parametrize("file", sorted(bench.FILES))
 def test_damage_ends_in_a_message(good_episode: Path, tmp_path: Path, file: str, kind: str):
     case = bench.run_case(good_episode, tmp_path, file, kind)
@@ -33,6 +35,28 @@ def test_damage_ends_in_a_message(good_episode: Path, tmp_path: Path, file: str,
     assert not case["foreign_deleted"], case
     assert not case["gui_silent"], case
     assert case["tried"] == len(bench.READ_ONLY) + 3
+
+
+def test_unreadable_is_a_kind_of_the_episode_matrix(good_episode: Path, tmp_path: Path):
+    assert "unreadable" in bench.KINDS
+    # the run matrix adds it to the byte damages itself: not twice
+    assert bench._faults_runs.damage_kinds("weights").count("unreadable") == 1
+    # the commands run as a user the mode applies to: check names the file it cannot read
+    ep = tmp_path / "ep"
+    shutil.copytree(good_episode, ep)
+    bench.damage(ep, "events", "unreadable")
+    with bench.without_root_reads():
+        rc, text = bench.run_cli(["episodes", "check", str(ep)])
+    assert rc == 1 and "events.jsonl" in text and "cannot be read" in text, text
+
+
+def test_full_disk_at_start_and_mid_recording_stops_cleanly(tmp_path: Path):
+    result = bench._faults_disk.run_disk_full(tmp_path, quick=True)
+    if "skipped" in result:
+        pytest.skip(result["skipped"])
+    assert result["cases"] == 2 and result["episodes_expected"] == 1, result
+    assert result["clean_stops"] == 2 and result["readable_episodes_after"] == 1, result
+    assert result["tracebacks"] == 0 and result["failing"] == [], result
 
 
 def test_damaged_episode_reports_a_problem(good_episode: Path, tmp_path: Path):

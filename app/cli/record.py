@@ -40,10 +40,10 @@ def add_parser(sub) -> None:
     p.add_argument("--max-duration", type=float, help="stop after this many seconds")
     p.add_argument("--stop-hotkey", default=DEFAULT_STOP_HOTKEY,
                    help=f"chord that stops the recording (default {DEFAULT_STOP_HOTKEY})")
-    p.add_argument("--pause-hotkey", default=DEFAULT_PAUSE_HOTKEY, type=_optional_hotkey,
+    p.add_argument("--pause-hotkey", default=DEFAULT_PAUSE_HOTKEY, type=optional_hotkey,
                    help=f"chord that pauses and resumes capture: no frames, no input while paused "
                         f"(default {DEFAULT_PAUSE_HOTKEY}; 'off' for none)")
-    p.add_argument("--secret-hotkey", default=DEFAULT_SECRET_HOTKEY, type=_optional_hotkey,
+    p.add_argument("--secret-hotkey", default=DEFAULT_SECRET_HOTKEY, type=optional_hotkey,
                    help=f"chord that turns secret typing on and off: keys typed meanwhile are "
                         f"written masked (default {DEFAULT_SECRET_HOTKEY}; 'off' for none)")
     p.add_argument("--no-cursor", action="store_true", help="do not draw the pointer into frames")
@@ -52,7 +52,9 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _optional_hotkey(text: str) -> str | None:
+def optional_hotkey(text: str) -> str | None:
+    """A privacy hotkey flag's value: the chord as given, or None for 'off' / 'none'
+    (shared with `deskmimic replay`, whose recording has the same hotkeys)."""
     return None if text.strip().lower() in ("off", "none") else text
 
 
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         r = rec.region
         print(f"● REC  capturing {r.width}x{r.height}+{r.left}+{r.top} at {cfg.fps:g} fps "
               f"(input: {'on' if cfg.listen_input else 'off'}) into {rec.path}\n"
-              f"       stop with {cfg.stop_hotkey}, Ctrl+C or SIGTERM{_privacy_help(cfg)}",
+              f"       stop with {cfg.stop_hotkey}, Ctrl+C or SIGTERM{_privacy_banner(cfg)}",
               file=sys.stderr, flush=True)
         tty = sys.stderr.isatty()
         while not rec.wait(0.5):
@@ -107,9 +109,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _privacy_help(cfg: RecordConfig) -> str:
+def _privacy_banner(cfg: RecordConfig) -> str:
     # On the banner's second line: scripts read the banner as two lines.
     if not cfg.listen_input:
         return ""
-    return ((f"; pause/resume {cfg.pause_hotkey}" if cfg.pause_hotkey else "")
-            + (f"; secret typing on/off {cfg.secret_hotkey}" if cfg.secret_hotkey else ""))
+    return privacy_help(cfg.pause_hotkey, cfg.secret_hotkey)
+
+
+def privacy_help(pause_hotkey: str | None, secret_hotkey: str | None) -> str:
+    """'; pause/resume CHORD; secret typing on/off CHORD' for the hotkeys that are on
+    (shared with `deskmimic replay`'s start-up line)."""
+    return ((f"; pause/resume {pause_hotkey}" if pause_hotkey else "")
+            + (f"; secret typing on/off {secret_hotkey}" if secret_hotkey else ""))

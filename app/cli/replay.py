@@ -7,9 +7,15 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from deskmimic.app.cli.record import optional_hotkey, privacy_help
+from deskmimic.core.config import DEFAULT_PAUSE_HOTKEY, DEFAULT_SECRET_HOTKEY
 from deskmimic.core.errors import ConfigError
 from deskmimic.core.geometry import Rect
+
+if TYPE_CHECKING:
+    from deskmimic.agent.runner import ReplayConfig
 
 ACTION_SCRIPT_SUFFIXES = (".jsonl", ".json")
 
@@ -24,7 +30,11 @@ def add_parser(sub) -> None:
                     "--max-steps or --max-duration. Abort at any time with the abort hotkey or "
                     "by moving the pointer into the screen's top-left corner; moving the mouse "
                     "or typing pauses the agent (it resumes after you are idle for "
-                    "--resume-idle seconds). The replay is recorded as an episode for review.",
+                    "--resume-idle seconds). The replay is recorded as an episode for review, "
+                    f"with the privacy hotkeys of `deskmimic record`: {DEFAULT_PAUSE_HOTKEY} "
+                    "pauses and resumes the recording (the agent waits meanwhile) and "
+                    f"{DEFAULT_SECRET_HOTKEY} turns secret typing on and off (keys are "
+                    "written masked). The agent itself never presses these or the abort hotkey.",
     )
     p.add_argument("--policy", required=True, type=Path,
                    help="run folder or checkpoint folder of a trained policy, or an action "
@@ -43,6 +53,13 @@ def add_parser(sub) -> None:
                    help="stop and say why below this confidence (default 0.3)")
     p.add_argument("--abort-hotkey", default=DEFAULT_ABORT_HOTKEY,
                    help=f"chord that aborts at once (default {DEFAULT_ABORT_HOTKEY})")
+    p.add_argument("--pause-hotkey", default=DEFAULT_PAUSE_HOTKEY, type=_privacy_hotkey,
+                   help=f"chord that pauses and resumes the replay's recording: no frames, no "
+                        f"input while paused, and the agent waits (default {DEFAULT_PAUSE_HOTKEY}; "
+                        "'off' for none)")
+    p.add_argument("--secret-hotkey", default=DEFAULT_SECRET_HOTKEY, type=_privacy_hotkey,
+                   help=f"chord that turns secret typing on and off: keys typed meanwhile are "
+                        f"recorded masked (default {DEFAULT_SECRET_HOTKEY}; 'off' for none)")
     p.add_argument("--resume-idle", default="2",
                    help="after you take over, resume once you are idle this many seconds; "
                         "'never' keeps it paused (default 2)")
@@ -85,6 +102,15 @@ def _resume_idle(text: str) -> float | None:
         raise ConfigError(f"--resume-idle {text!r}: a number of seconds or 'never'") from None
 
 
+def _privacy_hotkey(text: str) -> str | None:
+    """`deskmimic record`'s spelling (``<ctrl>+<alt>+<shift>+p``, 'off'), and also the plain
+    one this verb's --abort-hotkey takes (``ctrl+alt+shift+p``)."""
+    from deskmimic.agent.abort import pynput_hotkey
+
+    chord = optional_hotkey(text)
+    return chord if chord is None or "<" in chord else pynput_hotkey(chord)
+
+
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -104,6 +130,11 @@ def _progress(event: dict) -> None:
         _say(f"  >> resumed ({event['reason'].replace('_', ' ')})")
     elif kind == "abort":
         _say(f"  XX abort: {event['reason'].replace('_', ' ')}")
+    elif kind == "recording_paused":
+        _say(f"  || recording paused ({event.get('hotkey')}): nothing is recorded, so the "
+             "agent waits; press it again to resume")
+    elif kind == "recording_resumed":
+        _say(f"  >> recording resumed (after {event.get('waited_s', 0):.1f} s)")
 
 
 def _confirm_on_terminal(runner_ref: list):
@@ -120,30 +151,47 @@ def _confirm_on_terminal(runner_ref: list):
     return confirm
 
 
-def run(args: argparse.Namespace) -> int:
+def build_config(args: argparse.Namespace) -> ReplayConfig:
+    """The `ReplayConfig` of parsed ``deskmimic replay`` arguments (validated)."""
     from deskmimic.agent.actuate import MotionConfig
     from deskmimic.agent.guards import GuardConfig
-    from deskmimic.agent.runner import ReplayConfig, ReplayRunner
-    from deskmimic.recorder.environment import require_x_display
+    from deskmimic.agent.runner import ReplayConfig
 
-    require_x_display()
-    cfg = ReplayConfig(
+    return ReplayConfig(
         instruction=args.instruction, region=args.region, window=args.window,
         max_steps=args.max_steps, max_duration_s=args.max_duration,
         min_confidence=args.min_confidence, dry_run=args.dry_run, step=args.step,
         record=not args.no_record, out=args.out, episodes_dir=args.episodes_dir,
+        pause_hotkey=args.pause_hotkey, secret_hotkey=args.secret_hotkey,
         guards=GuardConfig(abort_hotkey=args.abort_hotkey, resume_idle_s=_resume_idle(args.resume_idle)),
         motion=MotionConfig(move_duration_s=args.move_duration,
                             drag_duration_s=args.drag_duration),
     )
+
+
+def start_banner(cfg: ReplayConfig) -> str:
+    """What the replay says before it starts: the mode, how to stop it and, when it
+    records, the privacy hotkeys its recording honours."""
+    mode = "dry run (nothing is injected)" if cfg.dry_run else "LIVE: the agent drives the desktop"
+    text = (f"deskmimic replay: {mode}\n  abort: {cfg.guards.abort_hotkey} or pointer to the "
+            "top-left corner; moving the mouse or typing pauses")
+    if cfg.record:
+        text += f"\n  recording the replay{privacy_help(cfg.pause_hotkey, cfg.secret_hotkey)}"
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    from deskmimic.agent.runner import ReplayRunner
+    from deskmimic.recorder.environment import require_x_display
+
+    require_x_display()
+    cfg = build_config(args)
     policy = load_any_policy(args.policy, args.device)
     ref: list = []
     runner = ReplayRunner(policy, cfg, on_event=_progress,
                           confirm=_confirm_on_terminal(ref) if args.step else None)
     ref.append(runner)
-    mode = "dry run (nothing is injected)" if cfg.dry_run else "LIVE: the agent drives the desktop"
-    _say(f"deskmimic replay: {mode}\n  abort: {cfg.guards.abort_hotkey} or pointer to the "
-         "top-left corner; moving the mouse or typing pauses")
+    _say(start_banner(cfg))
     result = runner.run()
     d = result.to_dict()
     if args.json:

@@ -1,6 +1,7 @@
 """A recorded replay honours the recorder's pause and secret hotkeys, pressed with real X
 input by the person watching: nothing is captured while the recording is paused (and the
-agent does not act unrecorded meanwhile), and what they type in secret is masked."""
+agent does not act unrecorded meanwhile, and says that it waits), and what they type in
+secret is masked."""
 
 from __future__ import annotations
 
@@ -58,7 +59,8 @@ def test_pause_and_secret_hotkeys_during_a_recorded_replay(qtbot, clean_input, t
     out = tmp_path / "replay"
     idle_s = 0.4
     cfg = fast(region=w.region(), record=True, out=out, guards=GuardConfig(resume_idle_s=idle_s))
-    runner = ReplayRunner(policy, cfg)
+    progress: list[dict] = []
+    runner = ReplayRunner(policy, cfg, on_event=progress.append)
     job = Background(runner.run)
     try:
         # The replay's recorder listens once the agent's own clicks reach its events.
@@ -100,6 +102,10 @@ def test_pause_and_secret_hotkeys_during_a_recorded_replay(qtbot, clean_input, t
     origin = meta["clock"]["origin_monotonic_ns"]
     asked = [t - origin for t in policy.asked_ns]
     assert [t for t in asked if pause < t < resume] == [], "the agent decided while unrecorded"
+    # ... and it said why it waited (the CLI and the GUI show these), once, with the chord.
+    said = [e for e in progress if e["event"].startswith("recording_")]
+    assert [e["event"] for e in said] == ["recording_paused", "recording_resumed"], progress
+    assert said[0]["hotkey"] == "<ctrl>+<alt>+<shift>+p"
     assert meta["paused"] == [{"start_ns": pause, "end_ns": resume}]
     assert meta["pause_hotkey"] == "<ctrl>+<alt>+<shift>+p"
     assert meta["secret_hotkey"] == "<ctrl>+<alt>+<shift>+h"

@@ -203,3 +203,20 @@ def test_abort_hotkey_from_settings_is_checked_shown_and_used(qtbot, window):
     assert "Ctrl+Alt+Shift+X" in page.abort_label.text()
     assert page.abort_hotkey == "<ctrl>+<alt>+<shift>+x"
     assert GuiSettings.load().abort_hotkey == "<ctrl>+<alt>+<shift>+x"
+
+
+def test_waiting_on_a_paused_recording_is_shown(qtbot, window):
+    # The runner's events as the worker relays them: the takeover pause ends on idle, then
+    # the agent waits on the recording's pause hotkey; the page must say which and why.
+    page = window.replay
+    page.bar.show_for(page.abort_hotkey, False, window.screen().geometry())
+    page._on_event({"event": "resume", "reason": "idle"})
+    page._on_event({"event": "recording_paused", "reason": "pause_hotkey",
+                    "hotkey": "<ctrl>+<alt>+<shift>+p"})
+    for label in (page.status_label, page.bar.label):
+        assert "Recording paused (Ctrl+Alt+Shift+P)" in label.text(), label.text()
+        assert "agent waits" in label.text()
+    page._on_event({"event": "recording_resumed", "reason": "pause_hotkey",
+                    "hotkey": "<ctrl>+<alt>+<shift>+p", "waited_s": 3.04})
+    assert page.status_label.text() == page.bar.label.text() == "Recording resumed (after 3.0 s)"
+    page.bar.hide()

@@ -301,6 +301,13 @@ class ReplayPanel(QWidget):
                    "resume": f"Resumed ({reason})", "abort": f"Aborting: {reason}"}[kind]
             self.status_label.setText(msg)
             self.bar.set_text(msg)
+        elif kind in ("recording_paused", "recording_resumed"):
+            hotkey = hotkey_text(str(ev.get("hotkey") or "the pause hotkey"))
+            msg = (f"Recording paused ({hotkey}): nothing is recorded, so the agent waits. "
+                   "Press it again to resume." if kind == "recording_paused"
+                   else f"Recording resumed (after {float(ev.get('waited_s') or 0):.1f} s)")
+            self.status_label.setText(msg)
+            self.bar.set_text(msg)
 
     def _on_ended(self, end: dict) -> None:
         self.worker = None
