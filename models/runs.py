@@ -158,6 +158,10 @@ def _checkpoints(run_dir: Path) -> tuple[tuple[str, ...], dict, list[str]]:
         elif link.is_symlink():
             problems.append(f"{link} points at {os.readlink(link)!r}, not a checkpoint of "
                             "this run")
+        elif (link / CONFIG_FILE).is_file() and (link / MODEL_FILE).is_file():
+            # A run copied without its links (shutil.copytree, a file manager) holds the
+            # checkpoint itself here, and loading takes it as it is.
+            links[name] = name
         elif link.exists():
             problems.append(f"{link} is not a link to a checkpoint (copied without links?)")
         elif name == LAST and steps:  # best may be missing (no validation), last may not
