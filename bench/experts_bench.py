@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/experts_bench.py [--seeds 50] [--first-seed 0] [--tasks a,b]
                                             [--speed 1.0] [--heldout] [--wm]
+                                            [--looks default|varied|heldout]
 
 Starts a private Xvfb (1280x800x24; with ``--wm`` also openbox), then for every task
 shows the window for each seed and lets its scripted expert solve it with real X
@@ -14,7 +15,9 @@ one JSON object on stdout (progress on stderr):
   scroll bursts; the reducer's thresholds);
 - ``failures``: seed and reason of every failed episode.
 
-``--heldout`` uses seeds from 1,000,000 up (the held-out vocabulary).
+``--heldout`` uses seeds from 1,000,000 up (the held-out vocabulary). ``--looks`` draws
+each window in the look that mode gives its seed (docs/tasks.md: styles, fonts, sizes,
+scales, palettes); ``looks_seen`` then counts the looks per task.
 """
 
 from __future__ import annotations
@@ -53,10 +56,10 @@ def run(args: argparse.Namespace) -> dict:
         t0 = time.monotonic()
         for seed in seeds:
             r = run_task(name, seed, expert=True, timeout=args.timeout, speed=args.speed,
-                         linger=0.0)
+                         linger=0.0, looks=args.looks)
             rows.append(r)
             if not r.get("success"):
-                log(f"  {name} seed {seed}: FAILED: {r.get('reason')}")
+                log(f"  {name} seed {seed}: FAILED: {r.get('reason')} (look {r.get('look')})")
         ok = [r for r in rows if r.get("success")]
         durations = [r["duration_s"] for r in rows]
         steps = [r["steps"] for r in rows]
@@ -68,8 +71,9 @@ def run(args: argparse.Namespace) -> dict:
             "mean_steps": round(statistics.mean(steps), 2),
             "min_steps": min(steps),
             "max_steps": max(steps),
-            "failures": [{"seed": r["seed"], "reason": r.get("reason")} for r in rows
-                         if not r.get("success")],
+            "failures": [{"seed": r["seed"], "reason": r.get("reason"), "look": r.get("look")}
+                         for r in rows if not r.get("success")],
+            "looks_seen": _looks_seen(rows),
             "wall_s": round(time.monotonic() - t0, 1),
         }
         log(f"{name}: success {out[name]['success_rate']:.2f}, "
@@ -82,11 +86,23 @@ def run(args: argparse.Namespace) -> dict:
         "heldout_vocabulary": bool(args.heldout),
         "speed": args.speed,
         "window_manager": "openbox" if args.wm else None,
+        "looks": args.looks,
         "all_solved": all(r == 1.0 for r in rates),
         "tasks": out,
         "wall_s": round(time.monotonic() - t_all, 1),
         "platform": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }
+
+
+def _looks_seen(rows: list[dict]) -> dict:
+    """How often each style, font, size, scale and palette was drawn."""
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        for key, value in (r.get("look") or {}).items():
+            if key != "mode":
+                counts = out.setdefault(key, {})
+                counts[str(value)] = counts.get(str(value), 0) + 1
+    return {k: dict(sorted(v.items())) for k, v in out.items()}
 
 
 def main() -> int:
@@ -98,6 +114,8 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per episode")
     p.add_argument("--heldout", action="store_true", help="seeds from 1,000,000 up")
     p.add_argument("--wm", action="store_true", help="run openbox on the display")
+    p.add_argument("--looks", choices=["default", "varied", "heldout"], default="default",
+                   help="how the windows are drawn (default: the single default look)")
     p.add_argument("--use-display", action="store_true",
                    help="use $DISPLAY instead of starting a private Xvfb")
     args = p.parse_args()

@@ -25,6 +25,7 @@ from deskmimic.core.errors import TaskError
 from deskmimic.core.geometry import Rect
 from deskmimic.core.rules import StepRules
 from deskmimic.tasks.layout import global_rect, widget_box
+from deskmimic.tasks.looks import DEFAULT_LOOK, Look, fit_window, grow_banner, window_font
 from deskmimic.tasks.vocab import Vocab, is_heldout_seed
 
 logger = logging.getLogger(__name__)
@@ -167,8 +168,10 @@ class TaskWindow(QWidget):
 
     finished = Signal(dict)
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, look: Look | None = None) -> None:
         super().__init__()
+        # How it is drawn; `deskmimic.tasks.looks.apply_look` has set the application up.
+        self.look = look or DEFAULT_LOOK
         if not isinstance(seed, int) or seed < 0:
             raise TaskError(f"task {self.name}: seed must be an integer >= 0, got {seed!r}")
         self.seed = seed
@@ -183,14 +186,13 @@ class TaskWindow(QWidget):
         h = self.rng.randint(*self.height_range)
         x = self.rng.randint(SCREEN.left + 8, SCREEN.right - w - 8)
         y = self.rng.randint(SCREEN.top + TOP_MARGIN, SCREEN.bottom - h - 8)
+        w, h, x, y = fit_window(self.look, (w, h, x, y), (SCREEN.width, SCREEN.height), TOP_MARGIN)
         self.setObjectName("task")
         self.setWindowTitle(f"deskmimic task: {self.name} (seed {seed})")
         self.setFixedSize(w, h)
-        font = self.font()
-        font.setPointSizeF(10.5)
-        self.setFont(font)
+        self.setFont(window_font(self.look, self.font()))
         self.move(x, y)
-        background = self.rng.choice(BACKGROUNDS)
+        background = self.look.surface(self.rng.choice(BACKGROUNDS))
         self.setStyleSheet(f"QWidget#task, QWidget#body {{ background:{background}; }}")
 
         layout = QVBoxLayout(self)
@@ -200,8 +202,7 @@ class TaskWindow(QWidget):
         self.banner.setObjectName("instruction")
         self.banner.setWordWrap(True)
         self.banner.setFixedHeight(self.banner_height)
-        font = self.banner.font()
-        font.setPointSizeF(11.5)
+        font = window_font(self.look, self.banner.font(), 1.0)
         font.setBold(True)
         self.banner.setFont(font)
         layout.addWidget(self.banner)
@@ -214,6 +215,7 @@ class TaskWindow(QWidget):
         if not self.instruction:
             raise TaskError(f"task {self.name}: build() must set an instruction")
         self._set_banner(self.instruction, "idle")
+        grow_banner(self, (SCREEN.width, SCREEN.height), TOP_MARGIN)
         # The window itself holds the focus at first, so no field starts with a cursor
         # in it: typing needs a click into the right field first, on every seed.
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -319,7 +321,7 @@ class TaskWindow(QWidget):
 
     def _set_banner(self, text: str, mood: str) -> None:
         self.banner.setText(text)
-        self.banner.setStyleSheet(f"QLabel#instruction {{ {BANNER_STYLE[mood]} padding:8px 12px; }}")
+        self.banner.setStyleSheet(f"QLabel#instruction {{ {self.look.banner_css(mood, BANNER_STYLE)} padding:8px 12px; }}")
 
     # ---- Qt events ---------------------------------------------------------------------
     def showEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API

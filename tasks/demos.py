@@ -4,7 +4,7 @@ Each demonstration shows a task window, starts the real `Recorder` on the window
 client area, lets the scripted expert act with real X input, stops the recorder
 once the task has reported its result, and labels the episode with the task, seed,
 instruction, element boxes (at the start, and the one each pointer action aimed at:
-``extra["targets"]``) and success. These are real recordings, not synthesized data.
+``extra["targets"]``), the look it was drawn in (``extra["look"]``) and success. These are real recordings, not synthesized data.
 """
 
 from __future__ import annotations
@@ -72,8 +72,9 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def record_demo(name: str, seed: int, out_dir: Path, *, fps: float = DEMO_FPS, speed: float = 1.0,
-                timeout: float = 60.0) -> Demo:
-    """Record one expert demonstration of task ``name`` with seed ``seed`` into ``out_dir``."""
+                timeout: float = 60.0, looks: str = "default") -> Demo:
+    """Record one expert demonstration of task ``name`` with seed ``seed`` into ``out_dir``,
+    the window drawn in the look looks mode ``looks`` gives the seed."""
     make_private_dir(out_dir)
     state: dict[str, Any] = {}
 
@@ -83,7 +84,7 @@ def record_demo(name: str, seed: int, out_dir: Path, *, fps: float = DEMO_FPS, s
         cfg = RecordConfig(out=out_dir / new_episode_id(), region=region, fps=fps, task=name,
                            instruction=task.instruction,
                            extra_meta={"seed": seed, "source": "expert", "boxes": boxes,
-                                       "next": task.next_targets()})
+                                       "next": task.next_targets(), "look": task.look.to_dict()})
         # Settle a moment so the first frames show the finished layout.
         state["rec"] = Recorder(cfg).start()
 
@@ -102,7 +103,7 @@ def record_demo(name: str, seed: int, out_dir: Path, *, fps: float = DEMO_FPS, s
 
     try:
         result = run_task(name, seed, expert=True, timeout=timeout, speed=speed,
-                          on_ready=on_ready, on_finish=on_finish)
+                          on_ready=on_ready, on_finish=on_finish, looks=looks)
     finally:
         rec = state.pop("rec", None)
         if rec is not None:  # the host failed before on_finish: still finalize
@@ -114,11 +115,11 @@ def record_demo(name: str, seed: int, out_dir: Path, *, fps: float = DEMO_FPS, s
 
 def record_demos(name: str, seeds: Iterable[int], out_dir: Path, *, fps: float = DEMO_FPS,
                  speed: float = 1.0, timeout: float = 60.0,
-                 progress: Callable[[Demo], None] | None = None) -> list[Demo]:
+                 progress: Callable[[Demo], None] | None = None, looks: str = "default") -> list[Demo]:
     """Record one demonstration per seed; ``progress`` is called after each."""
     demos = []
     for seed in seeds:
-        demo = record_demo(name, seed, out_dir, fps=fps, speed=speed, timeout=timeout)
+        demo = record_demo(name, seed, out_dir, fps=fps, speed=speed, timeout=timeout, looks=looks)
         demos.append(demo)
         if progress is not None:
             progress(demo)

@@ -61,9 +61,11 @@ class QuickTrain:
 
 
 def record_task_demos(task: str, seeds: Iterable[int], out: Path, *, speed: float = 2.0,
-                      progress: Callable[[Demo], None] | None = None) -> list[Demo]:
-    """Expert demonstrations through the real recorder (see `deskmimic.tasks.demos`)."""
-    return record_demos(task, seeds, out, speed=speed, progress=progress)
+                      progress: Callable[[Demo], None] | None = None,
+                      looks: str = "default") -> list[Demo]:
+    """Expert demonstrations through the real recorder (see `deskmimic.tasks.demos`), the
+    windows drawn in looks mode ``looks`` (`deskmimic.tasks.looks`; recorded as ``extra.look``)."""
+    return record_demos(task, seeds, out, speed=speed, progress=progress, looks=looks)
 
 
 def train_task_policy(episodes: Path | Iterable[Path], runs_dir: Path, name: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QListWidget, QListWidgetItem
 
 from deskmimic.core.geometry import Rect
@@ -142,8 +143,9 @@ class ScrollFindTask(TaskWindow):
         n = self.rng.randint(40, 90)
         self.entries = self.vocab.people(n)
         area = self.area()
-        row_h = self.rng.randint(22, 28)
-        rows = self.rng.randint(6, min(12, (area.height() - 10) // row_h))
+        # Never shorter than a line of the look's font (16 pt needs ~25 px; the default ~17).
+        row_h = max(self.rng.randint(22, 28), QFontMetrics(self.body.font()).height() + 3)
+        rows = self.rng.randint(6, max(6, min(12, (area.height() - 10) // row_h)))
         w = self.rng.randint(200, min(320, area.width()))
         h = rows * row_h + 4
         self.list = QListWidget(self.body)

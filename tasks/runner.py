@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from deskmimic.core.errors import DisplayError, TaskError
 from deskmimic.tasks.base import TASKS, TaskWindow
+from deskmimic.tasks.looks import apply_look, look_for
 
 logger = logging.getLogger(__name__)
 
@@ -44,19 +45,24 @@ def ensure_app() -> QApplication:
     return app
 
 
-def make_task(name: str, seed: int) -> TaskWindow:
-    """Construct (not show) task ``name`` with layout seed ``seed``.
+def make_task(name: str, seed: int, looks: str = "default") -> TaskWindow:
+    """Construct (not show) task ``name`` with layout seed ``seed``, drawn in the look
+    that looks mode ``looks`` gives this seed (`deskmimic.tasks.looks`).
+
+    Sets the application's style, font, palette and scale for it: show one task at a time.
 
     Raises:
-        TaskError: unknown task name or bad seed.
+        TaskError: unknown task name, looks mode or bad seed.
     """
     import deskmimic.tasks  # noqa: F401 - registers the task families
 
     if name not in TASKS:
         raise TaskError(f"unknown task {name!r}: choose one of {', '.join(sorted(TASKS))} "
                         "(see `deskmimic tasks list`)")
+    look = look_for(name, seed, looks)
     ensure_app()
-    return TASKS[name](seed)
+    apply_look(look)
+    return TASKS[name](seed, look)
 
 
 class GuiCaller(QObject):
@@ -161,6 +167,7 @@ def run_task(
     on_ready: Callable[[TaskWindow], None] | None = None,
     on_finish: Callable[[TaskWindow, dict], None] | None = None,
     linger: float = 0.3,
+    looks: str = "default",
 ) -> dict[str, Any]:
     """Show task ``name`` (seed ``seed``), optionally let its expert solve it, return the result.
 
@@ -177,14 +184,15 @@ def run_task(
         on_finish: called with the task and its result after it ended, before the
             window closes (``linger`` seconds later; stop a recorder here).
         linger: seconds the finished window stays up (the result banner shows).
+        looks: looks mode (``default``, ``varied``, ``heldout``: `deskmimic.tasks.looks`).
 
     Returns:
         The task's result dict (task, seed, success, reward, reason, steps,
-        duration_s); with ``expert``, ``targets`` (what each pointer action aimed at,
+        duration_s), ``look`` (the `Look` it was drawn in, as a dict); with ``expert``, ``targets`` (what each pointer action aimed at,
         `Act.targets`), and ``expert_error`` when the expert crashed.
     """
     ensure_app()
-    task = make_task(name, seed)
+    task = make_task(name, seed, looks)
     runner = None
     try:
         show_task(task)
@@ -211,6 +219,7 @@ def run_task(
                 task.abort(f"timeout after {timeout:g} s")
         spin(linger)
         result = task.result() or {}
+        result["look"] = task.look.to_dict()
         if runner is not None:
             runner.stop()
             # Keep the event loop running: the expert may be waiting on a GUI call.

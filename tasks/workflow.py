@@ -37,7 +37,8 @@ class RecordDialog(QDialog):
         self.setModal(False)  # the task judges every click itself
         self.setObjectName("dialog")
         # A border of its own: without a window manager a dialog has no frame.
-        self.setStyleSheet("QDialog#dialog { background:#ffffff; border:1px solid #8a96a3; }")
+        self.setStyleSheet(f"QDialog#dialog {{ background:{task.look.surface('#ffffff')};"
+                           " border:1px solid #8a96a3; }")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(18, 14, 18, 14)
         heading = QLabel(f"<b>{task.action_name}</b>", self)
@@ -174,9 +175,16 @@ class WorkflowTask(TaskWindow):
         self.dialog.setFixedWidth(w)
         self.dialog.adjustSize()
         # Centre the dialog over the window so it stays inside the recorded region.
+        # In Qt pixels (`region` is in screen pixels, twice as many at scale 2), and
+        # on the screen: at scale 2 the dialog can be taller than the window.
+        dpr = self.devicePixelRatioF()
         g = self.region()
-        self.dialog.move(g.left + (g.width - w) // 2 + self.rng.randint(-20, 20),
-                         g.top + max(30, (g.height - self.dialog.height()) // 2))
+        gl, gt, gw, gh = (round(v / dpr) for v in (g.left, g.top, g.width, g.height))
+        screen = self.screen().geometry()
+        x = gl + (gw - w) // 2 + self.rng.randint(-20, 20)
+        y = gt + max(30, (gh - self.dialog.height()) // 2)
+        self.dialog.move(max(0, min(x, screen.right() + 1 - w)),
+                         max(0, min(y, screen.bottom() + 1 - self.dialog.height())))
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()

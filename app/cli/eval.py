@@ -47,6 +47,10 @@ def add_parser(sub) -> None:
     p.add_argument("--display", choices=["virtual", "current"], default="virtual",
                    help="use a private Xvfb (default) or the current DISPLAY")
     p.add_argument("--device", default="cpu", help="torch device for the policy (default cpu)")
+    p.add_argument("--looks", choices=["default", "varied", "heldout"], default="default",
+                   help="how each task window is drawn: default (the one look every figure so far "
+                        "used), varied (training looks) or heldout (looks varied never draws); "
+                        "see docs/tasks.md")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 
@@ -86,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     with virtual_display(force=args.display == "virtual"):
-        report = _evaluate(cfg, quiet=args.json)
+        report = _evaluate(cfg, quiet=args.json, looks=args.looks)
     if args.json:
         print(json.dumps(report))
     else:
@@ -94,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate(cfg, quiet: bool = False) -> dict:
+def _evaluate(cfg, quiet: bool = False, looks: str = "default") -> dict:
     from tqdm import tqdm
 
     from deskmimic.tasks.evaluate import evaluate
@@ -109,7 +113,7 @@ def _evaluate(cfg, quiet: bool = False) -> dict:
     report: dict = {}
     ok = 0
     try:
-        for event in evaluate(cfg):
+        for event in evaluate(cfg, looks=looks):
             if event["event"] == "start":
                 bar = tqdm(total=event["episodes"], desc=f"eval {cfg.task} ({cfg.label})",
                            unit="ep", file=sys.stderr, disable=None)
@@ -128,7 +132,8 @@ def _evaluate(cfg, quiet: bool = False) -> dict:
 
 def print_report(r: dict) -> None:
     lo, hi = r["success_ci95"]
-    print(f"task      {r['task']}  ({'held-out' if r['heldout'] else 'training'} seeds)\n"
+    looks = "" if r.get("looks", "default") == "default" else f", {r['looks']} looks"
+    print(f"task      {r['task']}  ({'held-out' if r['heldout'] else 'training'} seeds{looks})\n"
           f"agent     {r['agent']}" + (f"  {r['policy']}" if r.get("policy") else "")
           + (f"  {r['demo']}" if r.get("demo") else ""))
     print(f"success   {r['successes']}/{r['episodes']} = {r['success_rate']:.0%}  "

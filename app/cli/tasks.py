@@ -8,6 +8,10 @@ from pathlib import Path
 
 from deskmimic.core.errors import ConfigError
 
+LOOKS_HELP = ("how each window is drawn: default (one look: Fusion, 10.5 pt, light, scale 1), "
+              "varied (training looks: style, font, size, scale) or heldout (fonts, sizes and "
+              "the dark palette varied never uses); see docs/tasks.md")
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("tasks", help="list and run the practice tasks (optionally with their experts)",
@@ -16,7 +20,7 @@ def add_parser(sub) -> None:
     verbs = p.add_subparsers(dest="action", metavar="ACTION")
     verbs.required = True
 
-    ls = verbs.add_parser("list", help="one line per task")
+    ls = verbs.add_parser("list", help="one line per task (toolkit, looks, description)")
     ls.add_argument("--json", action="store_true", help="print a JSON list")
     ls.set_defaults(func=cmd_list)
 
@@ -34,6 +38,8 @@ def add_parser(sub) -> None:
                      help="seconds before the task fails (default: 30 with --expert, else 300)")
     run.add_argument("--speed", type=float, default=1.0,
                      help="expert pace factor (2 = twice as fast; default 1)")
+    run.add_argument("--looks", choices=["default", "varied", "heldout"], default="default",
+                     help=LOOKS_HELP)
     run.set_defaults(func=cmd_run)
 
     demos = verbs.add_parser(
@@ -53,20 +59,26 @@ def add_parser(sub) -> None:
     demos.add_argument("--fps", type=float, default=None, help="recording frame rate (default 20)")
     demos.add_argument("--speed", type=float, default=1.0,
                        help="expert pace factor (2 = twice as fast; default 1)")
+    demos.add_argument("--looks", choices=["default", "varied", "heldout"], default="default",
+                       help=LOOKS_HELP + " (recorded in each episode as extra.look)")
     demos.add_argument("--json", action="store_true", help="print a JSON list of the episodes")
     demos.set_defaults(func=cmd_demos)
 
 
 def cmd_list(args) -> int:
     from deskmimic.tasks import TASKS
+    from deskmimic.tasks.looks import LOOK_MODES, TOOLKIT
 
-    rows = [{"name": n, "description": c.description} for n, c in TASKS.items()]
+    # Every task is a Qt window today; the field says so for when other toolkits join.
+    rows = [{"name": n, "toolkit": TOOLKIT, "looks": list(LOOK_MODES), "description": c.description}
+            for n, c in TASKS.items()]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         width = max(len(r["name"]) for r in rows)
         for r in rows:
-            print(f"{r['name']:<{width}}  {r['description']}")
+            print(f"{r['name']:<{width}}  {r['toolkit']}  {r['description']}")
+        print(f"looks: --looks {' | '.join(LOOK_MODES)} (default: default; see docs/tasks.md)")
     return 0
 
 
@@ -80,7 +92,8 @@ def cmd_run(args) -> int:
         raise ConfigError(f"--speed {args.speed}: must be in [0.1, 10]")
     from deskmimic.tasks import run_task
 
-    result = run_task(args.name, args.seed, expert=args.expert, timeout=timeout, speed=args.speed)
+    result = run_task(args.name, args.seed, expert=args.expert, timeout=timeout, speed=args.speed,
+                      looks=args.looks)
     print(json.dumps(result))
     sys.stdout.flush()
     return 0 if result.get("success") else 1
@@ -131,7 +144,8 @@ def cmd_demos(args) -> int:
                       f"{demo.duration_s:5.1f} s  {demo.path}", file=sys.stdout)
 
     try:
-        demos = record_demos(args.name, seeds, out, fps=fps, speed=args.speed, progress=progress)
+        demos = record_demos(args.name, seeds, out, fps=fps, speed=args.speed, progress=progress,
+                             looks=args.looks)
     finally:
         bar.close()
     ok = sum(d.success for d in demos)
