@@ -41,11 +41,47 @@ class EpisodeOutcome:
     episode: str | None = None
     mean_confidence: float | None = None
     decide_ms: list[float] = field(default_factory=list)
+    # Every decision's confidence in order, and how many of them lead up to the last one
+    # carried out on the screen: what closed-loop calibration judges (gate_report.py).
+    confidences: list[float] = field(default_factory=list)
+    acted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("decide_ms")
         return d
+
+
+# Decision statuses in replay.jsonl whose action reached the screen (an abort or a pause
+# can cut one short, but it has begun); the others ended the run before it acted.
+ACTED_STATUSES = ("executed", "aborted", "interrupted")
+
+
+def read_decisions(episode: Path | str | None) -> tuple[list[float], int]:
+    """The decisions of a replay episode: each one's confidence (in order) and the number
+    up to and including the last one carried out (0: none). ``([], 0)`` without a log."""
+    from deskmimic.agent.runner import REPLAY_LOG
+
+    if episode is None:
+        return [], 0
+    conf: list[float] = []
+    acted = 0
+    try:
+        lines = (Path(episode) / REPLAY_LOG).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return [], 0
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            c = entry["action"]["confidence"]
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn last line, or an agent without confidences
+        if c is None:
+            continue
+        conf.append(round(float(c), 4))
+        if entry.get("status") in ACTED_STATUSES:
+            acted = len(conf)
+    return conf, acted
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -124,5 +160,6 @@ def keep_or_drop(episode: Path | None, success: bool, keep: str) -> str | None:
     return None
 
 
-__all__ = ["REPORT_FILE", "EpisodeOutcome", "wilson_interval", "summarize", "reason_pattern",
-           "build_report", "write_report", "keep_or_drop"]
+__all__ = ["REPORT_FILE", "ACTED_STATUSES", "EpisodeOutcome", "read_decisions",
+           "wilson_interval", "summarize", "reason_pattern", "build_report", "write_report",
+           "keep_or_drop"]

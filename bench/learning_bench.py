@@ -14,11 +14,18 @@ capture and input (`deskmimic.tasks.evaluate`). Prints ONE JSON object on stdout
 
 - ``tasks.<name>.policy.<n>``: success rate (+95 % interval), mean steps, mean time,
   training seconds, for the policy trained on n demonstrations;
-- ``tasks.<name>.policy.<n>.confidence``: on ``--calib-demos`` expert demonstrations of
-  held-out seeds, every step decided with the demonstration's own history: right or not
-  (the demonstrated kind, element, text), expected calibration error, and what the
-  default replay gate stops (`deskmimic.models.training.calibration.judge_recorded`);
-  ``confidence`` at the top: the same over every task, with a sweep of gate values;
+- ``tasks.<name>.policy.<n>.closed_loop_confidence``: the evaluation's own decisions
+  judged by its episodes' verdicts (all of a success right, the failing one of a failure
+  wrong): ECE, and what a gate would have stopped, per decision and per episode
+  (`deskmimic.models.training.gate_report.closed_loop_report`); the same over every
+  task at the top;
+- ``tasks.<name>.policy.<n>.recorded_confidence``: on ``--calib-demos`` expert
+  demonstrations of held-out seeds, every step decided with the demonstration's own
+  history (the behaviour-cloning view): right or not (the demonstrated kind, element,
+  text), and right or an answer the training demonstrations give after the same history
+  (``equivalent``), ECE, and what the default gate stops
+  (`deskmimic.models.training.calibration.judge_recorded`); the same over every task at
+  the top, with a sweep of gate values;
 - ``tasks.<name>.plain.<n>`` (``--plain``): the same for a policy trained the way plain
   `deskmimic train DIR --name X` trains (its defaults: validation split, input size,
   batch, the step count sized from the data), beside the recipe's;
@@ -67,8 +74,12 @@ def _size(text: str) -> tuple[int, int]:
     return h, w
 
 
-def _eval(task: str, seeds: list[int], out: Path, max_steps: int, **agent) -> dict:
+def _eval(task: str, seeds: list[int], out: Path, max_steps: int, loop: list | None = None,
+          **agent) -> dict:
+    """One evaluation's summary; a policy's judged closed-loop confidence too, its per-seed
+    rows added to ``loop`` (for the summary over every task)."""
     from deskmimic.agent.evaluate import EvalConfig
+    from deskmimic.models.training.gate_report import closed_loop_report
     from deskmimic.tasks.evaluate import run_evaluation
 
     cfg = EvalConfig(task=task, seeds=tuple(seeds), max_steps=max_steps, keep="none", out=out,
@@ -78,6 +89,14 @@ def _eval(task: str, seeds: list[int], out: Path, max_steps: int, **agent) -> di
                              "mean_steps", "mean_time_s", "stop_reasons", "outcomes")}
     row["_steps_time"] = (sum(x["steps"] for x in r["results"]),
                           sum(x["time_s"] for x in r["results"]))
+    if agent.get("agent") == "policy":
+        row["closed_loop_confidence"] = cl = closed_loop_report(r["results"])
+        if loop is not None:
+            loop.extend(r["results"])
+        log(f"  closed loop: ECE {cl['ece']}, gate {cl['gate']} stops "
+            f"{cl['episode_gate']['successes_stopped']}/{cl['successes']} successes, "
+            f"{cl['episode_gate']['failures_stopped']}/{cl['episodes'] - cl['successes']} "
+            "failures")
     log(f"  {task} {agent.get('agent')}: {r['successes']}/{r['episodes']} "
         f"({r['seconds']:.0f} s)")
     return row
@@ -144,19 +163,23 @@ def _latency(task: str, run_dir: Path, samples: int) -> dict:
 
 
 def _confidence(run_dir: Path, demos: list[Path], cache: Path, which: str,
-                pairs: list) -> dict:
+                pairs: list, trained_on: list[Path]) -> dict:
     """Calibration figures of one policy on recorded held-out demonstrations."""
     from deskmimic.models.training.calibration import judge_recorded, split_fit
 
-    r = judge_recorded(run_dir, demos, cache, which=which)
+    r = judge_recorded(run_dir, demos, cache, which=which, train_episodes=trained_on)
     got = r.pop("pairs")
     if r["calibrated"] is not None:  # fitted on the run's own validation episodes
         conf, shown = got["calibrated"], r["calibrated"]
+        conf_eq = conf  # that scaling was fitted on the demonstrated-step sense
     else:  # the recipe holds none out: fit on half these demonstrations, judge the other
         fitted = split_fit(got)
         conf = fitted.pop("pairs")
         r["split_fit"] = shown = fitted
-    pairs.extend(zip(conf, got["right"], strict=True))
+        # a scaling for the other sense of right is fitted on that sense
+        r["equivalent"]["split_fit"] = fitted_eq = split_fit(got, right_key="right_equiv")
+        conf_eq = fitted_eq.pop("pairs")
+    pairs.extend(zip(conf, got["right"], conf_eq, got["right_equiv"], strict=True))
     log(f"  confidence: ECE {shown['ece']} (raw {r['raw']['ece']}), gate {shown['gate']} "
         f"stops {shown['right_stopped']}/{shown['right']} right, lets "
         f"{shown['wrong_let_through']}/{shown['wrong']} wrong through")
@@ -164,19 +187,16 @@ def _confidence(run_dir: Path, demos: list[Path], cache: Path, which: str,
 
 
 def _confidence_summary(pairs: list) -> dict:
-    """Every task's decisions together: ECE, the default gate, and a sweep of gates."""
-    from deskmimic.models.training.calibration import (
-        DEFAULT_GATE,
-        calibration_report,
-        gate_report,
-    )
+    """Every task's recorded decisions together, right as demonstrated and right or
+    equivalent: ECE, the default gate, and a sweep of gates."""
+    from deskmimic.models.training.calibration import calibration_report
+    from deskmimic.models.training.gate_report import decision_sweep
 
-    conf = np.array([c for c, _ in pairs], np.float64)
-    right = np.array([r for _, r in pairs], bool)
-    out = calibration_report(conf, right, DEFAULT_GATE)
-    out["sweep"] = [{k: v for k, v in gate_report(conf, right, g).items()
-                     if k in ("gate", "right_stopped_rate", "wrong_stopped_rate")}
-                    for g in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)]
+    out: dict = {}
+    for name, col in (("demonstrated", 0), ("equivalent", 2)):
+        conf = np.array([p[col] for p in pairs], np.float64)
+        right = np.array([p[col + 1] for p in pairs], bool)
+        out[name] = {**calibration_report(conf, right), "sweep": decision_sweep(conf, right)}
     return out
 
 
@@ -219,6 +239,7 @@ def run(args: argparse.Namespace) -> dict:
     result: dict = {"tasks": {}}
     steps_time = [0, 0.0]
     pairs: list = []
+    loop: list = []  # every policy evaluation's per-seed rows
     last_run: tuple[str, Path] | None = None
     for name in names:
         t_task = time.monotonic()
@@ -244,7 +265,7 @@ def run(args: argparse.Namespace) -> dict:
             run_dir = Path(events[-1]["run_dir"])
             metrics = next((e["metrics"] for e in reversed(events) if e["event"] == "epoch"), {})
             log(f"  trained on {min(n, len(ok_paths))} demos in {train_s} s: {metrics}")
-            ev = _eval(name, seeds, out / name / f"eval-policy-{n}", ms, agent="policy",
+            ev = _eval(name, seeds, out / name / f"eval-policy-{n}", ms, loop, agent="policy",
                        policy=run_dir)
             steps_time[0] += ev["_steps_time"][0]
             steps_time[1] += ev["_steps_time"][1]
@@ -253,7 +274,8 @@ def run(args: argparse.Namespace) -> dict:
                                                         if k in ("kind_acc", "click_in_target",
                                                                  "pixel_error", "loss")})
             if calib:
-                ev["confidence"] = _confidence(run_dir, calib, out / "judge-cache", "last", pairs)
+                ev["recorded_confidence"] = _confidence(run_dir, calib, out / "judge-cache",
+                                                        "last", pairs, ok_paths[:n])
             row["policy"][str(n)] = ev
             last_run = (name, run_dir)
             if args.plain:
@@ -265,8 +287,8 @@ def run(args: argparse.Namespace) -> dict:
                 pv.pop("_steps_time")
                 pv.update(train_seconds=plain_s, train_steps=plain_steps)
                 if calib:
-                    pv["confidence"] = _confidence(plain_dir, calib, out / "judge-cache", "best",
-                                                   [])
+                    pv["recorded_confidence"] = _confidence(
+                        plain_dir, calib, out / "judge-cache", "best", [], ok_paths[:n])
                 row.setdefault("plain", {})[str(n)] = pv
         if not args.no_macro and ok_paths:
             row["macro"] = _eval(name, seeds, out / name / "eval-macro", ms, agent="macro",
@@ -283,7 +305,12 @@ def run(args: argparse.Namespace) -> dict:
         result["latency"] = _latency(last_run[0], last_run[1], args.latency_samples)
         result["latency"]["policy_run"] = last_run[0]
     if pairs:
-        result["confidence"] = _confidence_summary(pairs)
+        result["recorded_confidence"] = _confidence_summary(pairs)
+    if loop:
+        from deskmimic.models.training.gate_report import closed_loop_report
+
+        result["closed_loop_confidence"] = closed_loop_report(loop)
+        result["closed_loop_confidence"].pop("failed")  # listed per task, where seeds mean one
     result["closed_loop_steps_per_s"] = (round(steps_time[0] / steps_time[1], 2)
                                          if steps_time[1] else None)
     return result

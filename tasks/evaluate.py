@@ -27,7 +27,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from deskmimic.agent.eval_report import EpisodeOutcome, build_report, keep_or_drop, write_report
+from deskmimic.agent.eval_report import (
+    EpisodeOutcome,
+    build_report,
+    keep_or_drop,
+    read_decisions,
+    write_report,
+)
 from deskmimic.agent.evaluate import AgentOutcome, EpisodeAgent, EvalConfig, make_agent
 from deskmimic.core.errors import DeskmimicError, TaskError
 from deskmimic.core.paths import data_home, make_private_dir
@@ -60,7 +66,7 @@ def _park_pointer(task: Any) -> None:
 
 def run_task_episode(name: str, seed: int, agent: EpisodeAgent, *, out: Path | None = None,
                      timeout: float = 60.0, interrupted: threading.Event | None = None,
-                     linger: float = 0.1) -> EpisodeOutcome:
+                     linger: float = 0.1, looks: str = "default") -> EpisodeOutcome:
     """Show task ``name`` with ``seed``, let ``agent`` act on its window, return the verdict.
 
     Args:
@@ -70,9 +76,10 @@ def run_task_episode(name: str, seed: int, agent: EpisodeAgent, *, out: Path | N
         timeout: seconds before the task ends as a failure.
         interrupted: set from a signal handler to stop at once.
         linger: seconds the finished window stays up.
+        looks: looks mode the window is drawn in (`deskmimic.tasks.looks`).
     """
     ensure_app()
-    task = make_task(name, seed)
+    task = make_task(name, seed, looks)
     box: dict[str, Any] = {}
     worker: threading.Thread | None = None
     t0 = time.monotonic()
@@ -122,12 +129,14 @@ def run_task_episode(name: str, seed: int, agent: EpisodeAgent, *, out: Path | N
             task.abort(f"agent stopped ({outcome.stop_reason}): {outcome.message}")
         spin(linger)
         result = task.result() or {}
+        confidences, acted = read_decisions(outcome.episode)
         return EpisodeOutcome(
             seed=seed, success=bool(result.get("success")), reason=str(result.get("reason", "")),
             steps=outcome.steps, time_s=round(time.monotonic() - t0, 3),
             stop_reason=outcome.stop_reason, message=outcome.message,
             episode=str(outcome.episode) if outcome.episode else None,
-            mean_confidence=outcome.mean_confidence, decide_ms=outcome.decide_ms)
+            mean_confidence=outcome.mean_confidence, decide_ms=outcome.decide_ms,
+            confidences=confidences, acted=acted)
     finally:
         if worker is not None and worker.is_alive():
             agent.stop("error", "the evaluation host failed")
@@ -159,7 +168,8 @@ class _Interrupts:
             signal.signal(s, h)
 
 
-def evaluate(cfg: EvalConfig, agent: EpisodeAgent | None = None) -> Iterator[dict]:
+def evaluate(cfg: EvalConfig, agent: EpisodeAgent | None = None,
+             looks: str = "default") -> Iterator[dict]:
     """Evaluate ``cfg`` episode by episode; yields progress events, writes ``report.json``.
 
     Events: ``{"event": "start", "task", "agent", "episodes", "out"}``, one
@@ -189,7 +199,7 @@ def evaluate(cfg: EvalConfig, agent: EpisodeAgent | None = None) -> Iterator[dic
             make_private_dir(episodes_dir)
             ep_out = episodes_dir / f"{cfg.task}-{seed}-{cfg.agent}"
             o = run_task_episode(cfg.task, seed, agent, out=ep_out, timeout=cfg.episode_timeout_s,
-                                 interrupted=stop.event)
+                                 interrupted=stop.event, looks=looks)
             o.episode = keep_or_drop(Path(o.episode) if o.episode else None, o.success, cfg.keep)
             if stop.event.is_set():
                 break
@@ -198,6 +208,7 @@ def evaluate(cfg: EvalConfig, agent: EpisodeAgent | None = None) -> Iterator[dic
     if episodes_dir.is_dir() and not any(episodes_dir.iterdir()):
         episodes_dir.rmdir()
     report = build_report(cfg, outcomes, time.monotonic() - t0)
+    report["looks"] = looks
     if stop.event.is_set():
         report["interrupted"] = True
     path = write_report(report, out)

@@ -7,6 +7,12 @@ within `HIT_RADIUS_PX`), the same typed text, chord or scroll clicks. That is th
 behaviour-cloning sense of right; a closed-loop evaluation only knows whether a whole
 episode succeeded.
 
+Demonstrations disagree among themselves (press Enter or click Submit; scroll with the
+pointer on one row of a list or another), so a second sense, *right or equivalent*: the
+demonstrated step, or an answer that the training demonstrations themselves give after
+the same history of step kinds (`demonstrated_answers`, `answer`). Closed-loop judging (a whole episode's
+verdict) is in `gate_report.py`.
+
 `fit_platt` fits `Calibration` on validation decisions at the end of every epoch
 (`validate.py`); `judge_recorded` measures a checkpoint on held-out recorded
 demonstrations (`bench/learning_bench.py`): expected calibration error and what a
@@ -16,6 +22,8 @@ confidence gate stops.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +81,108 @@ def is_right(pred: Action, true: Action, box: np.ndarray | None, size: tuple[int
     return True
 
 
+Box = tuple[float, float, float, float]
+Answer = tuple
+
+
+def named_boxes(extra: dict) -> dict[str, Box]:
+    """Element boxes by name from meta ``extra['boxes']`` (``{"button:Submit": [left, top,
+    width, height]}``, captured-area pixels) as (x0, y0, x1, y1); unnamed forms are skipped."""
+    raw = extra.get("boxes") if isinstance(extra, dict) else None
+    out: dict[str, Box] = {}
+    for name, r in (raw.items() if isinstance(raw, dict) else ()):
+        try:
+            lx, ty, w, h = (float(v) for v in r)
+        except (TypeError, ValueError):
+            continue
+        if w > 0 and h > 0:
+            out[str(name)] = (lx, ty, lx + w, ty + h)
+    return out
+
+
+def _instruction_ranks(named: dict[str, Box], instruction: str) -> dict[str, int]:
+    """Labels of ``named`` the instruction names, numbered in the instruction's order."""
+    at: dict[str, int] = {}
+    for name in named:
+        label = name.partition(":")[2]
+        m = re.search(rf"(?<!\w){re.escape(label)}(?!\w)", instruction, re.I) if label else None
+        if m:
+            at[label] = m.start()
+    order = sorted(set(at.values()))
+    return {label: order.index(pos) + 1 for label, pos in at.items()}
+
+
+def element_key(x: float | None, y: float | None, named: dict[str, Box], instruction: str,
+                outermost: bool = False) -> str:
+    """The element at (x, y) in terms that carry across seeds: ``role:<instruction k>`` for
+    the k-th element the instruction names (its label is among the instruction's words),
+    else its own name (``button:Submit``); ``-`` where no known element is. The smallest
+    element there, or with ``outermost`` the largest (what a scroll wheel scrolls).
+
+    The boxes are the episode's first layout: after a scroll a point's name is stale, so
+    an answer there rarely matches, and the strict judge decides.
+    """
+    if x is None or y is None:
+        return "-"
+    hits = [(n, b) for n, b in named.items() if b[0] <= x < b[2] and b[1] <= y < b[3]]
+    if not hits:
+        return "-"
+    pick = max if outermost else min
+    name = pick(hits, key=lambda h: (h[1][2] - h[1][0]) * (h[1][3] - h[1][1]))[0]
+    role, _, label = name.partition(":")
+    rank = _instruction_ranks(named, instruction).get(label) if label else None
+    return f"{role}:<instruction {rank}>" if rank else name
+
+
+def answer(action: Action, named: dict[str, Box], instruction: str) -> Answer:
+    """What a step does, comparable between episodes: the kind with the element(s) it
+    points at (for a scroll the container under the wheel, and the amount), the text,
+    the chord."""
+    if action.kind == "scroll":
+        return ("scroll", element_key(action.x, action.y, named, instruction, outermost=True),
+                action.dy or 0, action.dx or 0)
+    if action.kind == "drag":
+        return ("drag", element_key(action.x, action.y, named, instruction),
+                element_key(action.x2, action.y2, named, instruction))
+    if action.kind in POINTER_KINDS:
+        return (action.kind, element_key(action.x, action.y, named, instruction))
+    if action.kind == "type":
+        return ("type", action.text or "")
+    if action.kind == "hotkey":
+        return ("hotkey", *(action.keys or ()))
+    return (action.kind,)
+
+
+def demonstrated_answers(episodes: Sequence[Path | str]) -> dict[tuple[str, ...], set[Answer]]:
+    """Every answer the demonstrations ``episodes`` give, by the kinds of the steps before
+    it (the history the network sees; steps reduced as training reduces them)."""
+    from deskmimic.models.actions import action_from_step
+    from deskmimic.models.data.steps import steps_for_episode
+    from deskmimic.recorder.episode import Episode
+
+    table: dict[tuple[str, ...], set[Answer]] = {}
+    for path in episodes:
+        ep = Episode.open(path)
+        named, instruction = named_boxes(ep.extra), ep.instruction
+        history: list[str] = []
+        for step in steps_for_episode(ep):
+            action = action_from_step(step)
+            if action is None:
+                continue
+            table.setdefault(tuple(history), set()).add(answer(action, named, instruction))
+            history.append(action.kind)
+    return table
+
+
+def is_equivalent(pred: Action, history: tuple[str, ...],
+                  answers: dict[tuple[str, ...], set[Answer]], named: dict[str, Box],
+                  instruction: str) -> bool:
+    """Whether ``pred`` is an answer the training demonstrations give after ``history``
+    (on an element known by name: a point on no element never is)."""
+    got = answer(pred, named, instruction)
+    return "-" not in got and got in answers.get(history, ())
+
+
 @torch.no_grad()
 def collect(
     net: PolicyNet,
@@ -80,8 +190,10 @@ def collect(
     device: torch.device | str = "cpu",
     calibration: Calibration | None = None,
     batch_size: int = 64,
+    decided: list[Action] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every sample of ``ds`` decided as replay decides it (no augmentation).
+    """Every sample of ``ds`` decided as replay decides it (no augmentation); the actions
+    are appended to ``decided`` when given.
 
     Returns:
         (confidence, right): float and bool arrays, one entry per sample; the confidence
@@ -105,6 +217,8 @@ def collect(
         )
         boxes = batch["box"].numpy()
         for i, (r, pred) in enumerate(zip(rows, preds, strict=True)):
+            if decided is not None:
+                decided.append(pred)
             conf.append(pred.confidence)
             right.append(is_right(pred, ds.actions[r], boxes[i], ds.sizes[r]))
     net.train(was_training)
@@ -205,12 +319,16 @@ def judge_recorded(
     *,
     which: str = "last",
     gate: float = DEFAULT_GATE,
+    train_episodes: Sequence[Path] = (),
 ) -> dict:
     """A checkpoint's decisions on recorded demonstrations it never saw (each step given
     the demonstration's own history): calibration figures raw and as stored, plus the
-    raw and calibrated (confidence, right) pairs under ``pairs``."""
+    raw and calibrated (confidence, right) pairs under ``pairs``. With ``train_episodes``
+    (the demonstrations it learned from) also the same figures for *right or equivalent*
+    (`is_equivalent`) under ``equivalent`` and ``pairs["right_equiv"]``."""
     from deskmimic.models.data.dataset import load_dataset
     from deskmimic.models.training.checkpoint import load_checkpoint
+    from deskmimic.recorder.episode import Episode
 
     spec, net, _ = load_checkpoint(checkpoint, which)
     cfg = spec.net
@@ -226,25 +344,44 @@ def judge_recorded(
         word_maps=cfg.word_select,
     )
     ds = SampleSet(data.train, spec.space, spec.make_tokenizer())
-    raw, right = collect(net, ds)
+    decided: list[Action] = []
+    raw, right = collect(net, ds, decided=decided)
     cal = apply(spec.calibration, raw)
-    return {
+    out = {
         "episodes": len(ds.episodes),
         "raw": calibration_report(raw, right, gate),
         "calibrated": calibration_report(cal, right, gate) if spec.calibration else None,
         "calibration": spec.calibration.to_json() if spec.calibration else None,
+        "equivalent": None,
         "pairs": {"raw": raw.tolist(), "calibrated": cal.tolist(), "right": right.tolist(),
                   "episode": [s.episode for s in data.train]},
     }
+    if train_episodes:
+        answers = demonstrated_answers(train_episodes)
+        named = {}
+        for path in episodes:
+            ep = Episode.open(path)
+            named[ep.id] = named_boxes(ep.extra)
+        equiv = right | np.asarray([
+            is_equivalent(pred, s.history, answers, named.get(s.episode, {}), s.instruction)
+            for pred, s in zip(decided, data.train, strict=True)], bool)
+        out["equivalent"] = {
+            "raw": calibration_report(raw, equiv, gate),
+            "calibrated": calibration_report(cal, equiv, gate) if spec.calibration else None,
+            "histories": len(answers),
+        }
+        out["pairs"]["right_equiv"] = equiv.tolist()
+    return out
 
 
-def split_fit(pairs: dict, gate: float = DEFAULT_GATE) -> dict:
+def split_fit(pairs: dict, gate: float = DEFAULT_GATE, right_key: str = "right") -> dict:
     """For a run without validation episodes: fit the scaling on half the judged
     episodes' raw decisions and report it on the other half (then the other way round;
-    both halves' decisions pooled), so no decision judges the scaling it was fitted on."""
+    both halves' decisions pooled), so no decision judges the scaling it was fitted on.
+    ``right_key``: which sense of right (``pairs["right"]`` or ``["right_equiv"]``)."""
     episodes = sorted(set(pairs["episode"]))
     halves = (set(episodes[0::2]), set(episodes[1::2]))
-    raw, right = np.asarray(pairs["raw"]), np.asarray(pairs["right"], bool)
+    raw, right = np.asarray(pairs["raw"]), np.asarray(pairs[right_key], bool)
     ep = np.asarray(pairs["episode"])
     conf = np.zeros_like(raw)
     for fit_on, judge in (halves, halves[::-1]):

@@ -34,6 +34,16 @@ def test_learning_bench_prints_one_json_object(tmp_path: Path) -> None:
         assert agent["episodes"] == 2 and 0.0 <= agent["success_rate"] <= 1.0
         assert 0 < agent["mean_time_s"] < 60 and agent["mean_steps"] <= row["max_steps"]
     assert row["policy"]["2"]["train_seconds"] > 0 and row["train_steps"] == 4
+    # confidence judged two ways: by the evaluation's own episodes, and step by step on
+    # recorded held-out demonstrations (as demonstrated, or an answer the training ones give)
+    loop = row["policy"]["2"]["closed_loop_confidence"]
+    assert loop["episodes"] == 2 and loop["decisions"] >= 1 and len(loop["sweep"]) == 9
+    assert len(loop["failed"]) == 2 - loop["successes"]
+    assert result["closed_loop_confidence"]["episodes"] == 2
+    rec = row["policy"]["2"]["recorded_confidence"]
+    assert rec["episodes"] == 2 and rec["equivalent"]["split_fit"]["decisions"] == \
+        rec["split_fit"]["decisions"]
+    assert set(result["recorded_confidence"]) == {"demonstrated", "equivalent"}
     lat = result["latency"]
     assert lat["samples"] == 5 and 0 < lat["capture_ms_p50"] <= lat["decision_ms_p50"]
     assert lat["decision_ms_p50"] <= lat["decision_ms_p95"]
