@@ -57,6 +57,15 @@ def _quiet(listener_class):
     return Quiet
 
 
+def _stop_quietly(listener) -> None:
+    # pynput's stop disables the recording on the listener's own connection, which
+    # `InputListener._end_recording` has usually closed by then: nothing is left to stop.
+    try:
+        listener.stop()
+    except Exception as exc:  # noqa: BLE001
+        logger.debug("listener already stopped: %s", exc)
+
+
 class InputListener:
     """Listens to all pointer and key input; hands episode-format dicts to ``sink``.
 
@@ -185,14 +194,37 @@ class InputListener:
         except Exception as exc:
             logger.debug("could not nudge the pointer to wake the listener: %s", exc)
 
+    def _end_recording(self, listeners: list) -> None:
+        """Disable each listener's XRecord context from our own connection.
+
+        pynput disables it on the connection the listener thread is blocked on, and the
+        server reads nothing more from a connection while its context records: the
+        thread slept until the next key or motion event, holding two X connections.
+        After a few hundred recordings in one process (a benchmark) the server refused
+        new clients ("Maximum number of clients reached"). Disabled from another
+        connection, the server ends the recording at once and the thread closes both."""
+        d = self._xdisplay
+        if d is None:
+            return
+        for listener in listeners:
+            ctx = getattr(listener, "_context", None)  # pynput's xorg backend
+            if ctx is None:
+                continue
+            try:
+                d.record_disable_context(ctx)
+                d.sync()
+            except Exception as exc:  # noqa: BLE001 - pynput's own stop still runs
+                logger.debug("could not end the listener's recording: %s", exc)
+
     def stop(self) -> None:
         """Stop listening. pynput's stop() can block until the next X event arrives,
         so it runs in a helper thread that we wait for only briefly."""
         listeners = [x for x in (self._mouse, self._keyboard) if x is not None]
         self._mouse = self._keyboard = None
+        self._end_recording(listeners)
         stoppers = []
         for listener in listeners:
-            stopper = threading.Thread(target=listener.stop, daemon=True)
+            stopper = threading.Thread(target=_stop_quietly, args=(listener,), daemon=True)
             stopper.start()
             stoppers.append(stopper)
         for stopper in stoppers:
