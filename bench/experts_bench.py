@@ -15,6 +15,8 @@ one JSON object on stdout (progress on stderr):
   scroll bursts; the reducer's thresholds);
 - ``failures``: seed and reason of every failed episode.
 
+Tasks of every toolkit run (``toolkit`` says which: qt, or tk for the Tk windows that
+run in a child process each); ``--tasks tk_click_button,tk_type_field`` runs the Tk ones.
 ``--heldout`` uses seeds from 1,000,000 up (the held-out vocabulary). ``--looks`` draws
 each window in the look that mode gives its seed (docs/tasks.md: styles, fonts, sizes,
 scales, palettes); ``looks_seen`` then counts the looks per task.
@@ -41,11 +43,15 @@ def log(msg: str) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from deskmimic.tasks import TASKS, run_task
+    from deskmimic.tasks import all_tasks, run_task
     from deskmimic.tasks.runner import ensure_app
     from deskmimic.tasks.vocab import HELDOUT_SEED_START
 
-    names = args.tasks.split(",") if args.tasks else list(TASKS)
+    tasks = all_tasks()
+    names = args.tasks.split(",") if args.tasks else list(tasks)
+    unknown = [n for n in names if n not in tasks]
+    if unknown:
+        raise SystemExit(f"--tasks: unknown {unknown}; known: {', '.join(tasks)}")
     first = args.first_seed + (HELDOUT_SEED_START if args.heldout else 0)
     seeds = list(range(first, first + args.seeds))
     ensure_app()
@@ -64,6 +70,7 @@ def run(args: argparse.Namespace) -> dict:
         durations = [r["duration_s"] for r in rows]
         steps = [r["steps"] for r in rows]
         out[name] = {
+            "toolkit": tasks[name].toolkit,
             "episodes": len(rows),
             "success_rate": round(len(ok) / len(rows), 4),
             "mean_duration_s": round(statistics.mean(durations), 3),

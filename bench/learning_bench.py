@@ -219,15 +219,16 @@ def _train_plain(paths: list[Path], runs: Path, name: str, threads: int,
 def run(args: argparse.Namespace) -> dict:
     import torch
 
-    from deskmimic.tasks import TASKS
+    from deskmimic.tasks import TASKS, all_tasks
     from deskmimic.tasks.learn import QuickTrain, record_task_demos, train_task_policy
     from deskmimic.tasks.runner import ensure_app
 
     torch.set_num_threads(args.threads)
+    known = all_tasks()  # by name, Tk tasks too; the default stays the Qt set
     names = args.tasks.split(",") if args.tasks else sorted(TASKS)
-    unknown = [n for n in names if n not in TASKS]
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise SystemExit(f"--tasks: unknown {unknown}; known: {', '.join(sorted(TASKS))}")
+        raise SystemExit(f"--tasks: unknown {unknown}; known: {', '.join(sorted(known))}")
     counts = sorted({int(n) for n in args.demos.split(",")})
     h, w = _size(args.input)
     seeds = list(range(HELDOUT, HELDOUT + args.eval_seeds))
@@ -243,7 +244,7 @@ def run(args: argparse.Namespace) -> dict:
     last_run: tuple[str, Path] | None = None
     for name in names:
         t_task = time.monotonic()
-        ms = args.max_steps or TASKS[name].max_steps
+        ms = args.max_steps or known[name].max_steps
         row: dict = {"max_steps": ms, "policy": {}}
         ep_dir = out / name / "episodes"
         log(f"{name}: recording {max(counts)} expert demonstrations")

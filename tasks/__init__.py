@@ -1,4 +1,4 @@
-"""The practice desktop: seeded Qt task windows, their scripted experts, and a host.
+"""The practice desktop: seeded Qt and Tk task windows, their scripted experts, and a host.
 
 ```python
 from deskmimic.tasks import TASKS, make_task, run_task
@@ -9,8 +9,8 @@ task.instruction, task.region(), task.element_boxes(), task.state()
 See docs/tasks.md.
 """
 
-from deskmimic.tasks import click, drag, forms, lists, workflow  # noqa: F401 - registers the tasks of each family
-from deskmimic.tasks.base import TASKS, TaskWindow
+from deskmimic.tasks import click, drag, forms, lists, tk_tasks, workflow  # noqa: F401 - registers the tasks of each family
+from deskmimic.tasks.base import OTHER_TASKS, TASKS, TaskWindow, all_tasks
 from deskmimic.tasks.runner import make_task, run_task, show_task
 
 ORDER = ("click_button", "click_sequence", "checkboxes", "type_field", "drag_item", "pick_list",
@@ -18,4 +18,4 @@ ORDER = ("click_button", "click_sequence", "checkboxes", "type_field", "drag_ite
 for _name in sorted(TASKS, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER)):
     TASKS[_name] = TASKS.pop(_name)  # list them simplest first
 
-__all__ = ["TASKS", "TaskWindow", "make_task", "run_task", "show_task"]
+__all__ = ["OTHER_TASKS", "TASKS", "TaskWindow", "all_tasks", "make_task", "run_task", "show_task"]

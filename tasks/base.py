@@ -38,7 +38,18 @@ TOP_MARGIN = 36  # room for a window manager's title bar above the client area
 _RULES = StepRules()  # the step reducer's thresholds, which the step counter mirrors
 
 TASKS: dict[str, type[TaskWindow]] = {}
-"""Registered task classes by name, filled by `register`."""
+"""Registered Qt task classes by name, filled by `register`."""
+
+OTHER_TASKS: dict[str, type] = {}
+"""Tasks drawn by other toolkits (Tk: `deskmimic.tasks.tk_tasks`), by name. Kept out of
+`TASKS`: what iterates `TASKS` builds Qt windows (the learning bench's default task list,
+the Gymnasium ids, the Qt layout and looks tests); what takes a task by name (the CLI,
+`make_task`, `run_task`, demos, eval, the experts bench) looks in `all_tasks`."""
+
+
+def all_tasks() -> dict[str, type]:
+    """Every task by name, Qt first; each class says its ``toolkit`` and ``max_steps``."""
+    return {**TASKS, **OTHER_TASKS}
 
 BANNER_STYLE = {
     "idle": "background:#eef3fb; color:#1d2939; border-bottom:1px solid #c9d6ea;",
@@ -165,6 +176,9 @@ class TaskWindow(QWidget):
     # Decisions an agent gets per episode by default (eval, demo, the learning bench):
     # the expert's most steps, "done" and a spare or two.
     max_steps: ClassVar[int] = 10
+    # The toolkit drawing it; other toolkits' tasks stand in for a TaskWindow
+    # (`deskmimic.tasks.tk_tasks`).
+    toolkit: ClassVar[str] = "qt"
 
     finished = Signal(dict)
 

@@ -17,6 +17,7 @@ from deskmimic.tasks.expert_base import (
     expert,
     start_expert,
 )
+from deskmimic.tasks.tk_tasks import EXPERT_OF
 
 __all__ = ["EXPERTS", "Act", "ExpertRunner", "start_expert"]
 
@@ -146,3 +147,8 @@ def workflow(act: Act) -> None:
     s = act.wait(lambda st: st["chosen"] == st["option"] or st["done"],
                  what="the option to be chosen")
     act.click("button:OK", s)
+
+
+# The Tk tasks report the same state fields as their Qt counterparts (tasks/tk_tasks.py).
+for _tk_name, _qt_name in EXPERT_OF.items():
+    EXPERTS[_tk_name] = EXPERTS[_qt_name]

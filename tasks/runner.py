@@ -19,7 +19,7 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from deskmimic.core.errors import DisplayError, TaskError
-from deskmimic.tasks.base import TASKS, TaskWindow
+from deskmimic.tasks.base import TaskWindow, all_tasks
 from deskmimic.tasks.looks import apply_look, look_for
 
 logger = logging.getLogger(__name__)
@@ -56,13 +56,20 @@ def make_task(name: str, seed: int, looks: str = "default") -> TaskWindow:
     """
     import deskmimic.tasks  # noqa: F401 - registers the task families
 
-    if name not in TASKS:
-        raise TaskError(f"unknown task {name!r}: choose one of {', '.join(sorted(TASKS))} "
+    tasks = all_tasks()
+    if name not in tasks:
+        raise TaskError(f"unknown task {name!r}: choose one of {', '.join(sorted(tasks))} "
                         "(see `deskmimic tasks list`)")
+    cls = tasks[name]
+    if cls.toolkit != "qt":
+        # Another toolkit's window, in a process of its own (`deskmimic.tasks.tk_tasks`):
+        # it draws its own look and leaves the application's alone.
+        ensure_app()
+        return cls.create(seed, looks)  # type: ignore[attr-defined]
     look = look_for(name, seed, looks)
     ensure_app()
     apply_look(look)
-    return TASKS[name](seed, look)
+    return cls(seed, look)
 
 
 class GuiCaller(QObject):
@@ -137,6 +144,16 @@ def show_task(task: TaskWindow, settle: float = 0.25, timeout: float = 5.0) -> T
     Raises:
         TaskError: the window did not appear within ``timeout`` seconds.
     """
+    if task.toolkit != "qt":
+        task.show()
+        # A child process starts Python and Tk first: allow it more than a Qt window.
+        if not spin_until(lambda: task.is_shown() or not task.alive(), max(timeout, 20.0)) \
+                or not task.is_shown():
+            task.close()
+            raise TaskError(f"task {task.name}: the {task.toolkit} window did not appear "
+                            f"within {max(timeout, 20.0):g} s")
+        spin(settle)
+        return task
     task.show()
     task.raise_()
     task.activateWindow()
@@ -172,7 +189,7 @@ def run_task(
     """Show task ``name`` (seed ``seed``), optionally let its expert solve it, return the result.
 
     Args:
-        name: task name (see `deskmimic.tasks.TASKS`).
+        name: task name (see `deskmimic.tasks.all_tasks`).
         seed: layout seed; seeds >= 1,000,000 use the held-out vocabulary.
         expert: run the scripted expert (real X input through the injector).
         timeout: seconds before the task ends as a failure ('timeout').

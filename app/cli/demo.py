@@ -165,9 +165,9 @@ def _train(args: argparse.Namespace, episodes: list[Path], out: Path) -> tuple[P
 
 def _evaluate_all(args: argparse.Namespace, run_dir: Path, demo: Path, out: Path) -> dict:
     from deskmimic.agent.evaluate import EvalConfig
-    from deskmimic.tasks import TASKS
+    from deskmimic.tasks import all_tasks
 
-    max_steps = args.max_steps or TASKS[args.task].max_steps
+    max_steps = args.max_steps or all_tasks()[args.task].max_steps
     seeds = tuple(range(HELDOUT, HELDOUT + args.eval_seeds))
     agents = [("policy", {"policy": run_dir})]
     if not args.no_macro:

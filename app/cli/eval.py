@@ -58,13 +58,14 @@ def add_parser(sub) -> None:
 def config_from_args(args: argparse.Namespace):
     """`EvalConfig` from the parsed arguments (validates them; errors name the flag)."""
     from deskmimic.agent.evaluate import EvalConfig
-    from deskmimic.tasks import TASKS
+    from deskmimic.tasks import all_tasks
     from deskmimic.tasks.demos import parse_seeds
 
     if args.max_steps < 0:
         raise ConfigError(f"--max-steps {args.max_steps}: must be >= 0 (0: the task's own)")
-    if args.task not in TASKS:
-        raise ConfigError(f"--task {args.task!r}: unknown; one of {', '.join(TASKS)}")
+    tasks = all_tasks()
+    if args.task not in tasks:
+        raise ConfigError(f"--task {args.task!r}: unknown; one of {', '.join(tasks)}")
 
     if args.baseline and args.policy:
         raise ConfigError("--policy and --baseline are exclusive: evaluate one agent at a time")
@@ -75,7 +76,7 @@ def config_from_args(args: argparse.Namespace):
     return EvalConfig(
         task=args.task, seeds=tuple(parse_seeds(args.seeds)), agent=args.baseline or "policy",
         policy=args.policy, demo=args.demo,
-        max_steps=args.max_steps or TASKS[args.task].max_steps,
+        max_steps=args.max_steps or tasks[args.task].max_steps,
         episode_timeout_s=args.episode_timeout, min_confidence=args.min_confidence,
         keep=args.keep, out=args.out, move_duration_s=args.move_duration,
         macro_speed=args.macro_speed, device=args.device)

@@ -15,7 +15,7 @@ LOOKS_HELP = ("how each window is drawn: default (one look: Fusion, 10.5 pt, lig
 
 def add_parser(sub) -> None:
     p = sub.add_parser("tasks", help="list and run the practice tasks (optionally with their experts)",
-                       description="The practice desktop: small randomized Qt task windows "
+                       description="The practice desktop: small randomized Qt and Tk task windows "
                                    "with scripted experts. See docs/tasks.md.")
     verbs = p.add_subparsers(dest="action", metavar="ACTION")
     verbs.required = True
@@ -66,12 +66,11 @@ def add_parser(sub) -> None:
 
 
 def cmd_list(args) -> int:
-    from deskmimic.tasks import TASKS
-    from deskmimic.tasks.looks import LOOK_MODES, TOOLKIT
+    from deskmimic.tasks import all_tasks
+    from deskmimic.tasks.looks import LOOK_MODES
 
-    # Every task is a Qt window today; the field says so for when other toolkits join.
-    rows = [{"name": n, "toolkit": TOOLKIT, "looks": list(LOOK_MODES), "description": c.description}
-            for n, c in TASKS.items()]
+    rows = [{"name": n, "toolkit": c.toolkit, "looks": list(LOOK_MODES), "description": c.description}
+            for n, c in all_tasks().items()]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
@@ -118,11 +117,11 @@ def _demo_seeds(args) -> list[int]:
 def cmd_demos(args) -> int:
     from deskmimic.core.paths import default_episodes_dir
     from deskmimic.recorder.environment import require_x_display
-    from deskmimic.tasks import TASKS
+    from deskmimic.tasks import all_tasks
     from deskmimic.tasks.demos import DEMO_FPS, record_demos
 
-    if args.name not in TASKS:
-        raise ConfigError(f"unknown task {args.name!r}: one of {', '.join(TASKS)}")
+    if args.name not in all_tasks():
+        raise ConfigError(f"unknown task {args.name!r}: one of {', '.join(all_tasks())}")
     seeds = _demo_seeds(args)
     fps = args.fps if args.fps is not None else DEMO_FPS
     if not 1 <= fps <= 60:

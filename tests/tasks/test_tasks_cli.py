@@ -10,10 +10,13 @@ from tests.conftest import run_cli
 def test_tasks_list_names_all_tasks() -> None:
     proc = run_cli("tasks", "list", "--json")
     assert proc.returncode == 0, proc.stderr
-    names = [row["name"] for row in json.loads(proc.stdout)]
-    assert names[0] == "click_button" and len(names) == 8 and "workflow" in names
+    rows = json.loads(proc.stdout)
+    names = [row["name"] for row in rows]
+    assert names[0] == "click_button" and len(names) == 10 and "workflow" in names
+    assert [r["name"] for r in rows if r["toolkit"] == "tk"] == ["tk_click_button", "tk_type_field"]
     plain = run_cli("tasks", "list")
     assert plain.returncode == 0 and "scroll_find" in plain.stdout
+    assert "tk_type_field    tk  " in plain.stdout
 
 
 def test_tasks_run_with_expert_prints_json_result() -> None:
