@@ -160,6 +160,12 @@ class _Timed:
         self.confidences.clear()
         self.policy.reset()
 
+    def prefetch(self, observation: dict[str, Any]) -> None:
+        # The runner offers the screen ahead (`PolicyLike`); the wrapper must not hide it.
+        ahead = getattr(self.policy, "prefetch", None)
+        if callable(ahead):
+            ahead(observation)
+
     def act(self, observation: dict[str, Any]) -> Any:
         t0 = time.perf_counter()
         action = self.policy.act(observation)

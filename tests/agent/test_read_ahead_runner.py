@@ -33,3 +33,13 @@ def test_each_decision_is_offered_its_screen_ahead(qtbot, clean_input) -> None: 
     # What the policy read ahead is the screen it then decided on (nothing moved after).
     for seen in policy.observations:
         assert any(np.array_equal(o["image"], seen["image"]) for o in policy.offered)
+
+
+def test_the_evaluation_timer_passes_the_read_ahead_on() -> None:
+    from deskmimic.agent.evaluate import _Timed
+
+    policy = _ReadingPolicy([])
+    obs = {"image": np.zeros((4, 4, 3), np.uint8), "instruction": "x"}
+    _Timed(policy).prefetch(obs)  # the runner finds it on the wrapper it is given
+    assert len(policy.offered) == 1
+    _Timed(ScriptedPolicy([])).prefetch(obs)  # a policy without one: nothing happens
