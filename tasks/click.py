@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from deskmimic.tasks.base import TaskWindow, register
 from deskmimic.tasks.layout import place_rects
+from deskmimic.tasks.verdicts import click_verdict
 
 PASTELS = ("#fde2e4", "#e2ece9", "#dfe7fd", "#fff1c1", "#e8dff5", "#d8f3dc", "#fce1c8",
            "#d7eef7", "#f1e3d3", "#e9f5db", "#f8d7e8", "#e0e0f8")
@@ -47,10 +48,8 @@ class ClickButtonTask(TaskWindow):
         self.instruction = f"Click {self.target}"
 
     def _clicked(self, label: str) -> None:
-        if label == self.target:
-            self.succeed(f"clicked {label}")
-        else:
-            self.fail(f"clicked {label} instead of {self.target}")
+        ok, reason = click_verdict(label, self.target)
+        (self.succeed if ok else self.fail)(reason)
 
     def boxes(self) -> dict[str, Any]:
         return {f"button:{label}": b for label, b in self.buttons.items()}

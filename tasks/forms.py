@@ -9,10 +9,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton
 
 from deskmimic.tasks.base import TaskWindow, register
-
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+from deskmimic.tasks.verdicts import form_targets, join_words, submit_verdict
 
 
 def _submit_button(task: TaskWindow, top: int, label: str = "Submit") -> QPushButton:
@@ -61,7 +58,7 @@ class CheckboxesTask(TaskWindow):
             self.checks[label] = box
         self.submit = _submit_button(self, y0 + block_h + 16)
         self.submit.clicked.connect(self._submitted)
-        self.instruction = f"Tick {_join(self.targets)}, then press Submit"
+        self.instruction = f"Tick {join_words(self.targets)}, then press Submit"
 
     def _toggled(self, label: str, on: bool) -> None:
         if on and label not in self.targets:
@@ -74,9 +71,9 @@ class CheckboxesTask(TaskWindow):
         checked = self._checked()
         missing = [t for t in self.targets if t not in checked]
         if missing:
-            self.fail(f"submitted without {_join(missing)} ticked")
+            self.fail(f"submitted without {join_words(missing)} ticked")
         else:
-            self.succeed(f"submitted {_join(checked)}")
+            self.succeed(f"submitted {join_words(checked)}")
 
     def boxes(self) -> dict[str, Any]:
         out: dict[str, Any] = {f"checkbox:{lab}": box for lab, box in self.checks.items()}
@@ -128,15 +125,12 @@ class TypeFieldTask(TaskWindow):
         self.submit.clicked.connect(self._submitted)
         self.instruction = f"Type '{self.text}' into {self.target}"
 
+    def _values(self) -> dict[str, str]:
+        return {lab: e.text() for lab, e in self.edits.items()}
+
     def _submitted(self) -> None:
-        got = self.edits[self.target].text()
-        others = [lab for lab, e in self.edits.items() if lab != self.target and e.text()]
-        if others:
-            self.fail(f"submitted text in {_join(others)} as well")
-        elif got != self.text:
-            self.fail(f"submitted {got!r} in {self.target}, expected {self.text!r}")
-        else:
-            self.succeed(f"submitted {got!r} in {self.target}")
+        ok, reason = submit_verdict(self._values(), self.target, self.text)
+        (self.succeed if ok else self.fail)(reason)
 
     def boxes(self) -> dict[str, Any]:
         out: dict[str, Any] = {f"field:{lab}": e for lab, e in self.edits.items()}
@@ -144,11 +138,9 @@ class TypeFieldTask(TaskWindow):
         return out
 
     def next_targets(self) -> list[str]:
-        if self.edits[self.target].text() == self.text:
-            return ["button:Submit"]
-        return [f"field:{self.target}"]
+        return form_targets(self._values(), self.target, self.text)
 
     def extra_state(self) -> dict[str, Any]:
         focus = next((lab for lab, e in self.edits.items() if e.hasFocus()), None)
         return {"target": self.target, "text": self.text, "focus": focus,
-                "values": {lab: e.text() for lab, e in self.edits.items()}}
+                "values": self._values()}

@@ -13,6 +13,7 @@ import tkinter as tk
 from typing import Any
 
 from deskmimic.tasks.tk_host import KINDS, TkTask, kind
+from deskmimic.tasks.verdicts import click_verdict, form_targets, submit_verdict
 
 __all__ = ["KINDS", "TkClickButton", "TkTypeField", "place_boxes"]
 
@@ -80,10 +81,8 @@ class TkClickButton(TkTask):
         self.instruction = f"Click {self.target}"
 
     def _clicked(self, label: str) -> None:
-        if label == self.target:
-            self.succeed(f"clicked {label}")
-        else:
-            self.fail(f"clicked {label} instead of {self.target}")
+        ok, reason = click_verdict(label, self.target)
+        (self.succeed if ok else self.fail)(reason)
 
     def boxes(self) -> dict[str, tk.Widget]:
         return {f"button:{label}": b for label, b in self.buttons.items()}
@@ -140,15 +139,12 @@ class TkTypeField(TkTask):
         self.submit = self.button("Submit", self._submitted)
         self.submit.place(x=x, y=y, width=w, height=h)
 
+    def _values(self) -> dict[str, str]:
+        return {lab: e.get() for lab, e in self.edits.items()}
+
     def _submitted(self) -> None:
-        got = self.edits[self.target].get()
-        others = [lab for lab, e in self.edits.items() if lab != self.target and e.get()]
-        if others:
-            self.fail(f"submitted text in {' and '.join(others)} as well")
-        elif got != self.text:
-            self.fail(f"submitted {got!r} in {self.target}, expected {self.text!r}")
-        else:
-            self.succeed(f"submitted {got!r} in {self.target}")
+        ok, reason = submit_verdict(self._values(), self.target, self.text)
+        (self.succeed if ok else self.fail)(reason)
 
     def boxes(self) -> dict[str, tk.Widget]:
         out: dict[str, tk.Widget] = {f"field:{lab}": e for lab, e in self.edits.items()}
@@ -156,12 +152,10 @@ class TkTypeField(TkTask):
         return out
 
     def next_targets(self) -> list[str]:
-        if self.edits[self.target].get() == self.text:
-            return ["button:Submit"]
-        return [f"field:{self.target}"]
+        return form_targets(self._values(), self.target, self.text)
 
     def extra_state(self) -> dict[str, Any]:
         focused = self.root.focus_get()
         focus = next((lab for lab, e in self.edits.items() if e is focused), None)
         return {"target": self.target, "text": self.text, "focus": focus,
-                "values": {lab: e.get() for lab, e in self.edits.items()}}
+                "values": self._values()}
