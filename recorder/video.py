@@ -192,8 +192,13 @@ def remux_prefix(src: Path, dst: Path, max_frames: int) -> int:
             out_stream = out.add_stream_from_template(in_stream)
             try:
                 for packet in inp.demux(in_stream):
-                    if packet.dts is None or n >= max_frames:
-                        continue
+                    if not packet.size or packet.pts is None or n >= max_frames:
+                        continue  # the demuxer's closing empty packet, or past the rows
+                    if packet.dts is None:
+                        # FFmpeg's Matroska demuxer leaves dts unset on some cut files
+                        # (every packet of a segment killed after its 8th frame): with
+                        # no B-frames (zerolatency) decoding order is display order.
+                        packet.dts = packet.pts
                     packet.stream = out_stream
                     out.mux(packet)
                     n += 1
