@@ -132,7 +132,11 @@ def make_run(work: Path) -> tuple[Path, Path]:
                       cache_dir=work / "cache")
     run_training(cfg)
     ck = cfg.run_dir / CHECKPOINTS_DIR
-    assert os.readlink(ck / BEST) == os.readlink(ck / LAST), "the tiny run's best is not its last"
+    if os.readlink(ck / BEST) != os.readlink(ck / LAST):
+        # Two steps on three demos: which epoch validates better is chance. The matrix
+        # damages each link on its own and wants both to name one checkpoint.
+        (ck / BEST).unlink()
+        os.symlink(os.readlink(ck / LAST), ck / BEST)
     return demos, cfg.run_dir
 
 
