@@ -95,3 +95,25 @@ def test_ui_thread_never_blocks_while_recording_scrubbing_and_training(qtbot, wi
         print(f"while {k}: {v}")
     for name, gap in (("recording", recording), ("scrubbing", scrubbing), ("training", training)):
         assert gap < LIMIT_MS, f"the UI thread blocked while {name}: {measured[name]}"
+
+
+def test_the_watchdog_counts_work_and_waits_on_the_ui_thread(qtbot, watchdog):
+    """Load is discounted, a blocked UI thread is not: work done on it and a wait that no
+    other thread's CPU wait explains both show up in full."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    def busy() -> None:  # 200 ms of the UI thread's own CPU time, however loaded the machine
+        end = time.thread_time() + 0.2
+        while time.thread_time() < end:
+            pass
+
+    watchdog.start()
+    QTimer.singleShot(50, busy)
+    qtbot.wait(400)
+    assert watchdog.stop() > 150, watchdog.report()
+    watchdog.start()
+    QTimer.singleShot(50, lambda: time.sleep(0.4))  # the host may take a vCPU for ~100 ms
+    qtbot.wait(600)
+    assert watchdog.stop() > 150, watchdog.report()

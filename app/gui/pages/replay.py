@@ -282,7 +282,13 @@ class ReplayPanel(QWidget):
         if self.worker is not None and not self.dry_run:
             # The task ended (solved or failed): nothing left to do for the agent.
             w = self.worker
-            QTimer.singleShot(300, lambda: w.abort("task_finished", "the practice task ended"))
+            QTimer.singleShot(300, lambda: self._stop_after_task(w))
+
+    def _stop_after_task(self, worker: ReplayWorker) -> None:
+        # The agent may have ended on its own meanwhile: an abort then would only overwrite
+        # the run's outcome in the status line with "Aborting".
+        if self.worker is worker:
+            worker.abort("task_finished", "the practice task ended")
 
     def _on_event(self, ev: dict) -> None:
         kind = ev.get("event")
