@@ -77,7 +77,7 @@ class Task(QThread):
 
     done = Signal(object)
     failed = Signal(object)
-    progress = Signal(int, int)
+    progress = Signal(object, object)  # byte counts and times exceed 32 bits
 
     _live: set[Task] = set()
 

@@ -224,3 +224,18 @@ def test_corrupt_episode_shows_a_message_and_the_app_stays_responsive(qtbot, pan
     _open(qtbot, panel, SAMPLE_ID)
     panel.search.setText("press")
     assert panel.proxy.rowCount() >= 1
+
+
+def test_times_and_sizes_past_32_bits_cross_the_gui_signals(qtbot, panel):
+    """A trim past 2.147 s carried nanoseconds through Signal(int, int): OverflowError."""
+    from deskmimic.app.gui.common import Task
+
+    got: list[tuple] = []
+    panel.viewer.trim_requested.disconnect()
+    panel.viewer.trim_requested.connect(lambda a, b: got.append((a, b)))
+    panel.viewer.trim_requested.emit(6_000_000_000, 7_600_000_000)
+    task = Task(lambda: None)
+    task.progress.connect(lambda d, t: got.append((d, t)))
+    task.report(5 * 2**31, 6 * 2**31)
+    qtbot.waitUntil(lambda: len(got) == 2, timeout=2000)
+    assert got == [(6_000_000_000, 7_600_000_000), (5 * 2**31, 6 * 2**31)]

@@ -85,7 +85,8 @@ def compute_steps(path: Path) -> list[tuple[object, int, QImage]]:
 class EpisodeViewer(QWidget):
     """Shows one episode. ``trim_requested(start_ns, end_ns)`` asks the page to write a copy."""
 
-    trim_requested = Signal(int, int)
+    # Nanoseconds: Signal(int, int) would squeeze them into 32 bits (overflow past 2.147 s).
+    trim_requested = Signal(object, object)
     error = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
