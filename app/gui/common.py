@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 ACCENT = "#2563eb"
 MUTED = "#6b7280"
 
+# Where list rows keep their episode's path (the Episodes list and the Train picker).
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+
 
 # ---- emitting signals from Python ----------------------------------------------------------
 def _emit_drops_a_bool_reference() -> bool:

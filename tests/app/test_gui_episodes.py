@@ -4,6 +4,7 @@ delete with confirmation, trimmed copy, and a corrupt episode."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -190,7 +191,6 @@ def test_trim_from_the_viewer_writes_a_valid_copy(qtbot, panel):
 def test_corrupt_episode_shows_a_message_and_the_app_stays_responsive(qtbot, panel, watchdog):
     good = panel.episodes_dir / SAMPLE_ID
     bad = panel.episodes_dir / "20250101T000000000Z-dead"
-    import shutil
 
     shutil.copytree(good, bad)
     (bad / "meta.json").write_text("\x00garbage{{ not json")
@@ -239,3 +239,15 @@ def test_times_and_sizes_past_32_bits_cross_the_gui_signals(qtbot, panel):
     task.report(5 * 2**31, 6 * 2**31)
     qtbot.waitUntil(lambda: len(got) == 2, timeout=2000)
     assert got == [(6_000_000_000, 7_600_000_000), (5 * 2**31, 6 * 2**31)]
+
+
+def test_refresh_tells_the_other_pages_when_the_folder_changed(qtbot, panel):
+    seen: list[int] = []
+    panel.changed.connect(lambda: seen.append(1))
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.refresh_button.isEnabled(), timeout=5000)
+    assert seen == [], "nothing changed: nothing to tell"
+    shutil.copytree(panel.episodes_dir / SAMPLE_ID, panel.episodes_dir / "20250101T000000000Z-copy")
+    qtbot.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(panel.rows) == 2, timeout=5000)
+    assert seen == [1]

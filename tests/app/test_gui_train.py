@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from deskmimic.app.gui.common import Task
+from deskmimic.app.gui.common import PATH_ROLE, Task
 from deskmimic.app.gui.pages.train import INPUT_SIZES, TrainPanel
 from deskmimic.app.gui.workers.trainwork import TrainProgress
 from deskmimic.models.runs import read_metrics
@@ -145,3 +145,17 @@ def test_progress_and_time_left():
     assert p.fraction() == pytest.approx(0.25)
     p.update({"event": "done", "step": 40}, now=140.0)
     assert p.fraction() == 1.0 and p.seconds_left(140.0) is None
+
+
+def test_episodes_added_outside_the_app_appear_after_refresh(qtbot, panel):
+    src = sorted(panel.picker.folder.iterdir())[0]
+    shutil.copytree(src, panel.picker.folder / "20250101T000000000Z-copy")
+    broken = panel.picker.folder / "20250101T000000001Z-broken"
+    broken.mkdir()
+    (broken / "meta.json").write_text("{ not json")
+    qtbot.mouseClick(panel.picker.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(panel.picker.rows) == 5, timeout=5000)
+    assert len(panel.picker.checked_paths()) == 4, "the new demonstration is ticked, the broken one cannot be"
+    item = next(panel.picker.tree.topLevelItem(i) for i in range(5)
+                if panel.picker.tree.topLevelItem(i).data(0, PATH_ROLE) == str(broken))
+    assert item.foreground(0).color().name() == "#b91c1c", "an unusable episode is shown in red"

@@ -170,7 +170,10 @@ class EpisodesPanel(QWidget):
 
     def _fill(self, rows: list[EpisodeRow]) -> None:
         self.refresh_button.setEnabled(True)
+        before = set(self.rows)
         self.episode_list.set_rows(rows)
+        if set(self.rows) != before:  # added or removed outside the app: Train lists them too
+            emit(self.changed)
         target = self._select_after_refresh
         self._select_after_refresh = None
         if target is not None and self.select_path(target):

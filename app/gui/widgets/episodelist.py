@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskmimic.app.gui.common import (
+    PATH_ROLE,
     emit,
     format_created,
     format_duration,
@@ -33,7 +34,6 @@ from deskmimic.app.gui.state import EpisodeRow
 # "Result" holds the outcome of a complete episode, else its status (recording, recovered,
 # unreadable): one column instead of two leaves the viewer room at the default size.
 COLUMNS = ("Task", "Recorded", "Length", "Result", "Size")
-PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskmimic.app.gui.common import (
+    PATH_ROLE,
     emit,
     format_created,
     format_duration,
@@ -26,8 +27,6 @@ from deskmimic.app.gui.common import (
 )
 from deskmimic.app.gui.state import EpisodeRow, scan_episodes
 from deskmimic.core.errors import describe_error
-
-PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def usable(row: EpisodeRow) -> bool:
@@ -61,11 +60,15 @@ class EpisodePicker(QWidget):
         self.none_button = QPushButton("None")
         self.all_button.setToolTip("Tick every usable episode shown")
         self.none_button.setToolTip("Untick every episode shown")
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("List the folder again (episodes added or removed outside the app)")
         self.all_button.clicked.connect(lambda: self._set_all(True))
         self.none_button.clicked.connect(lambda: self._set_all(False))
+        self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.all_button)
         top.addWidget(self.none_button)
+        top.addWidget(self.refresh_button)
         lay.addLayout(top)
         self.tree = QTreeWidget()
         self.tree.setRootIsDecorated(False)
@@ -122,6 +125,8 @@ class EpisodePicker(QWidget):
             # (QTreeWidgetItem is user-checkable by default: take that away too)
             it.setFlags(it.flags() & ~(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable))
             it.setText(4, r.status)
+            for c in range(5):  # as on the Episodes page: a row that cannot be used is red
+                it.setForeground(c, QColor("#b91c1c"))
         return it
 
     def _states(self) -> dict[Path, bool]:
