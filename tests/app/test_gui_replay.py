@@ -128,6 +128,35 @@ def test_live_run_solves_the_task_with_real_input(qtbot, window, tmp_path):
     assert page.log.topLevelItem(0).text(3) == "executed"
     assert page.last_result.stop_reason in ("done", "task_finished"), page.last_result.message
     assert check_episode(page.last_episode) == []
+    assert page.banner.kind == "ok" and "the task is solved" in page.banner.text()
+    assert read_meta(page.last_episode)["extra"]["success"] is True
+
+
+def test_a_run_that_does_not_solve_the_task_says_so(qtbot, window, tmp_path):
+    """The policy says "done" after a click on nothing: the banner gives the task's verdict,
+    not a green "the policy says the task is done", and the replay episode keeps it."""
+    script = tmp_path / "wrong.jsonl"
+    script.write_text(json.dumps({"kind": "click", "x": 2, "y": 2, "confidence": 0.9}) + "\n"
+                      + json.dumps({"kind": "done", "confidence": 0.9}) + "\n")
+    page = window.replay
+    page.add_policy_path(script)
+    page.task_combo.setCurrentText("click_button")
+    page.seed_spin.setValue(6)
+    page.open_check.setChecked(False)
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not page.running, timeout=60_000)
+    assert page.banner.kind == "error" and "NOT solved" in page.banner.text(), page.banner.text()
+    assert read_meta(page.last_episode)["extra"]["success"] is False
+
+
+def test_replay_outcome_words():
+    from deskmimic.app.gui.widgets.replayview import replay_outcome
+
+    assert replay_outcome("done", False, None) == ("info", " · the policy stopped; not verified")
+    assert replay_outcome("done", True, None)[0] == "ok"
+    assert replay_outcome("error", False, {"success": True}) == ("error", "")
+    assert replay_outcome("done", False, {"success": False, "reason": "wrong_button"})[0] == "error"
 
 
 def test_trained_checkpoint_dry_run_opens_the_replay_in_the_viewer(qtbot, window, tiny_run):

@@ -41,10 +41,12 @@ from deskmimic.app.gui.widgets.replayview import (
     PreviewLabel,
     decision_item,
     gui_words,
+    replay_outcome,
 )
 from deskmimic.app.gui.workers.replaywork import AgentBar, ReplayWorker, hotkey_text
 from deskmimic.core.errors import DeskmimicError, describe_error
 from deskmimic.models.runs import RunInfo
+from deskmimic.recorder.episode_edit import set_success
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class ReplayPanel(QWidget):
         self.episodes_dir = Path(episodes_dir)
         self.abort_hotkey = DEFAULT_ABORT_HOTKEY
         self.worker: ReplayWorker | None = None
+        self._ending = False  # the agent stopped; the task's verdict is still to come
         self.task = None  # the practice task window of the current run
         self.task_result: dict | None = None
         self.dry_run = True
@@ -203,7 +206,7 @@ class ReplayPanel(QWidget):
     # ---- a replay -------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.worker is not None
+        return self.worker is not None or self._ending
 
     def start(self, dry_run: bool) -> None:
         if self.running:
@@ -321,6 +324,19 @@ class ReplayPanel(QWidget):
         if self._hidden_window is not None:
             self._hidden_window.show()
             self._hidden_window = None
+        task = self.task
+        if end["event"] == "done" and not self.dry_run and task is not None and not task.is_done():
+            # As evaluation does: the policy stopped before the task ended, so the task is
+            # judged as it stands, once the last click has reached it.
+            r = end["result"]
+            self._ending = True
+            QTimer.singleShot(150, lambda: (task.is_done() or task.abort(
+                f"agent stopped ({r.stop_reason}): {r.message}"), self._show_end(end)))
+            return
+        self._show_end(end)
+
+    def _show_end(self, end: dict) -> None:
+        self._ending = False
         self._set_running(False)
         if end["event"] == "failed":
             self.status_label.setText("Failed")
@@ -336,23 +352,30 @@ class ReplayPanel(QWidget):
                 outcome = f" · task {'✔ solved' if ok else '✘ not solved'} ({self.task_result.get('reason')})"
             self.status_label.setText(f"Ended: {gui_words(r.message)} · {plural(r.steps, 'step')}"
                                       f" in {r.duration_s:.1f} s{outcome}")
-            kind = "ok" if r.stop_reason == "done" or (self.dry_run and r.stop_reason == "max_steps") \
-                else "info"
-            if r.stop_reason == "error":
-                kind = "error"
+            kind, verdict = replay_outcome(r.stop_reason, self.dry_run, self.task_result)
             self.banner.show_message(f"{'Dry run' if self.dry_run else 'Replay'} ended: "
-                                     f"{gui_words(r.message)}", kind)
+                                     f"{gui_words(r.message)}{verdict}", kind)
             if self.preview.image is None:
                 self.preview.set_image(None, f"Nothing to draw: {gui_words(r.message)}." if self.dry_run
                                        else "The run is over; its decisions are listed below.")
             if r.episode is not None:
                 self.last_episode = Path(r.episode)
+                self._store_outcome(self.last_episode)
                 emit(self.episode_saved, self.last_episode)
                 self.open_button.show()
                 if self.open_check.isChecked():
                     QTimer.singleShot(600, self._open_last)
         task = self.task
         QTimer.singleShot(800, lambda: self._close_task(task))
+
+    def _store_outcome(self, episode: Path) -> None:
+        """A replay of a practice task keeps the task's verdict, as a demonstration does."""
+        if self.task_result is None or self.dry_run:
+            return
+        try:
+            set_success(episode, bool(self.task_result.get("success")))
+        except (DeskmimicError, OSError) as exc:
+            self.banner.show_message(f"The replay's outcome could not be saved: {describe_error(exc)}")
 
     def _open_last(self) -> None:
         if self.last_episode is not None:

@@ -178,3 +178,21 @@ class PolicyPicker(QGroupBox):
     def policy_path(self) -> Path | None:
         data = self.ckpt_combo.currentData()
         return Path(data) if data else None
+
+
+def replay_outcome(stop_reason: str, dry_run: bool, task_result: dict | None) -> tuple[str, str]:
+    """The end banner's kind and the words after the policy's own reason: the practice
+    task's verdict when there is one, and never a green light the screen did not earn
+    (the policy saying "done" proves nothing)."""
+    if stop_reason == "error":
+        return "error", ""
+    if dry_run:
+        return ("ok" if stop_reason in ("done", "max_steps") else "info"), ""
+    if task_result is not None:
+        ok = bool(task_result.get("success"))
+        why = task_result.get("reason")
+        return ("ok" if ok else "error"), (f" · the task is {'solved' if ok else 'NOT solved'}"
+                                           + (f" ({gui_words(str(why))})" if why else ""))
+    if stop_reason == "done":
+        return "info", " · the policy stopped; not verified"
+    return "info", ""
