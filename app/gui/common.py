@@ -30,6 +30,12 @@ logger = logging.getLogger(__name__)
 ACCENT = "#2563eb"
 MUTED = "#6b7280"
 
+def hotkey_text(hotkey: str) -> str:
+    """'<ctrl>+<alt>+<shift>+q' -> 'Ctrl+Alt+Shift+Q' (pynput's syntax, as people write it)."""
+    parts = [p.strip().strip("<>") for p in hotkey.split("+")]
+    return "+".join(p.upper() if len(p) == 1 else p.capitalize() for p in parts)
+
+
 # Where list rows keep their episode's path (the Episodes list and the Train picker).
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 

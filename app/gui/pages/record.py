@@ -36,6 +36,7 @@ from deskmimic.app.gui.common import (
     format_duration,
     format_size,
     heading,
+    hotkey_text,
     muted,
     run_task,
     short_path,
@@ -53,12 +54,6 @@ POLL_MS = 250
 # Time for the X server to repaint what the hidden main window covered before the
 # first frame is grabbed.
 HIDE_SETTLE_MS = 250
-
-
-def hotkey_label(hotkey: str) -> str:
-    """'<ctrl>+<alt>+<shift>+s' -> 'Ctrl+Alt+Shift+S'."""
-    parts = [p.strip().strip("<>") for p in hotkey.split("+")]
-    return "+".join(p.upper() if len(p) == 1 else p.capitalize() for p in parts)
 
 
 class RecordPanel(QWidget):
@@ -192,10 +187,10 @@ class RecordPanel(QWidget):
         self.settings = settings
         self.fps_spin.setValue(float(settings.fps))
         self.folder_label.setText(short_path(settings.episodes_dir))
-        self._hint = (f"Stop with {hotkey_label(settings.stop_hotkey)} (not recorded as input) "
+        self._hint = (f"Stop with {hotkey_text(settings.stop_hotkey)} (not recorded as input) "
                       "or the Stop button of the recording indicator; pause with "
-                      f"{hotkey_label(RecordConfig.pause_hotkey)}, type secrets between two "
-                      f"{hotkey_label(RecordConfig.secret_hotkey)}.")
+                      f"{hotkey_text(RecordConfig.pause_hotkey)}, type secrets between two "
+                      f"{hotkey_text(RecordConfig.secret_hotkey)}.")
         self._refresh()
 
     # ---- capture targets ------------------------------------------------------------

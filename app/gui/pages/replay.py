@@ -28,13 +28,7 @@ from deskmimic.agent.abort import DEFAULT_ABORT_HOTKEY
 from deskmimic.agent.guards import GuardConfig
 from deskmimic.agent.runner import ReplayConfig
 from deskmimic.app.cli import replay as cli_replay  # noqa: F401 - load_any_policy, used by the worker
-from deskmimic.app.gui.common import (
-    Banner,
-    emit,
-    heading,
-    muted,
-    plural,
-)
+from deskmimic.app.gui.common import Banner, emit, heading, hotkey_text, muted, plural
 from deskmimic.app.gui.widgets.replayform import OptionsBox, TargetBox
 from deskmimic.app.gui.widgets.replayview import (
     PolicyPicker,
@@ -42,8 +36,9 @@ from deskmimic.app.gui.widgets.replayview import (
     decision_item,
     gui_words,
     replay_outcome,
+    status_message,
 )
-from deskmimic.app.gui.workers.replaywork import AgentBar, ReplayWorker, hotkey_text
+from deskmimic.app.gui.workers.replaywork import AgentBar, ReplayWorker
 from deskmimic.core.errors import DeskmimicError, describe_error
 from deskmimic.models.runs import RunInfo
 from deskmimic.recorder.episode_edit import set_success
@@ -304,17 +299,7 @@ class ReplayPanel(QWidget):
             text = f"step {ev.get('step', 0) + 1}: {desc} (confidence {conf:.2f})"
             self.status_label.setText(("Dry run · " if self.dry_run else "Running · ") + text)
             self.bar.set_text(text)
-        elif kind in ("pause", "resume", "abort"):
-            reason = str(ev.get("reason", "")).replace("_", " ")
-            msg = {"pause": f"Paused: {reason}. You have control; it resumes when you are idle.",
-                   "resume": f"Resumed ({reason})", "abort": f"Aborting: {reason}"}[kind]
-            self.status_label.setText(msg)
-            self.bar.set_text(msg)
-        elif kind in ("recording_paused", "recording_resumed"):
-            hotkey = hotkey_text(str(ev.get("hotkey") or "the pause hotkey"))
-            msg = (f"Recording paused ({hotkey}): nothing is recorded, so the agent waits. "
-                   "Press it again to resume." if kind == "recording_paused"
-                   else f"Recording resumed (after {float(ev.get('waited_s') or 0):.1f} s)")
+        elif (msg := status_message(ev)) is not None:
             self.status_label.setText(msg)
             self.bar.set_text(msg)
 

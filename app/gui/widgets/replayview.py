@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskmimic.agent.policy_protocol import AgentAction
-from deskmimic.app.gui.common import emit, run_task
+from deskmimic.app.gui.common import emit, hotkey_text, run_task
 from deskmimic.core.errors import DeskmimicError, describe_error
 from deskmimic.models.runs import LINKS, RunInfo, scan_run_infos
 
@@ -196,3 +196,19 @@ def replay_outcome(stop_reason: str, dry_run: bool, task_result: dict | None) ->
     if stop_reason == "done":
         return "info", " · the policy stopped; not verified"
     return "info", ""
+
+
+def status_message(ev: dict) -> str | None:
+    """The status line for a runner event other than a step (pause, resume, abort,
+    recording paused/resumed); ``None`` for events that change nothing there."""
+    kind = ev.get("event")
+    if kind in ("pause", "resume", "abort"):
+        reason = str(ev.get("reason", "")).replace("_", " ")
+        return {"pause": f"Paused: {reason}. You have control; it resumes when you are idle.",
+                "resume": f"Resumed ({reason})", "abort": f"Aborting: {reason}"}[kind]
+    if kind in ("recording_paused", "recording_resumed"):
+        hotkey = hotkey_text(str(ev.get("hotkey") or "the pause hotkey"))
+        return (f"Recording paused ({hotkey}): nothing is recorded, so the agent waits. "
+                "Press it again to resume." if kind == "recording_paused"
+                else f"Recording resumed (after {float(ev.get('waited_s') or 0):.1f} s)")
+    return None

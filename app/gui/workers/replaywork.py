@@ -12,17 +12,11 @@ from PySide6.QtCore import QRect, Qt, QThread, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QPushButton
 
-from deskmimic.app.gui.common import emit
+from deskmimic.app.gui.common import emit, hotkey_text
 from deskmimic.app.gui.widgets.floatbar import BUTTON_QSS, FloatingBar
 from deskmimic.core.errors import DeskmimicError
 
 logger = logging.getLogger(__name__)
-
-
-def hotkey_text(hotkey: str) -> str:
-    """'<ctrl>+<alt>+<shift>+q' -> 'Ctrl+Alt+Shift+Q'."""
-    parts = [p.strip().strip("<>") for p in hotkey.split("+")]
-    return "+".join(p.upper() if len(p) == 1 else p.capitalize() for p in parts)
 
 
 class ReplayWorker(QThread):
