@@ -146,6 +146,7 @@ class EpisodeRow:
     frames: int = 0
     events: int = 0
     error: str = ""
+    size: tuple[int, int] | None = None  # the captured area (width, height)
 
 
 def read_row(path: Path) -> EpisodeRow:
@@ -167,13 +168,19 @@ def read_row(path: Path) -> EpisodeRow:
             duration_s=float(c.get("duration_s") or 0.0), status=status,
             success=success if isinstance(success, bool) else None,
             bytes=int(c.get("bytes") or 0), frames=int(c.get("frames") or 0),
-            events=int(c.get("events") or 0), error=error,
+            events=int(c.get("events") or 0), error=error, size=_region_size(m),
         )
     except EpisodeFormatError as exc:
         return EpisodeRow(path=path, id=path.name, error=str(exc))
     except (ValueError, OverflowError) as exc:  # a counter read_meta lets through (inf, NaN)
         return EpisodeRow(path=path, id=path.name,
                           error=f"{path / 'meta.json'}: a counter is not a usable number ({exc})")
+
+
+def _region_size(meta: dict) -> tuple[int, int] | None:
+    region = (meta.get("geometry") or {}).get("region") or {}
+    w, h = region.get("width"), region.get("height")
+    return (w, h) if isinstance(w, int) and isinstance(h, int) else None
 
 
 # What makes a folder an episode (ours) even when its meta.json is gone or damaged.

@@ -236,6 +236,11 @@ class TrainPanel(QWidget):
         if name and (self.runs_dir / name).exists():
             raise ConfigError(f"Run name {name!r}: {self.runs_dir / name} already exists; "
                               "choose another name")
+        if not self.mixed_check.isChecked() and len(sizes := self.picker.checked_sizes()) > 1:
+            listed = ", ".join(f"{w}×{h} ({n})" for (w, h), n in sizes.items())
+            raise ConfigError(f"The chosen episodes differ in size ({listed}): tick “allow different "
+                              "sizes” to train on them together (each frame is scaled to the "
+                              "network's input), or choose episodes of one size.")
         h, w = INPUT_SIZES[self.size_combo.currentIndex()]
         return TrainConfig(episodes=tuple(episodes), name=name, runs_dir=self.runs_dir,
                            epochs=self.epochs_spin.value() or None, batch_size=self.batch_spin.value(),

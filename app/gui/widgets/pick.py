@@ -140,6 +140,15 @@ class EpisodePicker(QWidget):
     def checked_paths(self) -> list[Path]:
         return [p for p, on in self._states().items() if on]
 
+    def checked_sizes(self) -> dict[tuple[int, int], int]:
+        """How many ticked episodes have each captured-area size (width, height)."""
+        by_path = {str(r.path): r.size for r in self.rows}
+        sizes: dict[tuple[int, int], int] = {}
+        for p in self.checked_paths():
+            if (size := by_path.get(str(p))) is not None:
+                sizes[size] = sizes.get(size, 0) + 1
+        return sizes
+
     def set_checked(self, paths: list[Path]) -> None:
         want = {str(p) for p in paths}
         for i in range(self.tree.topLevelItemCount()):
