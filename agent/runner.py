@@ -282,7 +282,8 @@ class ReplayRunner:
                 self._emit_step(entry, out)
                 return verdict
             if cfg.dry_run or cfg.step:
-                preview = annotate(settled.image, action, f"step {n}")
+                # people count steps from 1 (the log and the overlay say the same number)
+                preview = annotate(settled.image, action, f"step {n + 1}")
                 if cfg.dry_run:
                     path = write_png(out / ANNOTATED_DIR / f"step_{n:03d}.png", preview)
                     self.annotated.append(path)
@@ -292,7 +293,7 @@ class ReplayRunner:
                 if not self._confirm(n, action, preview):
                     entry["status"] = "declined"
                     self._emit_step(entry, out)
-                    return "declined", f"step {n} ({action.describe()}) declined"
+                    return "declined", f"step {n + 1} ({action.describe()}) declined"
                 if g.paused:  # the person moved to confirm: they hand control back
                     g.resume("confirmed")
             try:

@@ -144,7 +144,7 @@ def _confirm_on_terminal(runner_ref: list):
         runner = runner_ref[0]
         folder = runner.out if runner.out is not None else Path(tempfile.gettempdir())
         path = write_png(folder / "annotated" / f"step_{step:03d}_preview.png", preview)
-        _say(f"  step {step}: {action.describe()}   (preview: {path})")
+        _say(f"  step {step + 1}: {action.describe()}   (preview: {path})")
         print("  do it? [Enter = yes, n = stop] ", end="", file=sys.stderr, flush=True)
         answer = sys.stdin.readline()
         return answer != "" and answer.strip().lower() in ("", "y", "yes")

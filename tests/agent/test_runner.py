@@ -265,6 +265,7 @@ def test_step_mode_asks_before_each_action(qtbot, clean_input) -> None:
                                                    confirm=confirm))
     assert asked == [(0, "click"), (1, "click")]
     assert result.stop_reason == "declined"
+    assert result.message.startswith("step 2 (click"), "people count steps from 1, as the log does"
     qtbot.waitUntil(lambda: w.clicks == [0], timeout=3000)
     qtbot.wait(200)  # a duration: time for a declined second click to arrive, were there one
     assert w.clicks == [0]

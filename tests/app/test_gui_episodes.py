@@ -54,8 +54,10 @@ def test_list_shows_the_episode_and_search_filters(qtbot, panel):
     assert panel.proxy.index(0, 3).data() == "", "complete, no outcome marked yet"
     qtbot.keyClicks(panel.search, "press go")  # instruction text matches too
     assert panel.proxy.rowCount() == 1
+    assert panel.count_label.text() == "1 episode"
     panel.search.setText("nothing like this")
     assert panel.proxy.rowCount() == 0
+    assert panel.count_label.text() == "0 of 1 episode shown", "the count follows the search"
 
 
 def test_viewer_seeks_to_a_frame_and_shows_it(qtbot, panel, watchdog):

@@ -123,6 +123,7 @@ class EpisodeList(QWidget):
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setSortRole(SORT_ROLE)
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.search.textChanged.connect(lambda _t: self._count())
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -160,10 +161,18 @@ class EpisodeList(QWidget):
             self.table.setSortingEnabled(True)
         finally:
             self._filling = False
-        n = len(rows)
+        self._count()
+
+    def _count(self) -> None:
+        """The count under the list: of the rows the search shows, when it hides some."""
+        rows = list(self.rows.values())
+        n, shown = len(rows), self.proxy.rowCount()
         bad = sum(r.status == "unreadable" for r in rows)
-        self.count_label.setText(f"{n} episode{'s' if n != 1 else ''}" + (f", {bad} unreadable" if bad else "")
-                                 if n else "No episodes yet: record one on the Record page")
+        text = (f"{n} episode{'s' if n != 1 else ''}" + (f", {bad} unreadable" if bad else "")
+                if n else "No episodes yet: record one on the Record page")
+        if n and shown != n:
+            text = f"{shown} of {text} shown"
+        self.count_label.setText(text)
 
     def select_path(self, path: Path) -> bool:
         """Make the episode at ``path`` the current row; False if it is not listed."""
