@@ -79,6 +79,7 @@ class RunInfo:
     links: dict = field(default_factory=dict)
     error: str = ""
     warning: str = ""
+    tasks: tuple[str, ...] = ()  # the task labels of its episodes that are still there
 
     @property
     def has_checkpoint(self) -> bool:
@@ -218,7 +219,29 @@ def read_run(run_dir: Path) -> RunInfo:
                    epochs=int(cfg.get("epochs") or 0), epochs_done=len(metrics),
                    episodes=len(cfg.get("episodes") or ()),
                    input_size=f"{cfg.get('input_width')}×{cfg.get('input_height')}",
-                   best=best, last_loss=last_loss)
+                   best=best, last_loss=last_loss, tasks=_episode_tasks(cfg.get("episodes")))
+
+
+def _episode_tasks(episodes: object, limit: int = 500) -> tuple[str, ...]:
+    """The task labels in the meta.json of a run's episodes (those still readable): what
+    the run was trained to do, for choosing where to replay it."""
+    metas: list[Path] = []
+    for entry in episodes if isinstance(episodes, list) else ():
+        folder = Path(str(entry))
+        try:  # an episode folder, or a folder of episodes (as `train DIR` takes them)
+            metas += [folder / "meta.json"] if (folder / "meta.json").is_file() \
+                else sorted(folder.glob("*/meta.json"))[:limit]
+        except OSError:
+            continue
+    tasks: set[str] = set()
+    for meta in metas[:limit]:
+        try:
+            task = json.loads(meta.read_text(encoding="utf-8")).get("task")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(task, str) and task:
+            tasks.add(task)
+    return tuple(sorted(tasks))
 
 
 def scan_run_infos(root: Path) -> list[RunInfo]:

@@ -18,6 +18,7 @@ from deskmimic.app.gui.main import MainWindow
 from deskmimic.app.gui.state import GuiSettings
 from deskmimic.recorder.check import check_episode
 from deskmimic.recorder.episode_format import read_meta
+from tests.app.conftest import DEMO_TASK
 
 
 @pytest.fixture
@@ -150,6 +151,20 @@ def test_a_run_that_does_not_solve_the_task_says_so(qtbot, window, tmp_path):
     assert read_meta(page.last_episode)["extra"]["success"] is False
 
 
+def test_a_task_instruction_does_not_follow_to_the_live_desktop(qtbot):
+    from deskmimic.app.gui.widgets.replayform import TargetBox
+
+    box = TargetBox(["click_button"])
+    qtbot.addWidget(box)
+    box.set_task_instruction("Click the Apply button")
+    box.rb_desktop.setChecked(True)
+    assert box.instruction_edit.text() == ""
+    box.instruction_edit.setText("Open the report")  # typed by the person: kept
+    box.rb_task.setChecked(True)
+    box.rb_desktop.setChecked(True)
+    assert box.instruction_edit.text() == "Open the report"
+
+
 def test_replay_outcome_words():
     from deskmimic.app.gui.widgets.replayview import replay_outcome
 
@@ -163,10 +178,12 @@ def test_trained_checkpoint_dry_run_opens_the_replay_in_the_viewer(qtbot, window
     page = window.replay
     runs = window.runs_dir
     shutil.copytree(tiny_run, runs / tiny_run.name)
+    page.task_combo.setCurrentText("pick_list")
     page.refresh(select=tiny_run.name)
     qtbot.waitUntil(lambda: page.ckpt_combo.count() >= 2, timeout=5000)
     assert page.run_combo.currentText().startswith(tiny_run.name)
     assert page.ckpt_combo.currentText().startswith("best")
+    assert page.task_combo.currentText() == DEMO_TASK, "the target is the task the run learned"
     page.steps_spin.setValue(3)
     page.conf_spin.setValue(0.0)
     qtbot.mouseClick(page.dry_button, Qt.MouseButton.LeftButton)

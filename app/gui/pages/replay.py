@@ -112,6 +112,7 @@ class ReplayPanel(QWidget):
         left.setSpacing(10)
         self.picker = PolicyPicker(self.runs_dir)
         self.picker.changed.connect(lambda: self._set_running(self.running))
+        self.picker.changed.connect(lambda: self.target_box.prefer_task(self.picker.trained_tasks()))
         self.picker.failed.connect(self.banner_message)
         left.addWidget(self.picker)
         self.target_box = TargetBox(list(TASKS))
@@ -235,7 +236,7 @@ class ReplayPanel(QWidget):
         task.finished.connect(self._task_finished)
         task.show()
         task.raise_()
-        self.instruction_edit.setText(task.instruction)
+        self.target_box.set_task_instruction(task.instruction)
         self._set_running(True)
         self.status_label.setText(f"Showing {name} (seed {seed})…")
         # Let it map and paint before the agent's first look (no nested event loop).

@@ -52,14 +52,32 @@ class TargetBox(QGroupBox):
         tg.addWidget(QLabel("Instruction"), 2, 0)
         tg.addWidget(self.instruction_edit, 2, 1, 1, 2)
         tg.setColumnStretch(1, 1)
+        self._from_task = ""  # the instruction text a practice task put there
         self.rb_task.setChecked(True)
         self.rb_task.toggled.connect(self._target_changed)
         self.window_edit.textEdited.connect(lambda _t: self.rb_desktop.setChecked(True))
+
+    def prefer_task(self, tasks: tuple[str, ...]) -> None:
+        """Show one of ``tasks`` (a run's tasks) unless one of them is chosen already."""
+        names = [self.task_combo.itemText(i) for i in range(self.task_combo.count())]
+        known = [t for t in tasks if t in names]
+        if known and self.task_combo.currentText() not in known:
+            self.task_combo.setCurrentText(known[0])
+
+    def set_task_instruction(self, text: str) -> None:
+        """The practice task's own instruction: cleared again when the target becomes the
+        live desktop (it described a window that is not there)."""
+        self.instruction_edit.setText(text)
+        self._from_task = text
 
     def _target_changed(self, _on: bool = False) -> None:
         # A practice task brings its own instruction; the live desktop needs one typed.
         self.instruction_edit.setPlaceholderText(
             TASK_PLACEHOLDER if self.rb_task.isChecked() else LIVE_PLACEHOLDER)
+        if not self.rb_task.isChecked() and self._from_task \
+                and self.instruction_edit.text() == self._from_task:
+            self.instruction_edit.clear()
+        self._from_task = ""
 
 
 class OptionsBox(QGroupBox):

@@ -165,6 +165,11 @@ class PolicyPicker(QGroupBox):
             self.ckpt_combo.addItem(data, data)
         emit(self.changed)
 
+    def trained_tasks(self) -> tuple[str, ...]:
+        """The task labels the chosen run was trained on (empty for a browsed path)."""
+        data = self.run_combo.currentData()
+        return self.runs[data].tasks if isinstance(data, int) and data < len(self.runs) else ()
+
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Checkpoint or run folder", str(self.runs_dir))
         if path:
