@@ -326,8 +326,9 @@ class Injector:
         # connection and without taking the lock (it could deadlock on this thread).
         codes, buttons = self._release_order(), list(self._buttons)
         try:
+            # Also with nothing held: the backend gives back keycodes it remapped.
+            self.backend.emergency_release(codes, buttons)
             if codes or buttons:
-                self.backend.emergency_release(codes, buttons)
                 logger.warning("signal %d: released held input", signum)
             self._keys.clear()
             self._buttons.clear()

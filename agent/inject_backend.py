@@ -19,7 +19,8 @@ BUTTONS = ("left", "middle", "right", "x1", "x2")
 class InjectBackend(abc.ABC):
     """What a platform must provide to inject input; the `Injector` does the rest.
 
-    Keycodes are the backend's own physical-key numbers, obtained from `keycode_for`.
+    Keycodes are the backend's own key numbers, obtained from `keycode_for` (the X
+    backend marks a key typed with AltGr by a flag above the 8-bit X keycode).
     Every method may raise `InputError`. Implementations need not be thread-safe:
     the facade serializes calls.
     """

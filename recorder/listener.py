@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from deskmimic.core.errors import InputError
 from deskmimic.core.geometry import Rect
+from deskmimic.core.keys import ISO_LEVEL3_SHIFT, one_group, row_keysym
 from deskmimic.recorder.clock import EpisodeClock
 from deskmimic.recorder.environment import require_x_display
 from deskmimic.recorder.hotkey import Chord, HotkeyFilter, parse_hotkey
@@ -30,12 +31,51 @@ def key_fields(key) -> dict:
         # space is a named key in pynput but it does produce a character
         return {"key": key.name, "code": vk, "char": " " if key.name == "space" else None}
     if isinstance(key, KeyCode):
+        if key.vk == ISO_LEVEL3_SHIFT:  # AltGr on XKB layouts: a modifier, as Mode_switch is
+            return {"key": "alt_gr", "code": key.vk, "char": None}
         char = key.char
         if char is not None and not char.isprintable():
             char = None
         name = key.char if key.char else (f"vk{key.vk}" if key.vk is not None else "unknown")
         return {"key": name, "code": key.vk, "char": char}
     return {"key": str(key), "code": None, "char": None}
+
+
+def _xkb_levels(listener_class):
+    """A pynput keyboard listener class that reads keys as the X server types them now.
+
+    pynput translates a keycode with the keyboard mapping it read at start, so a key the
+    mapping gave a character later (the injector's remapped spare keycode, a layout
+    switch) came out as nothing; it reads AltGr as the core protocol's group 2 (columns
+    2-3), where XKB puts level 3 in column 4: '@' (AltGr+q on de) was 'q'; and it ignores
+    the layout group: 'z' typed in the de group of 'us,de' was 'y'.
+    """
+
+    class XkbLevels(listener_class):
+        _group = 0
+
+        def _event_to_key(self, display, event):
+            self._group = (event.state >> 13) & 3  # the XKB layout group the key was typed in
+            try:
+                row = tuple(display.get_keyboard_mapping(event.detail, 1)[0])
+                # A row emptied since (a remapped key given back) keeps its last meaning:
+                # that is what the key typed when it was pressed.
+                if any(row) and row != tuple(display._keymap_codes[event.detail]):
+                    display._update_keymap(event.detail, 1)
+            except Exception as exc:  # noqa: BLE001 - a stale row beats no key at all
+                logger.debug("could not re-read keycode %s: %s", event.detail, exc)
+            return super()._event_to_key(display, event)
+
+        def _keycode_to_keysym(self, display, keycode, index):
+            row = tuple(display._keymap_codes[keycode])
+            single = one_group(display._keymap_codes)
+            for level in dict.fromkeys((index, index - 2 if index >= 2 else index, 0)):
+                keysym = row_keysym(row, self._group, level, single)
+                if keysym:
+                    return keysym
+            return super()._keycode_to_keysym(display, keycode, index)
+
+    return XkbLevels
 
 
 def _quiet(listener_class):
@@ -171,8 +211,8 @@ class InputListener:
         self._xdisplay = xdisplay.Display()
         self._mouse = _quiet(mouse.Listener)(on_move=self._on_move, on_click=self._on_click,
                                              on_scroll=self._on_scroll)
-        self._keyboard = _quiet(keyboard.Listener)(on_press=self._on_press,
-                                                   on_release=self._on_release)
+        self._keyboard = _quiet(_xkb_levels(keyboard.Listener))(on_press=self._on_press,
+                                                                 on_release=self._on_release)
         self._mouse.start()
         self._keyboard.start()
         for listener in (self._mouse, self._keyboard):

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 # Which keys are modifiers, and their canonical names, are shared with the recorder and
 # the agent: core/keys.py.
-from deskmimic.core.keys import is_modifier, modifier_family, order_modifiers
+from deskmimic.core.keys import is_modifier, keysym_char, modifier_family, order_modifiers
 
-RULES_VERSION = 1  # bump whenever a key event reads differently (char, chord, pairing): dataset caches are keyed on it
+RULES_VERSION = 2  # bump whenever a key event reads differently (char, chord, pairing): dataset caches are keyed on it
 # Special keys that still produce text.
 TEXT_SPECIAL_KEYS: dict[str, str] = {"space": " "}
 
@@ -36,9 +36,20 @@ def produced_char(event: dict, caps_lock: bool) -> str | None:
     char = event.get("char")
     if not (isinstance(char, str) and len(char) == 1):
         char = key if isinstance(key, str) and len(key) == 1 else None
+    of_keysym = keysym_char(event.get("code"))
+    if char is None and (key is None or (isinstance(key, str) and key.startswith("vk"))):
+        # pynput names a keysym outside its table 'vk<keysym>' and gives no char: the
+        # Unicode keysyms (0x01000000 + code point) the injector types through a
+        # remapped keycode, and any character a layout has that pynput does not know.
+        char = of_keysym
+    elif char is not None and of_keysym is not None and char != of_keysym:
+        # pynput upper-cases the character of any shifted keysym: 'µ' (shift+* on fr)
+        # became Greek 'Μ'. Only its 'A' for keysym 'a' is right (X's rule for a key with
+        # no shifted symbol, which layouts use for a-z alone); else the keysym says.
+        char = char if of_keysym.isascii() and char == of_keysym.upper() else of_keysym
     if char is None or not char.isprintable():
         return None
-    if caps_lock and char.isalpha():
+    if caps_lock and char.isalpha() and len(char.swapcase()) == 1:  # 'ß' stays 'ß'
         char = char.swapcase()
     return char
 
