@@ -1,5 +1,6 @@
 """What of the live input and video may reach the episode: nothing while recording is
-paused, and key events without their key while the secret toggle is on.
+paused, and key events without their key while the secret toggle is on or the keyboard
+focus is in a password field (`deskmimic.recorder.secret_hold` says when).
 
 The gate sits between the input listener (after the hotkey filter, so the hotkeys still
 read real keys) and the event queue, and the encoder asks it about every frame: what it
@@ -22,6 +23,13 @@ MASK = SECRET_MASK
 # Modifiers that type nothing stay in the clear, so a chord pressed while secret still
 # reads as a chord; shift is masked, since it tells which characters were upper case.
 CLEAR_MODIFIERS = frozenset({"ctrl", "alt", "cmd"})
+# Keys that leave or submit a password field are no part of the password: masked only by
+# the hotkey, so that a login still reads as a password of its own length, then Enter.
+FIELD_KEYS = frozenset({"tab", "enter", "esc"})
+# The `source` of the secret markers the password-field watcher writes; a marker without
+# one is the hotkey's (the only source before the watcher existed).
+HOTKEY_SOURCE = "hotkey"
+PASSWORD_SOURCE = "password_field"
 
 
 class CaptureGate:
@@ -34,7 +42,8 @@ class CaptureGate:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._spans: list[list[int | None]] = []  # [start_ns, end_ns or None while open]
-        self._secret = False
+        self._secret = False               # the hotkey's toggle
+        self._auto = False                 # the focus is in a password field
         self._masked: set[object] = set()  # keys whose key_down was masked, until their key_up
         self._clear: set[object] = set()   # keys whose key_down was written in the clear
         self.masked_keys = 0               # key_down events masked so far
@@ -64,6 +73,26 @@ class CaptureGate:
     def secret(self) -> bool:
         with self._lock:
             return self._secret
+
+    @property
+    def masking(self) -> bool:
+        """Whether key presses are masked now, by the hotkey or by a password field."""
+        with self._lock:
+            return self._secret or self._auto
+
+    def set_auto(self, on: bool, t: int) -> dict | None:
+        """Mask (or stop masking) because the focus entered (left) a password field.
+
+        Returns its marker (``secret_on``/``secret_off`` with ``source: password_field``),
+        or ``None`` when nothing changed. Independent of the hotkey: keys are masked while
+        either is on.
+        """
+        with self._lock:
+            if on == self._auto:
+                return None
+            self._auto = on
+            return {"t": t, "type": "marker", "name": "secret_on" if on else "secret_off",
+                    "source": PASSWORD_SOURCE}
 
     def toggle_secret(self, t: int) -> dict:
         """Turn secret masking on or off at ``t``; returns its marker event."""
@@ -99,7 +128,8 @@ class CaptureGate:
     def _key(self, event: dict) -> dict:
         ident = _ident(event)
         if event["type"] == "key_down":
-            if self._secret and modifier_family(str(event.get("key"))) not in CLEAR_MODIFIERS:
+            family = modifier_family(str(event.get("key")))
+            if family not in CLEAR_MODIFIERS and (self._secret or (self._auto and family not in FIELD_KEYS)):
                 repeat = ident in self._masked
                 if not repeat:
                     self.masked_keys += 1  # auto-repeats are one key
@@ -116,7 +146,7 @@ class CaptureGate:
             self._clear.discard(ident)
             return event
         # A release whose press was not seen: hide it if it could be part of a secret.
-        return _masked(event) if self._secret else event
+        return _masked(event) if self._secret or self._auto else event
 
     # ---- summary --------------------------------------------------------------------
     def close(self, t_end: int) -> None:
@@ -154,7 +184,8 @@ def privacy_from_events(events: Iterable[dict], t_end: int) -> tuple[dict, list[
 
     A killed recorder never writes them (docs/episode-format.md, "Crash recovery").
     Markers are read as the gate toggles: a ``resume`` with no open pause and a second
-    ``pause`` inside one change nothing.
+    ``pause`` inside one change nothing; secret markers switch their ``source`` (the
+    hotkey when absent, or ``password_field``), and the secret is on while any is.
 
     Args:
         events: the episode's events in recorded order.
@@ -166,7 +197,7 @@ def privacy_from_events(events: Iterable[dict], t_end: int) -> tuple[dict, list[
         on when the events end (``"pause"``, ``"secret"``), so the caller can say so.
     """
     spans: list[list[int | None]] = []
-    secret = False
+    secret: set[str] = set()
     masked = 0
     for ev in events:
         kind = ev.get("type")
@@ -178,7 +209,11 @@ def privacy_from_events(events: Iterable[dict], t_end: int) -> tuple[dict, list[
             elif name == "resume" and is_open:
                 spans[-1][1] = max(t, spans[-1][0])
             elif name in ("secret_on", "secret_off"):
-                secret = name == "secret_on"
+                source = str(ev.get("source") or HOTKEY_SOURCE)
+                if name == "secret_on":
+                    secret.add(source)
+                else:
+                    secret.discard(source)
         elif kind == "key_down" and ev.get("secret") is True and not ev.get("repeat"):
             masked += 1
     still_on = []

@@ -32,6 +32,7 @@ from deskmimic.recorder.record_setup import (
     initial_meta,
     resolve_region,
 )
+from deskmimic.recorder.secret_hold import PasswordMasking
 from deskmimic.recorder.space import (
     NoSpaceError,
     SpaceReserve,
@@ -76,6 +77,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._first_frame = threading.Event()
         self._gate = CaptureGate()  # pause spans and secret masking
+        self._masking: PasswordMasking | None = None  # password fields turn the secret on
 
     # ---- life cycle ---------------------------------------------------------------
     def start(self) -> Recorder:
@@ -102,6 +104,7 @@ class Recorder:
             th.start()
             self._threads.append(th)
         if cfg.listen_input:
+            self._masking = PasswordMasking(self._gate, self._clock, self._events.put, cfg.secret_hotkey)
             self._listener = InputListener(self._clock, self.region, self._put_event,
                                            stop_hotkey=cfg.stop_hotkey,
                                            on_stop=lambda: self.request_stop("stop_hotkey"),
@@ -111,6 +114,9 @@ class Recorder:
             except BaseException:
                 self.stop()  # the threads already run: finalize, never leave them writing
                 raise
+            # In the background, once the listener runs: no accessibility bus only means
+            # no automatic masking.
+            self._masking.start()
         if not self._first_frame.wait(5.0) and not self._errors:
             logger.warning("no frame captured within 5 s of starting")
         if self._errors:
@@ -131,6 +137,9 @@ class Recorder:
     def _put_event(self, event: dict) -> None:
         # The only way input reaches the queue: paused input stops here, secret keys
         # leave masked, so neither is ever written.
+        if self._masking is not None:
+            self._masking.feed(event)  # holds input briefly after a possible focus move
+            return
         event = self._gate.admit(event)
         if event is not None:
             self._events.put(event)
@@ -142,8 +151,8 @@ class Recorder:
 
     @property
     def secret(self) -> bool:
-        """Whether typed keys are being masked (the secret hotkey)."""
-        return self._gate.secret
+        """Whether typed keys are being masked (the secret hotkey or a password field)."""
+        return self._gate.masking
 
     def _open_files(self, episode_id: str, source: str, window: dict | None) -> None:
         self._meta = initial_meta(self.cfg, episode_id, self.region,
@@ -285,6 +294,8 @@ class Recorder:
             # so the stop marker is stamped after it.
             self._listener.stop()
             self._listener = None
+        if self._masking is not None:
+            self._masking.stop()  # writes what it held
         if reason not in ("stop_hotkey",):
             self._events.put({"t": self._clock.now(), "type": "marker", "name": reason})
         for th in self._threads:
@@ -298,6 +309,8 @@ class Recorder:
             self._meta["stop_reason"] = reason
             self._meta["counters"] = self._counters(t_end)
             self._meta.update(self._gate.meta())
+            if self._masking is not None:
+                self._meta.update(self._masking.meta())
             if self._frame_writer is not None:
                 self._meta[VIDEO_SHA256] = dict(self._frame_writer.checksums)
             self._error = self._stop_message(t_end, closed)

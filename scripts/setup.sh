@@ -10,7 +10,8 @@ APT_PACKAGES=(xvfb xauth xdotool openbox x11-utils
   libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core
-  fontconfig fonts-liberation fonts-noto-core fonts-urw-base35)
+  fontconfig fonts-liberation fonts-noto-core fonts-urw-base35
+  dbus at-spi2-core)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
