@@ -40,6 +40,7 @@ from deskmimic.recorder.space import (
     is_disk_full,
     recover_hint,
 )
+from deskmimic.recorder.windows_x11 import watch_window
 
 __all__ = ["Recorder", "RecordingSummary", "folder_bytes", "resolve_region"]
 
@@ -98,8 +99,12 @@ class Recorder:
         self._events.put({"t": self._clock.now(), "type": "marker", "name": "start"})
         # Capture first: the input listener takes ~0.2 s to start, and the first frame
         # must be on disk within 0.25 s of the origin (the crash guarantee).
-        for name, target in (("capture", self._capture_loop), ("encode", self._encode_loop),
-                             ("events", self._events_loop)):
+        loops = [("capture", self._capture_loop), ("encode", self._encode_loop),
+                 ("events", self._events_loop)]
+        if window is not None:
+            loops.append(("window", lambda: watch_window(
+                window["id"], self._stop, lambda: self.request_stop("window_closed"))))
+        for name, target in loops:
             th = threading.Thread(target=self._guard(target), name=f"deskmimic-{name}", daemon=True)
             th.start()
             self._threads.append(th)
@@ -354,6 +359,10 @@ class Recorder:
         if self._reserve is not None and self._reserve.full:
             n = self._frame_writer.count if self._frame_writer else 0
             return disk_full_message(self.path, t_end / 1e9, n, closed)
+        if self._stop_reason == "window_closed":
+            title = (self._meta.get("geometry", {}).get("window") or {}).get("title")
+            return (f"the window {title!r} was closed or hidden: the recording stopped there "
+                    "(what was recorded until then is kept)")
         if self._errors:
             then = "" if closed else f"; {recover_hint(self.path)}"
             return f"the recording stopped on an error: {describe_error(self._errors[0])}{then}"

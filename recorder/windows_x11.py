@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from deskmimic.core.errors import CaptureError
@@ -73,6 +75,30 @@ def find_window(title: str) -> WindowInfo:
         names = ", ".join(sorted({repr(w.title) for w in wins})[:10]) or "none"
         raise CaptureError(f"--window {title!r}: no visible window has that title (visible: {names})")
     return max(hits, key=lambda w: w.rect.width * w.rect.height)
+
+
+def watch_window(window_id: int, stop: threading.Event, on_gone: Callable[[], None],
+                 period_s: float = 0.25) -> None:
+    """Until ``stop`` is set, look at the window every ``period_s``; once it is destroyed or
+    no longer shown (closed, minimized), call ``on_gone`` and return. Recording a window
+    that is gone would only capture whatever lies where it was."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+    from Xlib import error as xerror
+
+    d = xdisplay.Display()
+    try:  # its own connection, closed here: a recording must leave none open
+        win = d.create_resource_object("window", window_id)
+        while not stop.wait(period_s):
+            try:
+                shown = win.get_attributes().map_state == X.IsViewable
+            except xerror.XError:  # BadWindow: destroyed
+                shown = False
+            if not shown:
+                on_gone()
+                return
+    finally:
+        d.close()
 
 
 def wait_for_window_manager(timeout: float = 10.0) -> bool:

@@ -103,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
               f"duration  {d['duration_s']:.1f} s\nframes    {d['frames']} "
               f"({d['fps_achieved']:.1f} fps, {d['dropped_frames']} dropped)\n"
               f"events    {d['events']}\nsize      {d['bytes'] / 1e6:.2f} MB")
+    if summary.stop_reason == "window_closed":  # the app was closed: a normal end, said
+        print(f"deskmimic record: {summary.error}", file=sys.stderr)
+        return 0
     if summary.error:  # stopped early (a full disk, a failed thread): say why, exit != 0
         print(f"deskmimic record: error: {summary.error}", file=sys.stderr)
         return 2

@@ -202,3 +202,20 @@ def test_window_picked_by_title(qtbot, tmp_path: Path, request, with_wm: bool):
     assert frame.shape == (300, 400, 3)
     r, g, b = (int(v) for v in frame[8, 8])
     assert g > 100 and r < 100  # the window's green background, not something else
+
+
+def test_a_recorded_window_that_closes_ends_the_recording_with_a_message(qtbot, tmp_path: Path):
+    w = _show(qtbot, pos=(300, 200))
+    w.setWindowTitle("deskmimic closing window 7")
+    qtbot.waitUntil(lambda: any(x.title == w.windowTitle() for x in list_windows()), timeout=5000)
+    rec = Recorder(RecordConfig(out=tmp_path / "ep", window="closing window 7", fps=15,
+                                listen_input=False)).start()
+    qtbot.wait(400)  # a duration: some frames of the window first
+    assert not rec.stop_requested
+    w.close()
+    qtbot.waitUntil(lambda: rec.stop_requested, timeout=3000)
+    summary = rec.stop()
+    assert summary.stop_reason == "window_closed"
+    assert "'deskmimic closing window 7' was closed" in summary.error
+    assert summary.status == "complete" and check_episode(summary.path) == []
+    assert Episode.open(summary.path).frame_count >= 3

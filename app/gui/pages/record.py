@@ -341,8 +341,9 @@ class RecordPanel(QWidget):
         text = (f"Saved {summary.path.name}: {format_duration(summary.duration_s)}, {summary.frames} frames "
                 f"({summary.fps_achieved:.1f} fps, {summary.dropped_frames} dropped), {summary.events} events, "
                 f"{format_size(summary.bytes)}.")
-        if self.session.error:
-            self.banner.show_message(f"{self.session.error}. {text}")
+        if self.session.error:  # a closed window is an ending, not a failure
+            self.banner.show_message(f"{self.session.error}. {text}",
+                                     "info" if summary.stop_reason == "window_closed" else "error")
         else:
             self.banner.show_message(text, "ok")
         self.last_label.setText(f"Last recording: {summary.path}")
