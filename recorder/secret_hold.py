@@ -20,6 +20,7 @@ from deskmimic.recorder.privacy import CaptureGate
 from deskmimic.recorder.secret_fields import SETTLE_S, FocusWatcher
 
 logger = logging.getLogger(__name__)
+_WARNED: set[str] = set()  # the advice already given in this process
 
 # How long input after a possible focus move waits for the answer at most (a click that
 # moves no focus gets none). Far above the answer times measured (docs/episode-format.md).
@@ -211,7 +212,10 @@ class PasswordMasking:
         if not self.watching:
             how = (f"press the secret hotkey {self._hotkey} around passwords" if self._hotkey
                    else "turn on the secret hotkey (--secret-hotkey) to mask passwords")
-            if not self._closed:  # a recording already over has it in its meta.json
+            # Once per process (a GUI or a bench records many times); every recording's
+            # meta.json says it anyway.
+            if not self._closed and how not in _WARNED:
+                _WARNED.add(how)
                 logger.warning("password fields are not detected here: %s; %s", self._watcher.reason, how)
             return
         with self._cond:
