@@ -1,8 +1,8 @@
 """Scripted-expert benchmark (issue 7): success, episode time and steps per practice task.
 
     .venv/bin/python bench/experts_bench.py [--seeds 50] [--first-seed 0] [--tasks a,b]
-                                            [--speed 1.0] [--heldout] [--wm]
-                                            [--looks default|varied|heldout]
+                                            [--toolkit qt|tk] [--speed 1.0] [--heldout]
+                                            [--wm] [--looks default|varied|heldout]
 
 Starts a private Xvfb (1280x800x24; with ``--wm`` also openbox), then for every task
 shows the window for each seed and lets its scripted expert solve it with real X
@@ -16,7 +16,8 @@ one JSON object on stdout (progress on stderr):
 - ``failures``: seed and reason of every failed episode.
 
 Tasks of every toolkit run (``toolkit`` says which: qt, or tk for the Tk windows that
-run in a child process each); ``--tasks tk_click_button,tk_type_field`` runs the Tk ones.
+run in a child process each); ``--toolkit tk`` runs the Tk ones only (tk_click_button,
+tk_click_sequence, tk_checkboxes, tk_type_field, tk_pick_list), ``--tasks`` names some.
 ``--heldout`` uses seeds from 1,000,000 up (the held-out vocabulary). ``--looks`` draws
 each window in the look that mode gives its seed (docs/tasks.md: styles, fonts, sizes,
 scales, palettes); ``looks_seen`` then counts the looks per task.
@@ -52,6 +53,10 @@ def run(args: argparse.Namespace) -> dict:
     unknown = [n for n in names if n not in tasks]
     if unknown:
         raise SystemExit(f"--tasks: unknown {unknown}; known: {', '.join(tasks)}")
+    if args.toolkit:
+        names = [n for n in names if tasks[n].toolkit == args.toolkit]
+        if not names:
+            raise SystemExit(f"--toolkit {args.toolkit}: none of the tasks is drawn by it")
     first = args.first_seed + (HELDOUT_SEED_START if args.heldout else 0)
     seeds = list(range(first, first + args.seeds))
     ensure_app()
@@ -94,6 +99,7 @@ def run(args: argparse.Namespace) -> dict:
         "speed": args.speed,
         "window_manager": "openbox" if args.wm else None,
         "looks": args.looks,
+        "toolkit": args.toolkit,
         "all_solved": all(r == 1.0 for r in rates),
         "tasks": out,
         "wall_s": round(time.monotonic() - t_all, 1),
@@ -117,6 +123,8 @@ def main() -> int:
     p.add_argument("--seeds", type=int, default=50, help="seeds per task (default 50)")
     p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--tasks", default="", help="comma-separated task names (default: all)")
+    p.add_argument("--toolkit", choices=["qt", "tk"], default=None,
+                   help="only the tasks this toolkit draws (default: every toolkit)")
     p.add_argument("--speed", type=float, default=1.0, help="expert pace factor (default 1)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per episode")
     p.add_argument("--heldout", action="store_true", help="seeds from 1,000,000 up")

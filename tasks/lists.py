@@ -9,10 +9,14 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QListWidget, QListWidgetItem
 
 from deskmimic.core.geometry import Rect
+from deskmimic.tasks import draws
 from deskmimic.tasks.base import TaskWindow, register
+from deskmimic.tasks.click import body_box
+from deskmimic.tasks.draws import PLACEHOLDER
 from deskmimic.tasks.layout import item_box
+from deskmimic.tasks.verdicts import pick_verdict
 
-PLACEHOLDER = "Choose\u2026"
+__all__ = ["PLACEHOLDER", "PickListTask", "ScrollFindTask", "combo_boxes", "list_item_boxes"]
 
 
 def list_item_boxes(view: QListWidget, prefix: str) -> dict[str, Rect]:
@@ -53,34 +57,21 @@ class PickListTask(TaskWindow):
     name = "pick_list"
     max_steps = 6
     description = "pick an entry from a list or a drop-down"
-    height_range = (340, 460)
+    height_range = draws.HEIGHT_RANGES["pick_list"]
 
     def build(self) -> None:
-        self.mode = self.rng.choice(["list", "combo"])
-        n = self.rng.randint(5, 8)
-        self.entries = sorted(self.vocab.sample("labels", n)) if self.rng.random() < 0.5 \
-            else self.vocab.sample("labels", n)
-        self.target = self.rng.choice(self.entries)
-        area = self.area()
-        caption_text = self.vocab.sample("fields", 1)[0] + ":"
-        caption = QLabel(caption_text, self.body)
-        caption.adjustSize()
-        w = self.rng.randint(160, min(260, area.width() - 10))
-        x = area.left() + self.rng.randint(0, area.width() - w)
         self.list: QListWidget | None = None
         self.combo: QComboBox | None = None
-        if self.mode == "list":
-            row_h = self.rng.randint(24, 30)
-            self.list = QListWidget(self.body)
-            self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-            self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no 'current item' frame
+        d = draws.pick_list(self.rng, self.vocab, body_box(self), self._make_list)
+        self.mode, self.entries, self.target = d.mode, d.entries, d.target
+        caption = QLabel(d.caption, self.body)
+        caption.adjustSize()
+        x, y, w, h = d.box
+        if self.list is not None:
             for entry in self.entries:
                 item = QListWidgetItem(entry)
-                item.setSizeHint(QSize(0, row_h))
+                item.setSizeHint(QSize(0, d.row_h))
                 self.list.addItem(item)
-            h = row_h * n + 2 * self.list.frameWidth() + 2
-            y = area.top() + 24 + self.rng.randint(0, max(0, area.height() - h - 24))
             self.list.setGeometry(QRect(x, y, w, h))
             self.list.itemClicked.connect(lambda item: self._picked(item.text()))
             self.instruction = f"Select {self.target} in the list"
@@ -88,25 +79,27 @@ class PickListTask(TaskWindow):
             self.combo = QComboBox(self.body)
             self.combo.addItem(PLACEHOLDER)
             self.combo.addItems(self.entries)
-            self.combo.setMaxVisibleItems(n + 1)
-            h = self.rng.randint(30, 36)
-            # Keep the drop-down (about n+1 rows below or over the box) inside the window.
-            max_y = max(area.top() + 24, area.bottom() - (n + 1) * 26 - 10)
-            y = self.rng.randint(area.top() + 24, max_y)
+            self.combo.setMaxVisibleItems(len(self.entries) + 1)
             self.combo.setGeometry(QRect(x, y, w, h))
             self.combo.activated.connect(self._activated)
             self.instruction = f"Choose {self.target} from the drop-down"
         caption.move(x, y - caption.height() - 4)
+
+    def _make_list(self, row_h: int, n: int) -> int:
+        """The (empty) list, and how tall it is with ``n`` rows of ``row_h`` px."""
+        self.list = QListWidget(self.body)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no 'current item' frame
+        return row_h * n + 2 * self.list.frameWidth() + 2
 
     def _activated(self, index: int) -> None:
         if index > 0:
             self._picked(self.combo.itemText(index))
 
     def _picked(self, entry: str) -> None:
-        if entry == self.target:
-            self.succeed(f"picked {entry}")
-        else:
-            self.fail(f"picked {entry} instead of {self.target}")
+        ok, reason = pick_verdict(entry, self.target)
+        (self.succeed if ok else self.fail)(reason)
 
     def on_finished(self) -> None:
         if self.combo is not None:

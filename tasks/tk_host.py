@@ -23,6 +23,7 @@ import tkinter.font as tkfont
 from typing import Any, ClassVar
 
 from deskmimic.core.rules import StepRules
+from deskmimic.tasks.draws import HEIGHT_RANGES, WIDTH_RANGE, Box
 from deskmimic.tasks.vocab import Vocab, is_heldout_seed
 
 SCREEN = (1280, 800)
@@ -58,6 +59,9 @@ KINDS: dict[str, type[TkTask]] = {}
 
 def kind(cls: type[TkTask]) -> type[TkTask]:
     """Class decorator adding a Tk task class to `KINDS` under ``cls.name``."""
+    if cls.mirrors not in HEIGHT_RANGES:
+        raise ValueError(f"Tk task class {cls.__name__}: mirrors {cls.mirrors!r} is not a "
+                         f"kind of deskmimic.tasks.draws ({', '.join(HEIGHT_RANGES)})")
     KINDS[cls.name] = cls
     return cls
 
@@ -112,18 +116,19 @@ class StepCounter:
 class TkTask:
     """Base of the Tk tasks: the window, its banner, its verdict and its reports.
 
-    Draws from ``random.Random(f"{name}:{seed}")`` in the Qt tasks' order (window size,
-    position, background, then `build`), with the same vocabulary split.
+    Draws from the stream of the Qt task it mirrors, ``random.Random(f"{mirrors}:{seed}")``,
+    in the Qt tasks' order (window size, position, background, then `build`, which takes
+    its content from `deskmimic.tasks.draws`), with the same vocabulary split: a seed
+    shows the same labels, target and text as the Qt window of that seed.
     """
 
     name: ClassVar[str] = ""
-    width_range: ClassVar[tuple[int, int]] = (380, 560)
-    height_range: ClassVar[tuple[int, int]] = (300, 440)
+    mirrors: ClassVar[str] = ""  # the Qt task (and its draw) this one mirrors
     banner_height: ClassVar[int] = 46
 
     def __init__(self, root: tk.Tk, seed: int, look: dict[str, Any]) -> None:
         self.root, self.seed, self.look = root, seed, look
-        self.rng = random.Random(f"{self.name}:{seed}")
+        self.rng = random.Random(f"{self.mirrors}:{seed}")
         self.vocab = Vocab(self.rng, heldout=is_heldout_seed(seed))
         self.instruction = ""
         self.result: dict[str, Any] | None = None
@@ -134,8 +139,8 @@ class TkTask:
         self.font = tkfont.Font(root, family=family, size=-px(look["point_size"]))
         self.banner_font = tkfont.Font(root, family=family, size=-px(look["point_size"] + 1),
                                        weight="bold")
-        w = self.rng.randint(*self.width_range)
-        h = self.rng.randint(*self.height_range)
+        w = self.rng.randint(*WIDTH_RANGE)
+        h = self.rng.randint(*HEIGHT_RANGES[self.mirrors])
         x = self.rng.randint(8, SCREEN[0] - w - 8)
         y = self.rng.randint(TOP_MARGIN, SCREEN[1] - h - 8)
         background = self.rng.choice(BACKGROUNDS)
@@ -164,18 +169,21 @@ class TkTask:
         # an Enter that submits ends the task in the Entry's binding, before "all" sees it.
         root.bind_class(COUNT_TAG, "<ButtonPress>", self._count_press, add="+")
         root.bind_class(COUNT_TAG, "<KeyPress>", self._count_key, add="+")
-        widgets: list[tk.Misc] = [root]
-        while widgets:
-            w = widgets.pop()
-            w.bindtags((COUNT_TAG, *w.bindtags()))
-            widgets.extend(w.winfo_children())
+        # Every widget under the window: also those Tk itself made (a drop-down's list,
+        # which tkinter does not know), as the Qt tasks count their popups too.
+        tcl, todo = root.tk, ["."]
+        while todo:
+            path = todo.pop()
+            tcl.call("bindtags", path, (COUNT_TAG, *tcl.splitlist(tcl.call("bindtags", path))))
+            todo.extend(tcl.splitlist(tcl.call("winfo", "children", path)))
 
     # ---- to implement ------------------------------------------------------------------
     def build(self) -> None:
         """Create the controls in ``self.body`` (placed) and set ``self.instruction``."""
         raise NotImplementedError
 
-    def boxes(self) -> dict[str, tk.Widget]:
+    def boxes(self) -> dict[str, tk.Misc | list[int]]:
+        """Named elements: widgets (boxed while mapped) or screen [left, top, width, height]."""
         return {}
 
     def next_targets(self) -> list[str]:
@@ -185,10 +193,17 @@ class TkTask:
         return {}
 
     # ---- for subclasses ----------------------------------------------------------------
-    def area(self, margin: int = 16) -> tuple[int, int, int, int]:
+    def on_finished(self) -> None:
+        """Hook: close the popups the task opened."""
+
+    def area(self, margin: int = 16) -> Box:
         """The body's inner rectangle (left, top, width, height) for absolute placement."""
         w, h = self.body_size
         return margin, margin, w - 2 * margin, h - 2 * margin
+
+    def measure(self, text: str) -> int:
+        """How wide the task's font draws ``text`` (`deskmimic.tasks.draws.Measure`)."""
+        return self.font.measure(text)
 
     def button(self, label: str, command: Any) -> tk.Button:
         c = self.colors
@@ -217,12 +232,13 @@ class TkTask:
                 pass  # a label or frame has no state
         mark = "\u2714 Done" if success else "\u2718 Failed"
         self._set_banner(f"{mark}: {reason}", "success" if success else "failure")
+        self.on_finished()
 
     # ---- state -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         boxes = {"instruction": _box(self.banner)}
-        for name, widget in self.boxes().items():
-            box = _box(widget)
+        for name, item in self.boxes().items():
+            box = item if isinstance(item, list) else _box(item)
             if box is not None:
                 boxes[name] = box
         return {"name": self.name, "seed": self.seed, "instruction": self.instruction,
@@ -264,7 +280,7 @@ def _read_commands(commands: queue.Queue) -> None:
 def serve(spec: dict[str, Any]) -> int:
     """Show the task ``spec`` names until the host closes it; report over stdout."""
     # Run as ``-m``, this module is ``__main__``: the kinds register in the imported one.
-    from deskmimic.tasks import tk_windows
+    from deskmimic.tasks import tk_lists, tk_windows  # noqa: F401 - the kinds register
 
     root = tk.Tk(className="deskmimic-task")
     task = tk_windows.KINDS[spec["task"]](root, int(spec["seed"]), spec["look"])

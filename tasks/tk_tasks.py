@@ -215,11 +215,26 @@ def register_tk(cls: type[TkTaskProxy]) -> type[TkTaskProxy]:
     return cls
 
 
+# In the Qt tasks' order (simplest first), as `tasks list` shows them.
 @register_tk
 class TkClickButtonTask(TkTaskProxy):
     name = "tk_click_button"
     max_steps = 3
     description = "Tk: click the named button among distractors ('Click Save')"
+
+
+@register_tk
+class TkClickSequenceTask(TkTaskProxy):
+    name = "tk_click_sequence"
+    max_steps = 8
+    description = "Tk: click buttons in a given order ('Click Red, then Blue, then Green')"
+
+
+@register_tk
+class TkCheckboxesTask(TkTaskProxy):
+    name = "tk_checkboxes"
+    max_steps = 10
+    description = "Tk: tick exactly the named checkboxes and press Submit"
 
 
 @register_tk
@@ -229,7 +244,16 @@ class TkTypeFieldTask(TkTaskProxy):
     description = "Tk: type a given text into the named field and press Submit or Enter"
 
 
+@register_tk
+class TkPickListTask(TkTaskProxy):
+    name = "tk_pick_list"
+    max_steps = 6
+    description = "Tk: pick an entry from a list or a drop-down"
+
+
 # Same state fields as their Qt counterparts: the Qt experts solve them as they are.
-EXPERT_OF = {"tk_click_button": "click_button", "tk_type_field": "type_field"}
+EXPERT_OF = {"tk_click_button": "click_button", "tk_click_sequence": "click_sequence",
+             "tk_checkboxes": "checkboxes", "tk_type_field": "type_field",
+             "tk_pick_list": "pick_list"}
 
 __all__ = ["DEFAULT_TK_LOOK", "EXPERT_OF", "TOOLKIT", "TkTaskProxy", "tk_look_for"]

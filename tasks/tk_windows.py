@@ -1,62 +1,38 @@
 """The Tk task kinds (drawn in the `deskmimic.tasks.tk_host` child process).
 
-Each mirrors its Qt counterpart (`deskmimic.tasks.click`, `deskmimic.tasks.forms`): the
-same draws from the seed's stream in the same order, the same vocabulary, the same
-verdicts and state fields, so the Qt experts solve them unchanged. Sizes are measured
-in the Tk font, so a seed's geometry is the Tk window's own.
+Each mirrors its Qt counterpart (`deskmimic.tasks.click`, `deskmimic.tasks.forms`;
+`deskmimic.tasks.tk_lists` for the lists): the same draw (`deskmimic.tasks.draws`) from the
+same stream, the same verdicts (`deskmimic.tasks.verdicts`) and state fields, so the Qt
+experts solve them unchanged. Sizes are measured in the Tk font, so a seed's geometry
+is the Tk window's own.
 """
 
 from __future__ import annotations
 
-import random
 import tkinter as tk
 from typing import Any
 
+from deskmimic.tasks import draws
 from deskmimic.tasks.tk_host import KINDS, TkTask, kind
-from deskmimic.tasks.verdicts import click_verdict, form_targets, submit_verdict
+from deskmimic.tasks.verdicts import (
+    SequenceRules,
+    TickRules,
+    click_verdict,
+    form_targets,
+    join_words,
+    submit_verdict,
+)
 
-__all__ = ["KINDS", "TkClickButton", "TkTypeField", "place_boxes"]
+__all__ = ["KINDS", "TkCheckboxes", "TkClickButton", "TkClickSequence", "TkTypeField"]
 
-Box = tuple[int, int, int, int]  # left, top, width, height
-
-
-def place_boxes(rng: random.Random, area: Box, sizes: list[tuple[int, int]], gap: int = 12,
-                tries: int = 400) -> list[Box]:
-    """Random non-overlapping boxes of ``sizes`` inside ``area`` (`layout.place_rects`
-    without Qt); rows left to right when random placement does not fit."""
-    left, top, width, height = area
-    placed: list[Box] = []
-    for w, h in sizes:
-        for _ in range(tries):
-            x = rng.randint(left, max(left, left + width - w))
-            y = rng.randint(top, max(top, top + height - h))
-            if all(not _near((x, y, w, h), p, gap) for p in placed):
-                placed.append((x, y, w, h))
-                break
-        else:
-            return _rows(area, sizes, gap)
-    return placed
+SEQUENCE_FG = "#1d2939"  # the dark text of a coloured button, on any palette (as Qt's)
+SEQUENCE_DONE = "#1f6b35"  # a clicked one's tick and label
 
 
-def _near(a: Box, b: Box, gap: int) -> bool:
-    return (a[0] - gap < b[0] + b[2] and b[0] < a[0] + a[2] + gap
-            and a[1] - gap < b[1] + b[3] and b[1] < a[1] + a[3] + gap)
-
-
-def _rows(area: Box, sizes: list[tuple[int, int]], gap: int) -> list[Box]:
-    left, top, width, height = area
-    out: list[Box] = []
-    for scale in (1.0, 0.85, 0.7, 0.6, 0.5):
-        out, x, y, row_h = [], left, top, 0
-        for w, h in sizes:
-            w, h = min(w, width), max(28, round(h * scale))
-            if x > left and x + w > left + width:
-                x, y, row_h = left, y + row_h + gap, 0
-            out.append((x, y, w, h))
-            x, row_h = x + w + gap, max(row_h, h)
-        if y + row_h <= top + height:
-            break
-    return out
+def place(widget: tk.Widget, box: draws.Box) -> None:
+    """Place ``widget`` at a drawn body box."""
+    x, y, w, h = box
+    widget.place(x=x, y=y, width=w, height=h)
 
 
 @kind
@@ -64,19 +40,15 @@ class TkClickButton(TkTask):
     """Click the named button among 3-8 distractor buttons."""
 
     name = "tk_click_button"
+    mirrors = "click_button"
 
     def build(self) -> None:
-        n = self.rng.randint(3, 8)
-        self.labels = self.vocab.sample("labels", n)
-        self.target = self.labels[0]
-        self.rng.shuffle(self.labels)
-        sizes = [(max(self.font.measure(f"\u2714 {label}") + 28, self.rng.randint(84, 150)),
-                  self.rng.randint(30, 42)) for label in self.labels]
-        boxes = place_boxes(self.rng, self.area(), sizes)
+        d = draws.click_button(self.rng, self.vocab, self.area(), self.measure)
+        self.labels, self.target = d.labels, d.target
         self.buttons: dict[str, tk.Button] = {}
-        for label, (x, y, w, h) in zip(self.labels, boxes, strict=True):
+        for label, box in zip(self.labels, d.boxes, strict=True):
             button = self.button(label, lambda lab=label: self._clicked(lab))
-            button.place(x=x, y=y, width=w, height=h)
+            place(button, box)
             self.buttons[label] = button
         self.instruction = f"Click {self.target}"
 
@@ -84,7 +56,7 @@ class TkClickButton(TkTask):
         ok, reason = click_verdict(label, self.target)
         (self.succeed if ok else self.fail)(reason)
 
-    def boxes(self) -> dict[str, tk.Widget]:
+    def boxes(self) -> dict[str, tk.Misc | list[int]]:
         return {f"button:{label}": b for label, b in self.buttons.items()}
 
     def next_targets(self) -> list[str]:
@@ -99,45 +71,26 @@ class TkTypeField(TkTask):
     """Type a phrase into the named one of 2-3 labelled fields, then Submit (or Enter)."""
 
     name = "tk_type_field"
-    height_range = (300, 420)
+    mirrors = "type_field"
 
     def build(self) -> None:
-        m = self.rng.randint(2, 3)
-        self.labels = self.vocab.sample("fields", m)
-        self.target = self.rng.choice(self.labels)
-        self.text = self.vocab.phrase(self.rng.choice([1, 2, 2, 2, 3]))
-        left, top, width, height = self.area()
-        label_w = max(self.font.measure(lab + ":") for lab in self.labels) + 12
-        edit_w = self.rng.randint(min(170, width - label_w - 20), min(300, width - label_w))
-        row_h = self.rng.randint(44, 56)
-        edit_h = self.rng.randint(28, 34)
-        x0 = left + self.rng.randint(0, max(0, width - label_w - edit_w))
-        y0 = top + self.rng.randint(0, max(0, height - m * row_h - 60))
+        d = draws.type_field(self.rng, self.vocab, self.area(), self.measure)
+        self.labels, self.target, self.text = d.labels, d.target, d.text
         c = self.colors
         self.edits: dict[str, tk.Entry] = {}
-        for i, label in enumerate(self.labels):
-            y = y0 + i * row_h
+        for label, caption, field in zip(self.labels, d.captions, d.fields, strict=True):
             text = tk.Label(self.body, text=label + ":", font=self.font, anchor="w",
                             foreground=c["fg"], background=self.background)
-            text.place(x=x0, y=y, width=label_w, height=edit_h)
+            place(text, caption)
             edit = tk.Entry(self.body, font=self.font, foreground=c["field_fg"],
                             background=c["field"], insertbackground=c["field_fg"],
                             disabledbackground=c["field"], highlightbackground=self.background)
-            edit.place(x=x0 + label_w, y=y, width=edit_w, height=edit_h)
+            place(edit, field)
             edit.bind("<Return>", lambda _e: self._submitted())
             self.edits[label] = edit
-        self._submit_button(y0 + m * row_h + 8)
-        self.instruction = f"Type '{self.text}' into {self.target}"
-
-    def _submit_button(self, top: int) -> None:
-        # forms._submit_button's draws: left, centred or right under the fields.
-        left, area_top, width, height = self.area()
-        bottom = area_top + height - 1
-        w, h = self.rng.randint(96, 130), self.rng.randint(32, 40)
-        y = self.rng.randint(min(top, bottom - h), max(top, bottom - h))
-        x = self.rng.choice([left, left + (width - w) // 2, left + width - 1 - w])
         self.submit = self.button("Submit", self._submitted)
-        self.submit.place(x=x, y=y, width=w, height=h)
+        place(self.submit, d.submit)
+        self.instruction = f"Type '{self.text}' into {self.target}"
 
     def _values(self) -> dict[str, str]:
         return {lab: e.get() for lab, e in self.edits.items()}
@@ -146,8 +99,8 @@ class TkTypeField(TkTask):
         ok, reason = submit_verdict(self._values(), self.target, self.text)
         (self.succeed if ok else self.fail)(reason)
 
-    def boxes(self) -> dict[str, tk.Widget]:
-        out: dict[str, tk.Widget] = {f"field:{lab}": e for lab, e in self.edits.items()}
+    def boxes(self) -> dict[str, tk.Misc | list[int]]:
+        out: dict[str, tk.Misc | list[int]] = {f"field:{lab}": e for lab, e in self.edits.items()}
         out["button:Submit"] = self.submit
         return out
 
@@ -159,3 +112,72 @@ class TkTypeField(TkTask):
         focus = next((lab for lab, e in self.edits.items() if e is focused), None)
         return {"target": self.target, "text": self.text, "focus": focus,
                 "values": self._values()}
+
+
+@kind
+class TkClickSequence(SequenceRules, TkTask):
+    """Click 2-4 named buttons in the given order; each clicked one shows a tick."""
+
+    name = "tk_click_sequence"
+    mirrors = "click_sequence"
+
+    def build(self) -> None:
+        d = draws.click_sequence(self.rng, self.vocab, self.area(), self.measure)
+        self.labels, self.sequence = d.labels, d.sequence
+        self.progress = 0
+        self.buttons: dict[str, tk.Button] = {}
+        for label, box, color in zip(self.labels, d.boxes, d.colors, strict=True):
+            button = tk.Button(self.body, text=label, font=self.font,
+                               command=lambda lab=label: self.clicked(lab),
+                               foreground=SEQUENCE_FG, background=color,
+                               activeforeground=SEQUENCE_FG, activebackground=color,
+                               disabledforeground=SEQUENCE_DONE,
+                               highlightbackground=self.background)
+            place(button, box)
+            self.buttons[label] = button
+        self.instruction = "Click " + ", then ".join(self.sequence)
+
+    def mark_clicked(self, label: str) -> None:
+        # done: a second click on it does nothing
+        self.buttons[label].configure(text=f"\u2714 {label}", state="disabled")
+
+    def boxes(self) -> dict[str, tk.Misc | list[int]]:
+        return {f"button:{label}": b for label, b in self.buttons.items()}
+
+
+@kind
+class TkCheckboxes(TickRules, TkTask):
+    """Tick exactly the 1-3 named checkboxes (of 4-8) and press Submit."""
+
+    name = "tk_checkboxes"
+    mirrors = "checkboxes"
+
+    def build(self) -> None:
+        d = draws.checkboxes(self.rng, self.vocab, self.area())
+        self.labels, self.targets = d.labels, d.targets
+        c = self.colors
+        self.ticked: dict[str, tk.BooleanVar] = {}
+        self.checks: dict[str, tk.Checkbutton] = {}
+        for label, (x, y, _, row_h) in zip(self.labels, d.cells, strict=True):
+            var = tk.BooleanVar(self.root, value=False)
+            box = tk.Checkbutton(self.body, text=label, variable=var, font=self.font,
+                                 command=lambda lab=label, v=var: self.toggled(lab, v.get()),
+                                 foreground=c["fg"], background=self.background,
+                                 activeforeground=c["fg"], activebackground=self.background,
+                                 disabledforeground=c["disabled"], selectcolor=c["field"],
+                                 highlightthickness=0, borderwidth=0, padx=2, pady=2)
+            # At its own size: the widget box is then exactly the clickable area.
+            box.place(x=x, y=y + (row_h - box.winfo_reqheight()) // 2)
+            self.ticked[label], self.checks[label] = var, box
+        self.submit = self.button("Submit", self.submitted)
+        place(self.submit, d.submit)
+        self.instruction = f"Tick {join_words(self.targets)}, then press Submit"
+
+    def checked(self) -> list[str]:
+        return [lab for lab, var in self.ticked.items() if var.get()]
+
+    def boxes(self) -> dict[str, tk.Misc | list[int]]:
+        out: dict[str, tk.Misc | list[int]] = {f"checkbox:{lab}": b
+                                               for lab, b in self.checks.items()}
+        out["button:Submit"] = self.submit
+        return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tests.conftest import run_cli
 
@@ -12,11 +13,12 @@ def test_tasks_list_names_all_tasks() -> None:
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     names = [row["name"] for row in rows]
-    assert names[0] == "click_button" and len(names) == 10 and "workflow" in names
-    assert [r["name"] for r in rows if r["toolkit"] == "tk"] == ["tk_click_button", "tk_type_field"]
+    assert names[0] == "click_button" and len(names) == 13 and "workflow" in names
+    assert [r["name"] for r in rows if r["toolkit"] == "tk"] == [
+        "tk_click_button", "tk_click_sequence", "tk_checkboxes", "tk_type_field", "tk_pick_list"]
     plain = run_cli("tasks", "list")
     assert plain.returncode == 0 and "scroll_find" in plain.stdout
-    assert "tk_type_field    tk  " in plain.stdout
+    assert re.search(r"^tk_type_field +tk  ", plain.stdout, re.M), plain.stdout
 
 
 def test_tasks_run_with_expert_prints_json_result() -> None:
