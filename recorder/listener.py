@@ -278,6 +278,16 @@ class InputListener:
         # daemon that ends at the next key press, and it no longer records.
         for listener in listeners:
             listener.join(timeout=0.2)
+        # pynput marks a listener ready before it enables its context: stopped right after
+        # starting, our disable came first and did nothing, and the thread then blocked in
+        # the enable, holding two X connections. Disable again until it has ended.
+        for _ in range(20):
+            alive = [x for x in listeners if x.is_alive()]
+            if not alive:
+                break
+            self._end_recording(alive)
+            for listener in alive:
+                listener.join(timeout=0.05)
         with self._lock:
             if self._filter is not None:
                 self._filter.close()
