@@ -195,9 +195,24 @@ def heading(text: str, size: int = 16) -> QLabel:
     return lab
 
 
-def muted(text: str = "", wrap: bool = True) -> QLabel:
-    lab = QLabel(text)
-    lab.setWordWrap(wrap)
+class ClipLabel(QLabel):
+    """A label that never widens its layout: text that does not fit (a long path) is cut
+    off, and the whole of it is in the tooltip."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setToolTip(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        super().setText(text)
+        self.setToolTip(text)
+
+
+def muted(text: str = "", wrap: bool = True, clip: bool = False) -> QLabel:
+    """A grey label; ``clip`` for one that may hold a path (see `ClipLabel`)."""
+    lab = ClipLabel(text) if clip else QLabel(text)
+    lab.setWordWrap(wrap and not clip)
     lab.setStyleSheet(f"color: {MUTED};")
     return lab
 

@@ -14,10 +14,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -53,7 +55,7 @@ class MainWindow(QMainWindow):
 
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
-        self.sidebar.setFixedWidth(180)
+        self.sidebar.setFixedWidth(150)
         self.sidebar.addItems(list(PAGES))
         self.sidebar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         brand = QLabel(f"<div style='font-size:19px;font-weight:600'>deskmimic</div>"
@@ -66,7 +68,7 @@ class MainWindow(QMainWindow):
         sl.addWidget(brand)
         sl.addWidget(self.sidebar, 1)
         side.setStyleSheet("background: #1f2937;")
-        side.setFixedWidth(180)
+        side.setFixedWidth(150)
 
         self.record = RecordPanel(self.settings)
         episodes_dir = Path(self.settings.episodes_dir).expanduser()
@@ -76,8 +78,15 @@ class MainWindow(QMainWindow):
         self.replay.set_abort_hotkey(self.settings.abort_hotkey)
         self.settings_page = SettingsPanel(self.settings)
         self.stack = QStackedWidget()
-        for w in (self.record, self.episodes, self.train, self.replay, self.settings_page):
-            self.stack.addWidget(w)
+        self._pages = (self.record, self.episodes, self.train, self.replay, self.settings_page)
+        for w in self._pages:
+            # A page smaller than it can be laid out scrolls instead of overlapping its
+            # own parts (the window works from 900x600 up).
+            area = QScrollArea()
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            area.setWidget(w)
+            self.stack.addWidget(area)
         self.banner = Banner()  # unexpected errors from anywhere end up here
         content = QWidget()
         cl = QVBoxLayout(content)
@@ -108,6 +117,10 @@ class MainWindow(QMainWindow):
         self.train.refresh()
         self.replay.refresh()
 
+    def current_page(self) -> QWidget:
+        """The page shown (the stack holds each inside its scroll area)."""
+        return self._pages[self.stack.currentIndex()]
+
     def show_page(self, name: str) -> None:
         self.sidebar.setCurrentRow(PAGES.index(name))
 
@@ -124,7 +137,7 @@ class MainWindow(QMainWindow):
 
     def _recording_saved(self, path: Path) -> None:
         self.train.picker.refresh()
-        self.episodes.refresh(select=None if self.stack.currentWidget() is not self.episodes else path)
+        self.episodes.refresh(select=None if self.current_page() is not self.episodes else path)
         self.statusBar().showMessage(f"Saved {short_path(path)}", 10_000)
 
     def _settings_saved(self, s: GuiSettings) -> None:

@@ -197,7 +197,7 @@ def test_trained_checkpoint_dry_run_opens_the_replay_in_the_viewer(qtbot, window
     assert 0.0 <= conf <= 1.0
     # the replay episode opens in the viewer afterwards
     ep = page.last_episode
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.episodes, timeout=10_000)
+    qtbot.waitUntil(lambda: window.current_page() is window.episodes, timeout=10_000)
     qtbot.waitUntil(lambda: window.episodes.current is not None
                     and window.episodes.current.path == ep, timeout=20_000)
     qtbot.waitUntil(lambda: window.episodes.viewer.data is not None, timeout=20_000)
@@ -230,7 +230,7 @@ def test_missing_checkpoint_shows_a_message_and_the_app_stays_responsive(qtbot, 
     # the app still works: other pages respond
     window.show_page("Episodes")
     window.episodes.search.setText("x")
-    assert window.stack.currentWidget() is window.episodes
+    assert window.current_page() is window.episodes
     assert page.dry_button.isEnabled()
 
 

@@ -103,7 +103,7 @@ class EpisodesPanel(QWidget):
         self.label_edit = QLineEdit()
         self.label_edit.setPlaceholderText("task label")
         self.label_edit.setToolTip("Task label (Enter or “Save label” saves it)")
-        self.label_edit.setMinimumWidth(90)
+        self.label_edit.setMinimumWidth(60)
         self.label_edit.returnPressed.connect(self.save_label)
         self.label_save = QPushButton("Save label")
         self.label_save.clicked.connect(self.save_label)

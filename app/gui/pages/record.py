@@ -160,7 +160,7 @@ class RecordPanel(QWidget):
         self.fps_spin.setDecimals(0)
         self.fps_spin.setSuffix(" fps")
         self.fps_spin.setMaximumWidth(120)
-        self.folder_label = muted(wrap=False)
+        self.folder_label = muted(clip=True)
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Task label", self.task_edit)
         form.addRow("Instruction", self.instruction_edit)

@@ -93,7 +93,7 @@ class EpisodeList(QWidget):
         super().__init__(parent)
         self.rows: dict[str, EpisodeRow] = {}
         self._filling = False
-        self.setMinimumWidth(400)  # narrower, the task column is elided
+        self.setMinimumWidth(280)  # narrower, the task column is elided
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 8, 0)
         lay.setSpacing(8)
@@ -109,7 +109,7 @@ class EpisodeList(QWidget):
         row.addWidget(self.count_label, 1)
         row.addWidget(self.refresh_button)
         lay.addLayout(row)
-        self.folder_label = muted()
+        self.folder_label = muted(clip=True)
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.folder_label)
 

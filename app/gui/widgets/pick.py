@@ -79,7 +79,7 @@ class EpisodePicker(QWidget):
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.tree.itemChanged.connect(lambda *_: self._count())
         lay.addWidget(self.tree, 1)
-        self.count_label = muted(wrap=False)
+        self.count_label = muted(clip=True)
         lay.addWidget(self.count_label)
         self._filling = False
 

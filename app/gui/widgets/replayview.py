@@ -49,7 +49,7 @@ class PreviewLabel(QLabel):
         super().__init__()
         self.image: QImage | None = None
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(320, 200)
+        self.setMinimumSize(280, 180)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.setStyleSheet("background: #1f2937; color: #9ca3af; border-radius: 6px;")
         self.setWordWrap(True)

@@ -59,7 +59,7 @@ class RunsTable(QWidget):
         self.tree.itemDoubleClicked.connect(lambda *_: self._replay())
         lay.addWidget(self.tree, 1)
         row = QHBoxLayout()
-        self.caption = muted(wrap=False)
+        self.caption = muted(clip=True)
         self.replay_button = QPushButton("Replay this run…")
         self.replay_button.setEnabled(False)
         self.replay_button.clicked.connect(self._replay)
