@@ -14,6 +14,7 @@ import pytest
 from deskmimic.agent.inject import Injector, open_injector
 from deskmimic.agent.input_state import query_held, release_stuck_input
 from deskmimic.recorder.windows_x11 import wait_for_window_manager
+from tests.fixtures.keyboard_layout import keyboard_mapping, set_layout
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,3 +79,15 @@ def _restore_pointer_root_focus() -> None:
     d.set_input_focus(X.PointerRoot, X.RevertToPointerRoot, X.CurrentTime)
     d.sync()
     d.close()
+
+
+@pytest.fixture(params=["us", "de", "fr"])
+def layout(request: pytest.FixtureRequest, qapp) -> Iterator[str]:
+    """The test display's layout for one test; us again afterwards, mapping unchanged."""
+    before = keyboard_mapping()
+    set_layout(request.param)
+    try:
+        yield request.param
+    finally:
+        set_layout("us")
+        assert keyboard_mapping() == before

@@ -29,18 +29,6 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(params=["us", "de", "fr"])
-def layout(request: pytest.FixtureRequest, qapp) -> Iterator[str]:
-    """The test display's layout for one test; us again afterwards."""
-    before = keyboard_mapping()
-    set_layout(request.param)
-    try:
-        yield request.param
-    finally:
-        set_layout("us")
-        assert keyboard_mapping() == before
-
-
 def _type_into_field(qtbot, inj: Injector, text: str) -> QLineEdit:
     line = show(qtbot, QLineEdit())
     run_injection(qtbot, lambda: (inj.click(*center(line)), inj.type_text(text, interval=0)))

@@ -104,6 +104,23 @@ def test_dry_run_draws_the_predicted_action_over_the_task(qtbot, window, tmp_pat
     assert gap < 300, f"the UI thread blocked during the dry run: {watchdog.report()}"
 
 
+def _click_then_done(qtbot, window, tmp_path, x: int, y: int, seed: int):
+    """A live run of click_button (``seed``) by a script: click at (x, y), then done."""
+    script = tmp_path / "script.jsonl"
+    script.write_text(json.dumps({"kind": "click", "x": x, "y": y, "confidence": 0.9}) + "\n"
+                      + json.dumps({"kind": "done", "confidence": 0.9}) + "\n")
+    page = window.replay
+    page.add_policy_path(script)
+    page.task_combo.setCurrentText("click_button")
+    page.seed_spin.setValue(seed)
+    page.open_check.setChecked(False)
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.running, timeout=10_000)
+    assert "Ctrl+Alt+Shift+Q" in page.abort_label.text()
+    qtbot.waitUntil(lambda: not page.running, timeout=60_000)
+    return page
+
+
 def test_live_run_solves_the_task_with_real_input(qtbot, window, tmp_path):
     from deskmimic.tasks.runner import close_task, make_task, show_task
 
@@ -112,18 +129,7 @@ def test_live_run_solves_the_task_with_real_input(qtbot, window, tmp_path):
     region, box = probe.region(), probe.element_boxes()[probe.next_targets()[0]]
     x, y = box.left - region.left + box.width // 2, box.top - region.top + box.height // 2
     close_task(probe)
-    script = tmp_path / "solve.jsonl"
-    script.write_text(json.dumps({"kind": "click", "x": x, "y": y, "confidence": 0.9}) + "\n"
-                      + json.dumps({"kind": "done", "confidence": 0.9}) + "\n")
-    page = window.replay
-    page.add_policy_path(script)
-    page.task_combo.setCurrentText("click_button")
-    page.seed_spin.setValue(5)
-    page.open_check.setChecked(False)
-    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.running, timeout=10_000)
-    assert "Ctrl+Alt+Shift+Q" in page.abort_label.text()
-    qtbot.waitUntil(lambda: not page.running, timeout=60_000)
+    page = _click_then_done(qtbot, window, tmp_path, x, y, seed=5)
     assert page.task_result is not None and page.task_result["success"], page.task_result
     assert "task ✔ solved" in page.status_label.text()
     assert page.log.topLevelItem(0).text(3) == "executed"
@@ -136,17 +142,7 @@ def test_live_run_solves_the_task_with_real_input(qtbot, window, tmp_path):
 def test_a_run_that_does_not_solve_the_task_says_so(qtbot, window, tmp_path):
     """The policy says "done" after a click on nothing: the banner gives the task's verdict,
     not a green "the policy says the task is done", and the replay episode keeps it."""
-    script = tmp_path / "wrong.jsonl"
-    script.write_text(json.dumps({"kind": "click", "x": 2, "y": 2, "confidence": 0.9}) + "\n"
-                      + json.dumps({"kind": "done", "confidence": 0.9}) + "\n")
-    page = window.replay
-    page.add_policy_path(script)
-    page.task_combo.setCurrentText("click_button")
-    page.seed_spin.setValue(6)
-    page.open_check.setChecked(False)
-    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.running, timeout=10_000)
-    qtbot.waitUntil(lambda: not page.running, timeout=60_000)
+    page = _click_then_done(qtbot, window, tmp_path, 2, 2, seed=6)
     assert page.banner.kind == "error" and "NOT solved" in page.banner.text(), page.banner.text()
     assert read_meta(page.last_episode)["extra"]["success"] is False
 

@@ -7,7 +7,6 @@ real Qt field; the step reduction must give one type step with exactly that text
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,18 +22,6 @@ from deskmimic.recorder.record import Recorder
 from tests.agent.test_inject import center, run_injection, show
 from tests.fixtures.keyboard_layout import keyboard_mapping, set_layout, toggle_group
 from tests.fixtures.recording import wait_listening, wait_recorded
-
-
-@pytest.fixture(params=["us", "de", "fr"])
-def layout(request: pytest.FixtureRequest, qapp) -> Iterator[str]:
-    before = keyboard_mapping()
-    set_layout(request.param)
-    try:
-        yield request.param
-    finally:
-        set_layout("us")
-        assert keyboard_mapping() == before
-
 
 # Only characters are checked here: on a loaded machine the listener thread may hand
 # over keys late enough to pass the real pause that splits typing.
