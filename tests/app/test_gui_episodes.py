@@ -170,6 +170,13 @@ def test_delete_asks_first_and_removes_the_folder_only_when_confirmed(qtbot, pan
     qtbot.waitUntil(lambda: not path.exists(), timeout=5000)
     qtbot.waitUntil(lambda: panel.proxy.rowCount() == 0, timeout=5000)
     assert panel.viewer.data is None and "Deleted" in panel.banner.text()
+    # nothing of the deleted episode is left on show, and nothing offers to act on it
+    viewer = panel.viewer
+    assert viewer.view.image is None and viewer.steps_list.count() == 0
+    assert viewer.time_label.text() == "0:00.0 / 0:00.0" and viewer.slider.value() == 0
+    assert not viewer.slider.isEnabled() and not viewer.play_button.isEnabled()
+    assert not panel.outcome_combo.isEnabled() and not panel.delete_button.isEnabled()
+    assert panel.title.text() == "No episode selected"
 
 
 def test_trim_from_the_viewer_writes_a_valid_copy(qtbot, panel):
@@ -220,6 +227,16 @@ def test_corrupt_episode_shows_a_message_and_the_app_stays_responsive(qtbot, pan
     assert panel.select_path(bad)
     qtbot.waitUntil(lambda: panel.viewer.banner.isVisible(), timeout=5000)
     assert "frames.csv" in panel.viewer.banner.text() and "malformed" in panel.viewer.banner.text()
+    assert panel.viewer.view.placeholder == "Nothing to show", "not 'Loading…' beside the error"
+    # opened fine, but the video is gone: the frame cannot be drawn, and the viewer says so
+    shutil.rmtree(bad)
+    shutil.copytree(good, bad)
+    for segment in (bad / "video").iterdir():
+        segment.write_bytes(b"\0" * 64)
+    assert panel.select_path(good) and panel.select_path(bad)
+    qtbot.waitUntil(lambda: panel.viewer.banner.isVisible()
+                    and "cannot be shown" in panel.viewer.banner.text(), timeout=10_000)
+    assert panel.viewer.view.placeholder == "Nothing to show", "not 'Loading…' beside the error"
     gap = watchdog.stop()
     assert gap < 100, f"the UI thread blocked: {watchdog.report()}"
     # and the app still does things

@@ -282,8 +282,7 @@ class EpisodesPanel(QWidget):
         self.banner.show_message(f"Deleted {path.name}.", "info")
         self.current = None
         self._show_details(None)
-        self.refresh()
-        emit(self.changed)
+        self.refresh()  # tells the other pages once the list has changed
 
     def trim(self, start_ns: int, end_ns: int) -> None:
         """Write a trimmed copy on a worker with a progress dialog; the original stays."""
@@ -304,8 +303,7 @@ class EpisodesPanel(QWidget):
             dlg.reset()
             self.banner.show_message(f"Saved the trimmed copy as {path.name}; the original is unchanged.",
                                      "ok")
-            self.refresh(select=path)
-            emit(self.changed)
+            self.refresh(select=path)  # tells the other pages once the copy is listed
 
         def failed(exc: BaseException) -> None:
             dlg.reset()

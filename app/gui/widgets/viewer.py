@@ -199,6 +199,10 @@ class EpisodeViewer(QWidget):
     def open(self, path: Path | None) -> None:
         """Show the episode at ``path`` (None clears the viewer)."""
         self.playback.set_playing(False)
+        self.playback.load(())  # the timeline of the episode shown before goes too
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, 0)
+        self.slider.blockSignals(False)
         self.path = Path(path) if path is not None else None
         self.data = None
         self.shown_index = -1
@@ -238,7 +242,7 @@ class EpisodeViewer(QWidget):
     def _on_failed(self, gen: int, message: str) -> None:
         if gen != self._gen:
             return
-        if self.data is None:
+        if self.data is None or self.shown_index < 0:  # opened, but no frame could be drawn
             self.view.placeholder = "Nothing to show"
             self.view.update()
         self.banner.show_message(message)
