@@ -20,6 +20,7 @@ from deskmimic.agent.guards import Guards
 from deskmimic.agent.inject import Injector
 from deskmimic.agent.keysyms import human_path, parse_chord
 from deskmimic.agent.policy_protocol import AgentAction
+from deskmimic.core.actions import HOVER_DWELL_S
 from deskmimic.core.errors import ConfigError
 from deskmimic.core.geometry import Rect
 
@@ -41,6 +42,8 @@ class MotionConfig:
         click_interval_s: pause between the clicks of a double click.
         drag_hold_s: pause after pressing and before releasing in a drag.
         scroll_interval_s: pause between wheel clicks.
+        hover_dwell_s: how long a ``hover`` keeps the pointer still after arriving
+            (`core.actions.HOVER_DWELL_S` gives the reason).
     """
 
     move_duration_s: float = 0.25
@@ -50,10 +53,11 @@ class MotionConfig:
     click_interval_s: float = 0.05
     drag_hold_s: float = 0.08
     scroll_interval_s: float = 0.03
+    hover_dwell_s: float = HOVER_DWELL_S
 
     def __post_init__(self) -> None:
         for name in ("move_duration_s", "drag_duration_s", "type_interval_s",
-                     "click_interval_s", "drag_hold_s", "scroll_interval_s"):
+                     "click_interval_s", "drag_hold_s", "scroll_interval_s", "hover_dwell_s"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"motion {name} {getattr(self, name)}: must be >= 0")
         if not (0.001 <= self.segment_s <= 0.05):
@@ -143,6 +147,9 @@ class Actuator:
                 self.guards.check()
                 self.inj.scroll(dy=dy, dx=dx)
                 self._stamp()
+        elif k == "hover":  # a move and a wait: the rest itself opens what it opens
+            self.move_to(*_screen(region, action.x, action.y))
+            self.guards.sleep(m.hover_dwell_s)
         elif k == "type":
             self.type_text(action.text or "")
         elif k == "hotkey":

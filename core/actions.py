@@ -23,12 +23,21 @@ ACTION_KINDS: tuple[str, ...] = (
     "type",
     "hotkey",
     "done",
+    # Appended (issue 22): a pointer rest that opened something (a submenu) the next
+    # action needs; performed as a move and a wait (docs/steps.md "Hover").
+    "hover",
 )
 
 # Kinds that act at a point (x, y); drag also has an end point (x2, y2).
 POINTER_KINDS: frozenset[str] = frozenset(
-    {"click", "double_click", "right_click", "middle_click", "drag", "scroll"}
+    {"click", "double_click", "right_click", "middle_click", "drag", "scroll", "hover"}
 )
+# How long a performed ``hover`` keeps the pointer still after arriving (s): longer than
+# the submenu delay of common toolkits (Qt, GTK: about 0.2 s), so what the rest opens has
+# opened before the performer waits for the screen to settle. The agent's MotionConfig
+# and the practice env both read it.
+HOVER_DWELL_S = 0.5
+
 # Pointer kinds that press and release a button in place.
 CLICK_KINDS: frozenset[str] = frozenset({"click", "double_click", "right_click", "middle_click"})
 

@@ -40,6 +40,45 @@ class StepRules:
 
 
 @dataclass(frozen=True)
+class HoverRules:
+    """When a pointer rest is a ``hover`` step (docs/steps.md "Hover"). Times ms, lengths px.
+
+    A *rest* is the pointer staying within ``rest_px`` of where it arrived for at least
+    ``rest_ms``, with nothing but moves meanwhile, and then moving on. It is a step only
+    when the next pointer action acts farther than ``near_px`` from it (closer, it was a
+    pause before acting there) and from where the pointer step before it acted (what is
+    acted on again was there already), and what that action acts on changed during the
+    rest: more than ``area_px`` pixels of the ``2 * box_px + 1`` by ``2 * box_rows_px + 1``
+    box around its point differ by more than ``level`` gray levels between the screen
+    before the pointer neared the rest and the last frame before it moved on.
+
+    The change is measured at the *next* target, not at the pointer: there a submenu and
+    the highlight of the item that opened it touch and read as one changed region, while
+    the highlight of an ordinary button or menu row never reaches a target elsewhere and
+    a sub-item that appeared during the rest changes its label's pixels. The drawn
+    pointer is no change of the screen: in both frames a box from 8 px above and left of
+    where the pointer was to ``cursor_px`` right of and below it is left out.
+    """
+
+    rest_ms: float = 200.0    # below the shortest submenu delay plus a glance at it
+    rest_px: float = 6.0      # hand jitter while waiting (drag_px: the same scale)
+    near_px: float = 32.0     # beyond the drawn pointer (about 12 x 19 px) and the box
+    box_px: float = 12.0      # half width of the box: a word's worth of a label
+    box_rows_px: float = 6.0  # half height: inside one menu row, the next row's highlight
+                              # (it reaches half a row, 9 px, from the rested-on row's middle)
+                              # stays out even when the target is the row below
+    area_px: float = 40.0     # a few glyph strokes: above a caret (about 16), below an item
+    level: float = 24.0       # well above antialiasing and compression noise
+    cursor_px: float = 32.0   # the drawn pointer's extent right of and below its hotspot
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or not value > 0:
+                raise ConfigError(f"hover rule {f.name}={value!r}: must be a positive number")
+
+
+@dataclass(frozen=True)
 class SettleRules:
     """When two consecutive frames show the same, settled screen.
 

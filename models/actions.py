@@ -107,7 +107,7 @@ def action_from_step(step: Any) -> Action | None:
     if kind == "raw":
         return None
     try:
-        if kind in CLICK_KINDS or kind == "scroll":
+        if kind in CLICK_KINDS or kind in ("scroll", "hover"):
             return Action(
                 kind, x=int(step.x), y=int(step.y), dx=int(step.dx or 0), dy=int(step.dy or 0)
             )

@@ -31,6 +31,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from deskmimic.core.actions import HOVER_DWELL_S
 from deskmimic.core.errors import ConfigError, TaskError
 from deskmimic.core.geometry import Rect
 from deskmimic.tasks.base import TASKS, TaskWindow
@@ -290,6 +291,9 @@ class DeskTaskEnv(gym.Env):
             elif act.kind == "scroll":
                 inj.move(x, y, move)
                 inj.scroll(dy=act.dy, interval=0.03)
+            elif act.kind == "hover":
+                inj.move(x, y, move)
+                time.sleep(HOVER_DWELL_S)
             elif act.kind == "type":
                 inj.type_text(act.text, interval=0.01)
             elif act.kind == "hotkey":

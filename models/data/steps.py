@@ -1,17 +1,17 @@
 """Reduce raw input events to state-action steps; the rules are in docs/steps.md.
 
 `reduce_events` is pure logic over the event dicts of docs/episode-format.md;
-`steps_for_episode` adds each step's state: the settled frame before it started.
+`steps_for_episode` adds each step's state, the settled frame before it started
+(`state_frames`), and the hover steps, which need the frames to be seen (`hover`).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from deskmimic.core.actions import BUTTON_CLICK_KINDS, STEP_KINDS
 from deskmimic.core.errors import ConfigError
@@ -19,8 +19,10 @@ from deskmimic.core.keys import is_lock, is_modifier, order_modifiers
 
 # The thresholds are shared with the practice tasks and the replay agent (core/rules.py);
 # re-exported because callers of the reduction know them by this module.
-from deskmimic.core.rules import SettleRules, StepRules, gray_small, screen_change
+from deskmimic.core.rules import HoverRules, SettleRules, StepRules
+from deskmimic.models.data.hover import Rest, keep_hovers, rest_candidates
 from deskmimic.models.data.keys import KeyState, chord_key, produced_char
+from deskmimic.models.data.state_frames import StateFrames
 
 if TYPE_CHECKING:
     from deskmimic.recorder.episode import Episode
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 # Bump whenever an episode's steps come out differently (rules, thresholds, the core/keys or
 # core/actions tables): dataset caches are keyed on it.
-RULES_VERSION = 2
+RULES_VERSION = 3
 
 KINDS = STEP_KINDS  # the action kinds (core/actions.py) and "raw"
 _NUMBER_FIELDS = {"move": ("x", "y"), "button_down": ("x", "y"), "button_up": ("x", "y"),
@@ -103,9 +105,10 @@ def _sign(v: int) -> int:
 
 
 class _Reducer:
-    def __init__(self, events: list[dict], rules: StepRules):
+    def __init__(self, events: list[dict], rules: StepRules, hovers: dict[int, Rest]):
         self.events = events
         self.rules = rules
+        self.hovers = hovers              # a kept rest by the index of its last move
         self.drafts: list[_Draft] = []
         self.open: _Draft | None = None
         self.pending: list[int] = []      # owned by no step yet; go to the next one
@@ -175,6 +178,10 @@ class _Reducer:
             d.max_dist = max(d.max_dist, math.hypot(ev["x"] - d.x, ev["y"] - d.y))
         else:
             self.pending.append(i)  # folds into the next step
+            rest = self.hovers.get(i)
+            if rest is not None:  # the moves to the rest and in it are the hover's
+                self._start("hover", i, x=rest.x, y=rest.y)
+                self.open = None
 
     def _button_down(self, i: int, ev: dict) -> None:
         d = self.open
@@ -321,11 +328,13 @@ class _Reducer:
         return steps
 
 
-def reduce_events(events: list[dict], **rules: float) -> list[Step]:
+def reduce_events(events: list[dict], hovers: Iterable[Rest] = (), **rules: float) -> list[Step]:
     """Reduce raw events (docs/episode-format.md) to steps (docs/steps.md).
 
     Args:
         events: event dicts in recorded order.
+        hovers: pointer rests that are ``hover`` steps (`hover.rest_candidates` proposes
+            them from the events, `hover.keep_hovers` judges them on the frames).
         **rules: thresholds overriding `StepRules` defaults, e.g. ``double_click_ms=500``.
 
     Returns:
@@ -339,58 +348,35 @@ def reduce_events(events: list[dict], **rules: float) -> list[Step]:
     unknown = sorted(set(rules) - names)
     if unknown:
         raise ConfigError(f"unknown step rule(s) {unknown}: use {sorted(names)}")
-    return _Reducer(list(events), StepRules(**rules)).run()
+    return _Reducer(list(events), StepRules(**rules), {h.last: h for h in hovers}).run()
 
 
-def steps_for_episode(ep: Episode, settle: SettleRules | None = None, **rules: float) -> list[Step]:
+def steps_for_episode(ep: Episode, settle: SettleRules | None = None,
+                      hover: HoverRules | None = None, **rules: float) -> list[Step]:
     """Steps of an episode, each with ``frame_index`` set to its state frame.
 
     The state frame is the last frame captured at or before ``t_start`` that is
     settled: while a frame differs from its predecessor (`SettleRules.same`, the
     replay agent's test too) the search steps back, at most ``max_back`` frames, so a
     frame grabbed mid-change is not used. ``frame_index`` is ``None`` for a step that
-    started before the first frame.
+    started before the first frame. Pointer rests that changed what the next action
+    acts on become ``hover`` steps (`deskmimic.models.data.hover`); that needs frames,
+    so an episode without frames has none.
 
     Args:
         ep: a `deskmimic.recorder.episode.Episode` (uses read_events, frame_times, frame).
         settle: settle detection settings; defaults to `SettleRules()`.
+        hover: when a rest is a hover step; defaults to `HoverRules()`.
         **rules: `StepRules` overrides passed to `reduce_events`.
     """
-    settle = settle or SettleRules()
-    steps = reduce_events(ep.read_events(), **rules)
-    times = np.asarray(ep.frame_times, dtype=np.int64)
-    if times.size == 0:
+    events = ep.read_events()
+    if len(ep.frame_times) == 0:
         logger.warning("episode %s has no frames: steps carry no state frame",
                        getattr(ep, "id", "?"))
-        return steps
-    cache: dict[int, np.ndarray] = {}
-
-    def small(i: int) -> np.ndarray:
-        if i not in cache:
-            cache[i] = gray_small(np.asarray(ep.frame(i)), settle.width)
-        return cache[i]
-
-    out = []
-    for s in steps:
-        i = int(np.searchsorted(times, s.t_start, side="right")) - 1
-        if i < 0:
-            out.append(s)
-            continue
-        nxt = i + 1 if i + 1 < times.size else i
-        for j in range(max(0, i - settle.max_back), nxt + 1):
-            small(j)  # decode in forward order: one seek per step instead of one per frame
-
-        for k in range(settle.max_back):
-            if i == 0 or settle.same(screen_change(small(i), small(i - 1), settle.tile)):
-                break
-            # A change its successor keeps (a menu that has just opened) is finished, not
-            # half painted: stepping back from it lost the popup a demonstration then
-            # clicked in (docs/steps.md). The successor is grabbed as the pointer starts
-            # to move, before it reaches the target, so only the whole-image mean is
-            # asked: the moving pointer (drawn in) changes a tile, hardly the mean.
-            if (k == 0 and nxt > i
-                    and screen_change(small(nxt), small(i), settle.tile)[0] <= settle.threshold):
-                break
-            i -= 1
-        out.append(replace(s, frame_index=i))
-    return out
+        return reduce_events(events, **rules)
+    frames = StateFrames(ep, settle or SettleRules())
+    rests = rest_candidates(events, hover)
+    if rests:  # judged on a reduction with every candidate a hover, then reduced again
+        trial = frames.attach(reduce_events(events, rests, **rules))
+        rests = keep_hovers(trial, rests, events, frames, hover)
+    return frames.attach(reduce_events(events, rests, **rules))

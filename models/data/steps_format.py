@@ -27,6 +27,8 @@ def _detail(s: Step) -> str:
         return f"{mods}{s.button} ({s.x}, {s.y}) -> ({s.x2}, {s.y2})"
     if s.kind == "scroll":
         return f"{mods}dx={s.dx} dy={s.dy} at ({s.x}, {s.y})"
+    if s.kind == "hover":
+        return f"rest at ({s.x}, {s.y})"
     if s.kind == "type":
         return repr(s.text)
     if s.kind == "hotkey":

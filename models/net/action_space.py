@@ -129,8 +129,13 @@ class ActionSpace:
         return int(np.clip(clicks, -self.scroll_max, self.scroll_max)) + self.scroll_max
 
     def history_tokens(self, previous_kinds: list[str]) -> np.ndarray:
-        """The last ``history_len`` kinds as ids, oldest first, left-padded with the start token."""
-        ids = [kind_index(k, self.kinds) for k in previous_kinds[-self.history_len :]]
+        """The last ``history_len`` kinds as ids, oldest first, left-padded with the start token.
+
+        A kind added to the vocabulary after this space was trained (``hover``) is left
+        out: in the demonstrations it learned from, that input was no step at all.
+        """
+        known = [k for k in previous_kinds if k in self.kinds or k not in ACTION_KINDS]
+        ids = [kind_index(k, self.kinds) for k in known[-self.history_len :]]
         pad = [self.history_start] * (self.history_len - len(ids))
         return np.asarray(pad + ids, dtype=np.int64)
 
