@@ -10,6 +10,7 @@ action = policy.act({"image": rgb, "instruction": "Click Save"})   # Action, cap
 from __future__ import annotations
 
 import abc
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,23 @@ import numpy as np
 import torch
 
 from deskmimic.core.errors import CheckpointError, ConfigError
-from deskmimic.models.actions import Action
+from deskmimic.models.actions import CLICK_KINDS, Action
 from deskmimic.models.data.preprocess import input_image
 from deskmimic.models.net.decode import decode_actions
 from deskmimic.models.net.policy_net import PolicyNet
+from deskmimic.models.perception.agreement import Agreement, click_agreement, done_agreement
 from deskmimic.models.perception.match_stream import WordMatchStream
 from deskmimic.models.perception.terms import word_span_array
 from deskmimic.models.training.checkpoint import PolicySpec, load_checkpoint
 
 logger = logging.getLogger(__name__)
+
+# A decision the reader's text contradicts (`perception.agreement`: a click on an element
+# named otherwise beside one the instruction names, a click out of the instruction's
+# order, a ``done`` before the element named last was clicked) keeps this share of its
+# confidence: below the default gate (`calibration.DEFAULT_GATE`) whatever the network's
+# own certainty; measurements in docs/learning.md section 6a.
+DISAGREE_FACTOR = 0.25
 
 
 class Policy(abc.ABC):
@@ -55,6 +64,14 @@ class BCPolicy(Policy):
         threads: torch CPU threads while deciding (None: the process's setting). One by
             default: on the 2-core machine, beside the desktop it drives, a decision took
             p50 5 ms with one thread and 13-15 ms with two (OpenMP hand-offs).
+
+    ``check_agreement`` (default on): lower a click's confidence by `DISAGREE_FACTOR`
+    when the text the reader sees at the click point names another element than the
+    instruction does, or an element of a "then" clause while the clause before's is in
+    view and unclicked, and a ``done``'s when the element the instruction names last is
+    in view and no click of this episode landed on it (`perception.agreement`; only for
+    policies with word maps, whose reader has read the frame already).
+    ``last_agreement`` is the verdict on the last decision (None: not judged).
     """
 
     def __init__(
@@ -74,6 +91,10 @@ class BCPolicy(Policy):
         screen = spec.screen or {}
         self._train_aspect = (screen.get("width") or 1) / (screen.get("height") or 1)
         self._warned_aspect = False
+        self.check_agreement = True
+        self.last_agreement: Agreement | None = None
+        # The text at each click point this episode (None: unknown, after `set_history`).
+        self._clicked: list[str] | None = []
 
     @property
     def history(self) -> list[str]:
@@ -84,9 +105,11 @@ class BCPolicy(Policy):
         """Take ``kinds`` as the actions so far (to judge one step of a recorded episode
         with the episode's own past, `bench/step_bench.py`)."""
         self._history = list(kinds)
+        self._clicked = None  # where those clicks landed is not known: `done` is not judged
 
     def reset(self) -> None:
         self._history.clear()
+        self._clicked = []
         self._stream = None  # a new episode may show another screen: match it whole once
 
     def _text(self, instruction: str) -> tuple[Any, torch.Tensor, torch.Tensor]:
@@ -175,8 +198,32 @@ class BCPolicy(Policy):
         action = decode_actions(
             out, self.spec.space, [instruction], [(w, h)], self.spec.calibration
         )[0]
+        action = self._judge(action, instruction)
         self._history.append(action.kind)
         return action
+
+    def _judge(self, action: Action, instruction: str) -> Action:
+        """``action`` with its confidence lowered when the reader's lines of this frame
+        (the word maps' stream read them for this decision: no second read) show a click
+        on another element than the one named or out of the instruction's order, or a
+        ``done`` before the last named one was clicked (`perception.agreement`)."""
+        self.last_agreement = None
+        if not (self.check_agreement and self._stream is not None):
+            return action
+        lines = self._stream.lines
+        if action.kind in CLICK_KINDS and action.x is not None and action.y is not None:
+            verdict = click_agreement(lines, action.x, action.y, instruction, self._clicked)
+            if verdict.element and self._clicked is not None:
+                self._clicked.append(verdict.element)
+        elif action.kind == "done" and self._clicked is not None:
+            verdict = done_agreement(lines, instruction, self._clicked)
+        else:
+            return action
+        self.last_agreement = verdict
+        if verdict.verdict != "disagree":
+            return action
+        logger.info("%s: confidence %.2f x %.2f", verdict.why, action.confidence, DISAGREE_FACTOR)
+        return dataclasses.replace(action, confidence=action.confidence * DISAGREE_FACTOR)
 
 
 def pick_device(name: str) -> torch.device:
