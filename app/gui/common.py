@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import re
 import sys
 from collections.abc import Callable
 
@@ -29,6 +30,22 @@ logger = logging.getLogger(__name__)
 # Also written out in assets/style.qss (style sheets have no variables).
 ACCENT = "#2563eb"
 MUTED = "#6b7280"
+
+# The command-line options that messages from the layers below name, as the window labels
+# the same setting: a person in the GUI never typed "--window".
+GUI_LABELS = (("--max-steps", "Max steps"), ("--min-confidence", "Min confidence"),
+              ("--max-duration", "the time limit"), ("--window", "Window"), ("--region", "Region"),
+              ("--monitor", "Screen"), ("--policy", "Policy"), ("--abort-hotkey", "Abort hotkey"),
+              ("--stop-hotkey", "Stop hotkey"), ("--pause-hotkey", "Pause hotkey"),
+              ("--secret-hotkey", "Secret hotkey"), ("--name", "Run name"), ("--fps", "Frame rate"))
+
+
+def gui_words(message: str) -> str:
+    """``message`` with command-line options said as the window labels them."""
+    for flag, label in GUI_LABELS:
+        message = re.sub(rf"{re.escape(flag)}(?![\w-])", label, message)
+    return message
+
 
 def hotkey_text(hotkey: str) -> str:
     """'<ctrl>+<alt>+<shift>+q' -> 'Ctrl+Alt+Shift+Q' (pynput's syntax, as people write it)."""
@@ -181,7 +198,7 @@ class Banner(QFrame):
         self.kind = kind
         self.setStyleSheet(f"QFrame#banner {{ background: {bg}; border: 1px solid {border}; "
                            f"border-radius: 6px; }} QFrame#banner QLabel {{ color: {fg}; }}")
-        self.label.setText(text)
+        self.label.setText(gui_words(text))
         self.show()
 
     def text(self) -> str:

@@ -43,3 +43,16 @@ def test_qt_parses_the_style_sheet(qtbot):
     finally:
         qInstallMessageHandler(previous)
     assert not [m for m in warnings if "stylesheet" in m.lower()]
+
+
+def test_messages_in_the_window_name_its_labels_not_command_line_options(qtbot):
+    from deskmimic.app.gui.common import Banner
+
+    banner = Banner()
+    qtbot.addWidget(banner)
+    banner.show_message("--window 'Notes': no visible window has that title; --policy runs/x: "
+                        "no such run (--max-steps 0, --names kept)")
+    text = banner.text()
+    assert "Window 'Notes'" in text and "Policy runs/x" in text and "Max steps 0" in text
+    assert "--window" not in text and "--policy" not in text
+    assert "--names" in text, "only whole options are renamed"

@@ -28,13 +28,12 @@ from deskmimic.agent.abort import DEFAULT_ABORT_HOTKEY
 from deskmimic.agent.guards import GuardConfig
 from deskmimic.agent.runner import ReplayConfig
 from deskmimic.app.cli import replay as cli_replay  # noqa: F401 - load_any_policy, used by the worker
-from deskmimic.app.gui.common import Banner, emit, heading, hotkey_text, muted, plural
+from deskmimic.app.gui.common import Banner, emit, gui_words, heading, hotkey_text, muted, plural
 from deskmimic.app.gui.widgets.replayform import OptionsBox, TargetBox
 from deskmimic.app.gui.widgets.replayview import (
     PolicyPicker,
     PreviewLabel,
     decision_item,
-    gui_words,
     replay_outcome,
     status_message,
 )

@@ -20,21 +20,13 @@ from PySide6.QtWidgets import (
 )
 
 from deskmimic.agent.policy_protocol import AgentAction
-from deskmimic.app.gui.common import emit, hotkey_text, run_task
+from deskmimic.app.gui.common import emit, gui_words, hotkey_text, run_task
 from deskmimic.core.errors import DeskmimicError, describe_error
 from deskmimic.models.runs import LINKS, RunInfo, scan_run_infos
 
 STATUS_COLORS = {"executed": "#15803d", "dry_run": "#1d4ed8", "done": "#15803d",
                  "low_confidence": "#b45309", "refused": "#b91c1c", "declined": "#b45309",
                  "interrupted": "#b45309", "aborted": "#b91c1c"}
-
-
-def gui_words(message: str) -> str:
-    """The runner speaks in command-line options; say them as this page labels them."""
-    for flag, label in (("--max-steps", "Max steps"), ("--min-confidence", "Min confidence"),
-                        ("--max-duration", "the time limit")):
-        message = message.replace(flag, label)
-    return message
 
 
 def step_name(name: str) -> str:
