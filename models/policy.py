@@ -162,7 +162,8 @@ class BCPolicy(Policy):
 
     def _stream_for(self, instruction: str) -> WordMatchStream:
         if self._stream is None or self._stream.instruction != instruction:
-            self._stream = WordMatchStream(instruction, rec_min_width=self.spec.rec_min_width)
+            self._stream = WordMatchStream(instruction, rec_min_width=self.spec.rec_min_width,
+                                           shown_rule=self.spec.shown_rule)
         return self._stream
 
     @torch.inference_mode()

@@ -38,8 +38,9 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
-from deskmimic.models.perception.find import normalize, without_instruction
+from deskmimic.models.perception.find import normalize
 from deskmimic.models.perception.reader import TextLine
+from deskmimic.models.perception.shown_instruction import without_instruction
 from deskmimic.models.perception.terms import term_texts
 
 # How far from a line a point still belongs to its element, in line heights: left of the

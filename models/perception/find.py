@@ -49,7 +49,8 @@ _BASE = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "ħ": "h", "�
 
 
 @lru_cache(maxsize=4096)
-def _fold(ch: str) -> str:
+def fold(ch: str) -> str:
+    """One character in the normal form's letters (case and accents folded; may be two)."""
     # lower(), not casefold(): casefold writes "ß" as "ss", two letters where the reader
     # sees one (and reads it "B" at small sizes: one misread letter, not two).
     decomposed = unicodedata.normalize("NFKD", ch.lower())
@@ -58,7 +59,7 @@ def _fold(ch: str) -> str:
 
 def normalize(text: str) -> str:
     """Letters and digits only, case and accents folded ("Sävé As:" -> "saveas")."""
-    return "".join(c for ch in text for c in _fold(ch) if c.isalnum())
+    return "".join(c for ch in text for c in fold(ch) if c.isalnum())
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def _char_boxes(line: TextLine) -> list[tuple[float, float, float, float]]:
 def _row(text: str, boxes: list, confs: tuple[float, ...]) -> _Row:
     norm, at, conf = [], [], []
     for i, ch in enumerate(text):
-        for c in _fold(ch):
+        for c in fold(ch):
             if c.isalnum():
                 norm.append(c)
                 at.append(i)
@@ -212,20 +213,6 @@ def _spans(words: list[str], row: _Row) -> list[tuple[int, int, float]]:
         if sim >= LOW:
             out.append((s, e, sim))
     return out
-
-
-def without_instruction(lines: list[TextLine], instruction: str,
-                        terms: tuple[str, ...]) -> list[TextLine]:
-    """``lines`` less those that spell a stretch of the instruction itself, longer than any
-    of its terms: the instruction shown on screen (a task card, our practice windows'
-    banner) is text about the task, not a thing to act on. Read as targets, its words lit
-    every channel at every step, and a pair ("Milo Okafor") showed as "on screen" before
-    its row had scrolled in: the policy clicked early."""
-    text = normalize(instruction)
-    longest = max((len(normalize(t)) for t in terms), default=0)
-    return [ln for ln in lines
-            if not ((n := normalize(ln.text)) and len(n) > longest + 2
-                    and fuzz.partial_ratio(n, text) >= INSTRUCTION_SIMILAR)]
 
 
 def find_term(term: str, searchable: list[_Row]) -> list[Match]:

@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 
-from deskmimic.models.perception import find, ocr_engine
-from deskmimic.models.perception.find import Match, find_term, rows, without_instruction
+from deskmimic.models.perception import find, ocr_engine, shown_instruction
+from deskmimic.models.perception.find import Match, find_term, rows
 from deskmimic.models.perception.reader import TextLine, read_frame
 from deskmimic.models.perception.terms import MAX_WORDS, instruction_words, term_texts
 
@@ -60,11 +60,14 @@ def maps_from_lines(
     frame_hw: tuple[int, int],
     height: int,
     width: int,
+    shown_rule: int = shown_instruction.CURRENT,
 ) -> np.ndarray:
     """(height, width, MAX_WORDS) uint8: one map per term, zero for absent terms; the
-    instruction itself, where it is shown on screen, is no match (`without_instruction`)."""
+    instruction itself, where it is shown on screen, is no match
+    (`shown_instruction.without_instruction` by ``shown_rule``)."""
     out = np.zeros((height, width, MAX_WORDS), np.uint8)
-    searchable = rows(without_instruction(lines, instruction, terms))
+    searchable = rows(shown_instruction.without_instruction(lines, instruction, terms,
+                                                            shown_rule))
     done: dict[str, np.ndarray] = {}
     for i, t in enumerate(terms[:MAX_WORDS]):
         if t not in done:  # a repeated word is looked up once
@@ -87,11 +90,13 @@ def match_channel(rgb: np.ndarray, instruction: str, height: int, width: int) ->
     return maps.max(axis=2) if words else maps[:, :, 0]
 
 
-def word_maps_signature(rec_min_width: int | None = None) -> list:
+def word_maps_signature(rec_min_width: int | None = None, shown_rule: int | None = None) -> list:
     """What the maps depend on: dataset cache keys and checkpoints record it, so a change of
     reader or thresholds rebuilds the cache and refuses old checkpoints. ``rec_min_width``
-    (default: the reader's now) is a setting a policy reads with as it was trained."""
+    and ``shown_rule`` (default: the ones used now) are settings a policy reads with as it
+    was trained."""
     width = ocr_engine.REC_MIN_WIDTH if rec_min_width is None else rec_min_width
+    rule = shown_instruction.CURRENT if shown_rule is None else shown_rule
     signature = [
         VERSION,
         ocr_engine.ENGINE,
@@ -105,14 +110,26 @@ def word_maps_signature(rec_min_width: int | None = None) -> list:
     # read at the legacy width, and the same list still describes them.
     if width != ocr_engine.LEGACY_REC_MIN_WIDTH:
         signature.append(["rec_min_width", width])
+    if rule != shown_instruction.LEGACY:
+        signature.append(["shown_instruction", rule])
     return signature
+
+
+def _setting(signature: object, name: str, legacy: int) -> int:
+    if isinstance(signature, list):
+        for item in signature:
+            if (isinstance(item, list) and len(item) == 2 and item[0] == name
+                    and isinstance(item[1], int)):
+                return item[1]
+    return legacy
 
 
 def rec_min_width_of(signature: object) -> int:
     """The recognizer width a recorded `word_maps_signature` was read with."""
-    if isinstance(signature, list):
-        for item in signature:
-            if (isinstance(item, list) and len(item) == 2 and item[0] == "rec_min_width"
-                    and isinstance(item[1], int)):
-                return item[1]
-    return ocr_engine.LEGACY_REC_MIN_WIDTH
+    return _setting(signature, "rec_min_width", ocr_engine.LEGACY_REC_MIN_WIDTH)
+
+
+def shown_rule_of(signature: object) -> int:
+    """The shown-instruction rule a recorded `word_maps_signature` was made with (policies
+    trained before the rule was a setting: `shown_instruction.LEGACY`)."""
+    return _setting(signature, "shown_instruction", shown_instruction.LEGACY)

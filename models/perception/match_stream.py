@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from deskmimic.models.perception import shown_instruction
 from deskmimic.models.perception.match_maps import maps_from_lines
 from deskmimic.models.perception.ocr_engine import REC_MIN_WIDTH
 from deskmimic.models.perception.reader import ScreenReader, TextLine
@@ -25,11 +26,14 @@ class WordMatchStream:
         instruction: the task's instruction (a new one needs a new stream).
         reader: the reader to share (its cache of recognized text), or a new one.
         rec_min_width: a new reader's recognizer width (`ScreenReader`).
+        shown_rule: which lines show the instruction itself (`shown_instruction`).
     """
 
     def __init__(self, instruction: str, reader: ScreenReader | None = None,
-                 rec_min_width: int = REC_MIN_WIDTH) -> None:
+                 rec_min_width: int = REC_MIN_WIDTH,
+                 shown_rule: int = shown_instruction.CURRENT) -> None:
         self.instruction = instruction
+        self.shown_rule = shown_rule
         self.terms = term_texts(instruction)
         self.reader = reader or ScreenReader(rec_min_width=rec_min_width)
         self.lines: list[TextLine] = []  # what the last frame said (the GUI, debugging)
@@ -47,4 +51,4 @@ class WordMatchStream:
         """(height, width, MAX_WORDS) uint8, as `match_maps.word_maps` (a fresh array)."""
         self.lines = self.reader.read(rgb)
         return maps_from_lines(self.lines, self.instruction, self.terms, rgb.shape[:2], height,
-                               width)
+                               width, self.shown_rule)

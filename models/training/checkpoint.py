@@ -37,8 +37,13 @@ from deskmimic.models.net.action_space import ActionSpace
 from deskmimic.models.net.decode import Calibration
 from deskmimic.models.net.policy_net import NetConfig, PolicyNet
 from deskmimic.models.net.text import CharTokenizer
+from deskmimic.models.perception import shown_instruction
 from deskmimic.models.perception.match_maps import VERSION as TEXT_MATCH_VERSION
-from deskmimic.models.perception.match_maps import rec_min_width_of, word_maps_signature
+from deskmimic.models.perception.match_maps import (
+    rec_min_width_of,
+    shown_rule_of,
+    word_maps_signature,
+)
 from deskmimic.models.perception.ocr_engine import REC_MIN_WIDTH
 from deskmimic.models.runs import (  # noqa: F401 (re-exported: the trainer and tests import them here)
     BEST,
@@ -74,6 +79,8 @@ class PolicySpec:
             episodes (None: none were held out; not part of the identity hash).
         rec_min_width: the text recognizer's width the training frames were read with
             (recorded in the preprocess settings; replay reads the same way).
+        shown_rule: which lines showed the instruction itself in training
+            (`shown_instruction`; recorded and followed the same way).
     """
 
     net: NetConfig
@@ -83,6 +90,7 @@ class PolicySpec:
     info: dict = field(default_factory=dict)
     calibration: Calibration | None = None
     rec_min_width: int = REC_MIN_WIDTH
+    shown_rule: int = shown_instruction.CURRENT
 
     def identity(self) -> dict:
         """The parts the weights depend on; their hash is stored inside model.safetensors."""
@@ -99,7 +107,7 @@ class PolicySpec:
         if self.net.text_match:  # a changed match map must not feed weights trained on the old
             out["text_match"] = TEXT_MATCH_VERSION
         if self.net.word_select:
-            out["word_maps"] = word_maps_signature(self.rec_min_width)
+            out["word_maps"] = word_maps_signature(self.rec_min_width, self.shown_rule)
         return out
 
     def identity_hash(self) -> str:
@@ -133,9 +141,8 @@ class PolicySpec:
                 info=dict(data.get("info") or {}),
                 calibration=(Calibration.from_json(data["calibration"])
                              if data.get("calibration") is not None else None),
-                rec_min_width=rec_min_width_of((data.get("preprocess") or {}).get("word_maps")
-                                               if isinstance(data.get("preprocess"), dict)
-                                               else None),
+                rec_min_width=rec_min_width_of(_saved_maps(data)),
+                shown_rule=shown_rule_of(_saved_maps(data)),
             )
             CharTokenizer.from_config(spec.tokenizer)
         except (KeyError, TypeError, ValueError) as exc:
@@ -164,6 +171,12 @@ class PolicySpec:
 
     def make_tokenizer(self) -> CharTokenizer:
         return CharTokenizer.from_config(self.tokenizer)
+
+
+def _saved_maps(data: dict) -> object:
+    """The word-maps signature a checkpoint's config recorded (None when it has none)."""
+    pre = data.get("preprocess")
+    return pre.get("word_maps") if isinstance(pre, dict) else None
 
 
 def weights_digest(weights: dict[str, torch.Tensor]) -> str:

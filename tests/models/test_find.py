@@ -81,20 +81,3 @@ def test_every_place_a_word_is_written_is_found_and_a_pair_across_two_boxes():
     assert m.score == 1.0 and m.box[0] == 10 and m.box[2] == second.box[2]
     far = line("Zhang", x0=400)
     assert find_term("Milo Zhang", rows([first, far])) == []
-
-
-def test_the_instruction_shown_on_screen_is_not_a_target():
-    from deskmimic.models.perception.find import without_instruction
-    from deskmimic.models.perception.terms import term_texts
-
-    instruction = "Scroll to Milo Okafor and click it"
-    banner = line("Scroll toMiloOkaforandclickit", y0=5)  # as the reader gave it
-    row = line("Milo Okafor", y0=80)
-    kept = without_instruction([banner, row], instruction, term_texts(instruction))
-    assert kept == [row]
-    # A label that is one of the instruction's terms stays, however much of it it is.
-    label = line("Save As")
-    assert without_instruction([label], "Click Save As", term_texts("Click Save As")) == [label]
-    # A line about something else stays too.
-    other = line("Done: clicked Milo Okafor")
-    assert without_instruction([other], instruction, term_texts(instruction)) == [other]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from deskmimic.core.errors import CheckpointError
-from deskmimic.models.perception import ocr_engine
+from deskmimic.models.perception import ocr_engine, shown_instruction
 from deskmimic.models.perception.match_maps import rec_min_width_of, word_maps_signature
 from deskmimic.models.perception.reader import ScreenReader
 from deskmimic.models.policy import load_policy
@@ -23,7 +23,7 @@ def test_the_signature_names_the_width_only_when_it_is_not_the_legacy_one():
     assert not any(isinstance(x, list) and x[:1] == ["rec_min_width"] for x in legacy)
     assert rec_min_width_of(legacy) == ocr_engine.LEGACY_REC_MIN_WIDTH
     now = word_maps_signature(96)
-    assert now[-1] == ["rec_min_width", 96] and rec_min_width_of(now) == 96
+    assert ["rec_min_width", 96] in now and rec_min_width_of(now) == 96
     assert rec_min_width_of(None) == rec_min_width_of("x") == ocr_engine.LEGACY_REC_MIN_WIDTH
 
 
@@ -38,9 +38,11 @@ def test_a_checkpoint_reads_with_the_width_it_was_trained_with(trained_run: Path
     assert rec_min_width_of(data["preprocess"]["word_maps"]) == ocr_engine.REC_MIN_WIDTH
     # A checkpoint written before the width was a setting records the legacy signature:
     # it still loads, and reads at the legacy width.
-    data["preprocess"]["word_maps"] = word_maps_signature(ocr_engine.LEGACY_REC_MIN_WIDTH)
+    data["preprocess"]["word_maps"] = word_maps_signature(ocr_engine.LEGACY_REC_MIN_WIDTH,
+                                                          shown_instruction.LEGACY)
     spec = PolicySpec.from_json(data)
     assert spec.rec_min_width == ocr_engine.LEGACY_REC_MIN_WIDTH
+    assert spec.shown_rule == shown_instruction.LEGACY
     assert spec.identity()["preprocess"] == data["preprocess"]
     # Any other change of the reader's settings is still refused.
     data["preprocess"]["word_maps"][0] = -1
