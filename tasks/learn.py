@@ -43,6 +43,7 @@ class QuickTrain:
         seed: initialisation, shuffling and augmentation seed.
         device: torch device (``cpu`` by default: reproducible here).
         word_select: one match map per instruction word, picked per step (`TrainConfig`).
+        zoom, dark: look augmentation (`TrainConfig`).
     """
 
     steps: int | None = None
@@ -54,6 +55,8 @@ class QuickTrain:
     seed: int = 0
     device: str = "cpu"
     word_select: bool = True
+    zoom: float = 0.0
+    dark: float = 0.0
 
     def __post_init__(self) -> None:
         if (self.steps is not None and self.steps < 1) or self.epochs < 1 or self.batch_size < 1 or self.threads < 1:
@@ -87,7 +90,7 @@ def train_task_policy(episodes: Path | Iterable[Path], runs_dir: Path, name: str
         device=cfg.device, val_fraction=0.0, input_height=cfg.input_height,
         input_width=cfg.input_width, num_threads=cfg.threads,
         allow_mixed_sizes=True,  # every task window has its own size
-        max_val_batches=1, word_select=cfg.word_select)
+        max_val_batches=1, word_select=cfg.word_select, zoom=cfg.zoom, dark=cfg.dark)
     data = load_dataset(paths, height=cfg.input_height, width=cfg.input_width, val_fraction=0.0,
                         seed=cfg.seed, cache_dir=base.resolved_cache_dir, allow_mixed_sizes=True,
                         text_match=base.text_match, word_maps=base.uses_word_maps)

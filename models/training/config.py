@@ -62,8 +62,8 @@ class TrainConfig:
         keep_typed_text: store the strings typed in the demonstrations in the checkpoint
             (its config.json holds them verbatim) so the policy can type them again; off by
             default: it types what it copies from the instruction.
-        augment, translate, brightness, contrast, gain, pair_words: augmentation (see
-            `AugmentConfig`).
+        augment, translate, brightness, contrast, gain, pair_words, zoom, dark: augmentation
+            (see `AugmentConfig`; zoom and dark are the look augmentation).
         balance_kinds: weight the kind loss up for rare kinds.
         num_threads: torch CPU threads per process.
         cache_dir: preprocessed-sample cache (default: ``runs_dir/.cache``).
@@ -106,6 +106,8 @@ class TrainConfig:
     contrast: float = 0.2
     gain: float = 0.08
     pair_words: float = 0.5
+    zoom: float = 0.0
+    dark: float = 0.0
     balance_kinds: bool = True
     num_threads: int = 2
     cache_dir: Path | None = None
@@ -174,8 +176,9 @@ class TrainConfig:
         for k in ("translate", "brightness", "contrast", "gain"):
             if not 0 <= getattr(self, k) <= 0.5:
                 raise ConfigError(f"augmentation {k}={getattr(self, k)}: must be in [0, 0.5]")
-        if not 0 <= self.pair_words <= 1:
-            raise ConfigError(f"augmentation pair_words={self.pair_words}: must be in [0, 1]")
+        for k in ("pair_words", "zoom", "dark"):
+            if not 0 <= getattr(self, k) <= 1:
+                raise ConfigError(f"augmentation {k}={getattr(self, k)}: must be in [0, 1]")
 
     @property
     def run_dir(self) -> Path:
