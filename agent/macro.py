@@ -160,7 +160,7 @@ class MacroPlayer:
             return RegionTracker(Rect(region.left + dx, region.top + dy, region.width,
                                       region.height), screen=screen)
         window = (self.ep.meta.get("geometry") or {}).get("window") or {}
-        return RegionTracker(region, window.get("title"), region, screen)
+        return RegionTracker.for_recording(region, window, screen)
 
     def run(self) -> MacroResult:
         """Replay (or, in a dry run, plan) the episode; always releases what it pressed."""

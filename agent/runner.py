@@ -60,6 +60,8 @@ class ReplayConfig:
         instruction: the task's instruction text, given to the policy.
         region: screen rectangle to work in; ``None`` with no window = first monitor.
         window: title of the window to work in (re-located before every step).
+        follow: with ``window``, pixels around it the agent sees and acts in too (its
+            dialogs and menus); as the policy's demonstrations were recorded (`RecordConfig`).
         max_steps: most policy decisions before stopping.
         max_duration_s: deadline for the whole run, pauses included.
         min_confidence: stop and say why below this confidence.
@@ -79,6 +81,7 @@ class ReplayConfig:
     instruction: str = ""
     region: Rect | None = None
     window: str | None = None
+    follow: int = 0
     max_steps: int = 30
     max_duration_s: float = 300.0
     min_confidence: float = 0.3
@@ -98,6 +101,9 @@ class ReplayConfig:
     def __post_init__(self) -> None:
         if self.region is not None and self.window is not None:
             raise ConfigError("--region and --window are exclusive: give one of them")
+        if self.follow < 0 or (self.follow and self.window is None):
+            raise ConfigError(f"--follow {self.follow}: a margin >= 0 around --window "
+                              "(it needs --window)")
         if self.max_steps < 1:
             raise ConfigError(f"--max-steps {self.max_steps}: must be >= 1")
         if self.max_duration_s <= 0:
@@ -206,7 +212,7 @@ class ReplayRunner:
             if not cfg.dry_run:
                 release_stuck_input()
             capture = open_capture(draw_cursor=True)
-            tracker = RegionTracker.resolve(capture, cfg.region, cfg.window)
+            tracker = RegionTracker.resolve(capture, cfg.region, cfg.window, cfg.follow)
             recorder, out = self._open_output(tracker.region)
             self.guards.start()
             if not cfg.dry_run:

@@ -26,6 +26,9 @@ class RecordConfig:
         region: captured rectangle in virtual-desktop pixels; ``None`` = a monitor.
         monitor: mss monitor index used when no region/window is given (1 = first).
         window: title (substring) of a window to capture.
+        follow: with ``window``, pixels added on every side of it so the dialogs and menus
+            the app opens around it are captured too (0: the window alone;
+            recorder/app_windows.py).
         task: short task label stored in meta.json.
         instruction: what the person was asked to do; the policy reads it.
         max_duration: stop after this many seconds (``None`` = until stopped).
@@ -47,6 +50,7 @@ class RecordConfig:
     region: Rect | None = None
     monitor: int = 1
     window: str | None = None
+    follow: int = 0
     task: str = ""
     instruction: str = ""
     max_duration: float | None = None
@@ -67,6 +71,9 @@ class RecordConfig:
             raise ConfigError(f"--monitor {self.monitor}: must be 0 (all) or a monitor number")
         if sum(x is not None for x in (self.region, self.window)) > 1:
             raise ConfigError("--region and --window are exclusive: give one of them")
+        if self.follow < 0 or (self.follow and self.window is None):
+            raise ConfigError(f"--follow {self.follow}: a margin >= 0 around --window "
+                              "(it needs --window)")
         if not (0.2 <= self.segment_seconds <= 10):
             raise ConfigError(f"segment_seconds {self.segment_seconds}: must be in [0.2, 10]")
         if not self.stop_hotkey.strip():

@@ -13,6 +13,7 @@ from deskmimic.core.config import RecordConfig
 from deskmimic.core.errors import CaptureError, describe_error
 from deskmimic.core.geometry import Rect
 from deskmimic.core.paths import default_episodes_dir, new_episode_id
+from deskmimic.recorder.app_windows import AppWindowWatch
 from deskmimic.recorder.capture import CaptureBackend, open_capture
 from deskmimic.recorder.clock import EpisodeClock
 from deskmimic.recorder.episode_format import VIDEO_SHA256
@@ -102,8 +103,9 @@ class Recorder:
         loops = [("capture", self._capture_loop), ("encode", self._encode_loop),
                  ("events", self._events_loop)]
         if window is not None:
+            apps = AppWindowWatch(window["id"], self.region, window["app_windows"])
             loops.append(("window", lambda: watch_window(
-                window["id"], self._stop, lambda: self.request_stop("window_closed"))))
+                window["id"], self._stop, lambda: self.request_stop("window_closed"), apps=apps)))
         for name, target in loops:
             th = threading.Thread(target=self._guard(target), name=f"deskmimic-{name}", daemon=True)
             th.start()

@@ -40,16 +40,26 @@ def folder_bytes(path: Path) -> int:
 
 
 def resolve_region(cfg: RecordConfig, capture: CaptureBackend) -> tuple[Rect, str, dict | None]:
-    """The captured rectangle (clipped to the screen, even-sized), its source and window info."""
+    """The captured rectangle (clipped to the screen, even-sized), its source and window info.
+
+    A window is followed: the region is its rectangle and its dialogs and pop-ups already shown,
+    grown by ``cfg.follow`` (recorder/app_windows.py), so the dialogs and menus it opens
+    later are captured too; the window's own rectangle is kept in the window info.
+    """
     monitors = capture.monitors()
     screen = monitors[0]
     window = None
     if cfg.window is not None:
+        from deskmimic.recorder.app_windows import app_windows, follow_region
         from deskmimic.recorder.windows_x11 import find_window
 
         info = find_window(cfg.window)
-        region, source = info.rect, "window"
-        window = {"id": info.window_id, "title": info.title}
+        fit_to_screen(info.rect, screen, f"--window {cfg.window!r}", exact=False)  # on screen?
+        shown = app_windows(info.window_id)
+        attached = [w.rect for w in shown if w.attached]
+        region, source = follow_region(info.rect, screen, attached, cfg.follow), "window"
+        window = {"id": info.window_id, "title": info.title, "rect": info.rect.to_dict(),
+                  "follow_margin": cfg.follow, "app_windows": shown}
     elif cfg.region is not None:
         region, source = cfg.region, "region"
     else:
@@ -58,7 +68,10 @@ def resolve_region(cfg: RecordConfig, capture: CaptureBackend) -> tuple[Rect, st
         region, source = monitors[cfg.monitor], "monitor"
     what = {"window": f"--window {cfg.window!r}", "region": f"--region {region}",
             "monitor": f"--monitor {cfg.monitor}"}[source]
-    return fit_to_screen(region, screen, what, exact=source == "region"), source, window
+    region = fit_to_screen(region, screen, what, exact=source == "region")
+    if window is not None:  # what the app showed at the start, and how much of it is captured
+        window["app_windows"] = [w.to_meta(region) for w in window["app_windows"]]
+    return region, source, window
 
 
 def initial_meta(cfg: RecordConfig, episode_id: str, region: Rect, screen: Rect, source: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -9,7 +10,10 @@ from dataclasses import dataclass
 
 from deskmimic.core.errors import CaptureError
 from deskmimic.core.geometry import Rect
+from deskmimic.recorder.app_windows import AppWindowWatch
 from deskmimic.recorder.environment import require_x_display
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,11 @@ def find_window(title: str) -> WindowInfo:
 
 
 def watch_window(window_id: int, stop: threading.Event, on_gone: Callable[[], None],
-                 period_s: float = 0.25) -> None:
+                 period_s: float = 0.25, apps: AppWindowWatch | None = None) -> None:
     """Until ``stop`` is set, look at the window every ``period_s``; once it is destroyed or
     no longer shown (closed, minimized), call ``on_gone`` and return. Recording a window
-    that is gone would only capture whatever lies where it was."""
+    that is gone would only capture whatever lies where it was. With ``apps``, the app's
+    other windows (dialogs, menus) are noted as they appear."""
     from Xlib import X
     from Xlib import display as xdisplay
     from Xlib import error as xerror
@@ -97,6 +102,11 @@ def watch_window(window_id: int, stop: threading.Event, on_gone: Callable[[], No
             if not shown:
                 on_gone()
                 return
+            if apps is not None:
+                try:
+                    apps.poll(d)
+                except Exception:  # noting them is a courtesy: it never ends a recording
+                    logger.debug("looking at the app's windows failed", exc_info=True)
     finally:
         d.close()
 

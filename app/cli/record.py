@@ -15,6 +15,7 @@ from deskmimic.core.config import (
     RecordConfig,
 )
 from deskmimic.core.geometry import Rect
+from deskmimic.recorder.app_windows import FOLLOW_MARGIN
 
 
 def add_parser(sub) -> None:
@@ -35,6 +36,10 @@ def add_parser(sub) -> None:
     where.add_argument("--region", type=Rect.parse, help="rectangle WxH+X+Y or X,Y,W,H in screen pixels")
     where.add_argument("--monitor", type=int, default=1, help="monitor number (default 1; 0 = all)")
     where.add_argument("--window", help="capture the window whose title contains this text")
+    p.add_argument("--follow", type=int, nargs="?", const=FOLLOW_MARGIN, default=0, metavar="PX",
+                   help="with --window: also capture the app's dialogs and menus within PX pixels "
+                        f"around the window (--follow alone: {FOLLOW_MARGIN}; default 0: the "
+                        "window alone)")
     p.add_argument("--task", default="", help="task label stored with the episode")
     p.add_argument("--instruction", default="", help="what the person is asked to do (the policy reads it)")
     p.add_argument("--max-duration", type=float, help="stop after this many seconds")
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     require_x_display()
     cfg = RecordConfig(
         out=args.out, episodes_dir=args.episodes_dir, fps=args.fps, region=args.region,
-        monitor=args.monitor, window=args.window, task=args.task, instruction=args.instruction,
+        monitor=args.monitor, window=args.window, follow=args.follow, task=args.task, instruction=args.instruction,
         max_duration=args.max_duration, stop_hotkey=args.stop_hotkey,
         pause_hotkey=args.pause_hotkey, secret_hotkey=args.secret_hotkey,
         draw_cursor=not args.no_cursor, listen_input=not args.no_input,

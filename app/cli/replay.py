@@ -13,6 +13,7 @@ from deskmimic.app.cli.record import optional_hotkey, privacy_help
 from deskmimic.core.config import DEFAULT_PAUSE_HOTKEY, DEFAULT_SECRET_HOTKEY
 from deskmimic.core.errors import ConfigError
 from deskmimic.core.geometry import Rect
+from deskmimic.recorder.app_windows import FOLLOW_MARGIN
 
 if TYPE_CHECKING:
     from deskmimic.agent.runner import ReplayConfig
@@ -44,6 +45,10 @@ def add_parser(sub) -> None:
     where.add_argument("--region", type=Rect.parse, help="work in this rectangle: WxH+X+Y or X,Y,W,H")
     where.add_argument("--window", help="work in the window whose title contains this text "
                                         "(followed when it moves)")
+    p.add_argument("--follow", type=int, nargs="?", const=FOLLOW_MARGIN, default=0, metavar="PX",
+                   help="with --window: also see and act on the app's dialogs and menus within PX pixels "
+                        f"around the window (--follow alone: {FOLLOW_MARGIN}; default 0: the "
+                        "window alone); as the demonstrations were recorded")
     p.add_argument("--dry-run", action="store_true",
                    help="inject nothing; write an annotated screenshot of each decision")
     p.add_argument("--step", action="store_true", help="ask for confirmation before each action")
@@ -159,6 +164,7 @@ def build_config(args: argparse.Namespace) -> ReplayConfig:
 
     return ReplayConfig(
         instruction=args.instruction, region=args.region, window=args.window,
+        follow=args.follow,
         max_steps=args.max_steps, max_duration_s=args.max_duration,
         min_confidence=args.min_confidence, dry_run=args.dry_run, step=args.step,
         record=not args.no_record, out=args.out, episodes_dir=args.episodes_dir,
