@@ -60,8 +60,7 @@ class ReplayConfig:
         instruction: the task's instruction text, given to the policy.
         region: screen rectangle to work in; ``None`` with no window = first monitor.
         window: title of the window to work in (re-located before every step).
-        follow: with ``window``, pixels around it the agent sees and acts in too (its
-            dialogs and menus); as the policy's demonstrations were recorded (`RecordConfig`).
+        follow: with ``window``, pixels around it seen and acted in too (`RecordConfig`).
         max_steps: most policy decisions before stopping.
         max_duration_s: deadline for the whole run, pauses included.
         min_confidence: stop and say why below this confidence.
