@@ -26,6 +26,7 @@ from deskmimic.models.net.policy_net import PolicyNet
 from deskmimic.models.perception.agreement import Agreement, click_agreement, done_agreement
 from deskmimic.models.perception.match_stream import WordMatchStream
 from deskmimic.models.perception.terms import word_span_array
+from deskmimic.models.second_choice import SecondChoice, second_click
 from deskmimic.models.training.checkpoint import PolicySpec, load_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,9 @@ class BCPolicy(Policy):
     instruction does, or an element of a "then" clause while the clause before's is in
     view and unclicked, and a ``done``'s when the element the instruction names last is
     in view and no click of this episode landed on it (`perception.agreement`; only for
-    policies with word maps, whose reader has read the frame already).
+    policies with word maps, whose reader has read the frame already). A contradicted
+    click gives way to the heatmap's next region that lands on a named element, at that
+    region's own confidence (`second_choice`), where there is one.
     ``last_agreement`` is the verdict on the last decision (None: not judged).
     """
 
@@ -199,21 +202,31 @@ class BCPolicy(Policy):
         action = decode_actions(
             out, self.spec.space, [instruction], [(w, h)], self.spec.calibration
         )[0]
-        action = self._judge(action, instruction)
+        action = self._judge(action, instruction, out, (w, h))
         self._history.append(action.kind)
         return action
 
-    def _judge(self, action: Action, instruction: str) -> Action:
+    def _judge(self, action: Action, instruction: str, out: dict[str, torch.Tensor],
+               size: tuple[int, int]) -> Action:
         """``action`` with its confidence lowered when the reader's lines of this frame
         (the word maps' stream read them for this decision: no second read) show a click
         on another element than the one named or out of the instruction's order, or a
-        ``done`` before the last named one was clicked (`perception.agreement`)."""
+        ``done`` before the last named one was clicked (`perception.agreement`); a
+        contradicted click gives way to the policy's next choice the reader agrees with
+        (`second_choice`) where there is one."""
         self.last_agreement = None
         if not (self.check_agreement and self._stream is not None):
             return action
         lines = self._stream.lines
         if action.kind in CLICK_KINDS and action.x is not None and action.y is not None:
             verdict = click_agreement(lines, action.x, action.y, instruction, self._clicked)
+            alt = (self._second_choice(action, instruction, out, size)
+                   if verdict.verdict == "disagree" else None)
+            if alt is not None:
+                logger.info("%s: the next choice, %r, is named (confidence %.2f)", verdict.why,
+                            alt.verdict.element, alt.confidence)
+                verdict = alt.verdict
+                action = dataclasses.replace(action, x=alt.x, y=alt.y, confidence=alt.confidence)
             if verdict.element and self._clicked is not None:
                 self._clicked.append(verdict.element)
         elif action.kind == "done" and self._clicked is not None:
@@ -225,6 +238,14 @@ class BCPolicy(Policy):
             return action
         logger.info("%s: confidence %.2f x %.2f", verdict.why, action.confidence, DISAGREE_FACTOR)
         return dataclasses.replace(action, confidence=action.confidence * DISAGREE_FACTOR)
+
+    def _second_choice(self, action: Action, instruction: str, out: dict[str, torch.Tensor],
+                       size: tuple[int, int]) -> SecondChoice | None:
+        kind_p = torch.softmax(out["kind"][0].float(), 0)
+        click_p = float(kind_p[self.spec.space.kinds.index(action.kind)])
+        return second_click(out["heat"][0, 0], out["offset"][0, 0:2], size, click_p,
+                            self._stream.lines, instruction, self._clicked,
+                            self.spec.calibration)
 
 
 def pick_device(name: str) -> torch.device:
