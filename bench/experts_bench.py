@@ -1,7 +1,7 @@
 """Scripted-expert benchmark (issue 7): success, episode time and steps per practice task.
 
     .venv/bin/python bench/experts_bench.py [--seeds 50] [--first-seed 0] [--tasks a,b]
-                                            [--toolkit qt|tk] [--speed 1.0] [--heldout]
+                                            [--toolkit qt|tk|gtk|web] [--speed 1.0] [--heldout]
                                             [--wm] [--looks default|varied|heldout]
 
 Starts a private Xvfb (1280x800x24; with ``--wm`` also openbox), then for every task
@@ -15,9 +15,12 @@ one JSON object on stdout (progress on stderr):
   scroll bursts; the reducer's thresholds);
 - ``failures``: seed and reason of every failed episode.
 
-Tasks of every toolkit run (``toolkit`` says which: qt, or tk for the Tk windows that
-run in a child process each); ``--toolkit tk`` runs the Tk ones only (tk_click_button,
-tk_click_sequence, tk_checkboxes, tk_type_field, tk_pick_list), ``--tasks`` names some.
+Tasks of every toolkit run (``toolkit`` says which: qt, or tk / gtk for the Tk / GTK 3
+windows that run in a child process each); ``--toolkit tk`` runs the Tk ones only
+(tk_click_button, tk_click_sequence, tk_checkboxes, tk_type_field, tk_pick_list),
+``--toolkit gtk`` the GTK ones (gtk_ and the same names), ``--toolkit web`` the web pages
+in Chromium (web_ and the same names; ``chromium`` then gives its start-up seconds and
+memory), ``--tasks`` names some.
 ``--heldout`` uses seeds from 1,000,000 up (the held-out vocabulary). ``--looks`` draws
 each window in the look that mode gives its seed (docs/tasks.md: styles, fonts, sizes,
 scales, palettes); ``looks_seen`` then counts the looks per task.
@@ -91,7 +94,13 @@ def run(args: argparse.Namespace) -> dict:
         log(f"{name}: success {out[name]['success_rate']:.2f}, "
             f"{out[name]['mean_duration_s']:.2f} s, {out[name]['mean_steps']:.2f} steps")
     rates = [v["success_rate"] for v in out.values()]
+    extra = {}
+    if any(tasks[n].toolkit == "web" for n in names):
+        from deskmimic.tasks.web_browser import browser_stats
+
+        extra["chromium"] = browser_stats()
     return {
+        **extra,
         "bench": "experts",
         "seeds": [seeds[0], seeds[-1]],
         "seeds_per_task": len(seeds),
@@ -123,7 +132,7 @@ def main() -> int:
     p.add_argument("--seeds", type=int, default=50, help="seeds per task (default 50)")
     p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--tasks", default="", help="comma-separated task names (default: all)")
-    p.add_argument("--toolkit", choices=["qt", "tk"], default=None,
+    p.add_argument("--toolkit", choices=["qt", "tk", "gtk", "web"], default=None,
                    help="only the tasks this toolkit draws (default: every toolkit)")
     p.add_argument("--speed", type=float, default=1.0, help="expert pace factor (default 1)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per episode")

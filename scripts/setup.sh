@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian machine: system packages for Xvfb, X input
-# and Qt's xcb platform, then a .venv with the pinned torch and deskmimic (editable).
+# and Qt's xcb platform, Chromium (the web-page practice tasks) and what PyGObject builds
+# against (the GTK 3 practice tasks), then a .venv with the pinned torch and deskmimic
+# (editable).
 # Quick when everything is already there. Sourced by scripts/demo.sh and scripts/test.sh.
 set -euo pipefail
 
@@ -11,7 +13,9 @@ APT_PACKAGES=(xvfb xauth xdotool openbox x11-utils
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core
   fontconfig fonts-liberation fonts-noto-core fonts-urw-base35
-  dbus at-spi2-core)
+  dbus at-spi2-core
+  chromium
+  libgirepository1.0-dev libcairo2-dev gir1.2-gtk-3.0 pkg-config python3-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -1,4 +1,5 @@
-"""The practice desktop: seeded Qt and Tk task windows, their scripted experts, and a host.
+"""The practice desktop: seeded task windows in Qt, Tk, GTK 3 and web pages (Chromium), their
+scripted experts, and a host.
 
 ```python
 from deskmimic.tasks import TASKS, make_task, run_task
@@ -9,7 +10,18 @@ task.instruction, task.region(), task.element_boxes(), task.state()
 See docs/tasks.md.
 """
 
-from deskmimic.tasks import click, drag, forms, lists, tk_tasks, workflow  # noqa: F401 - registers the tasks of each family
+# Importing a family registers its tasks: Qt windows, then Tk and GTK 3 windows (in child
+# processes) and web pages (Chromium).
+from deskmimic.tasks import (  # noqa: F401
+    click,
+    drag,
+    forms,
+    gtk_tasks,
+    lists,
+    tk_tasks,
+    web_tasks,
+    workflow,
+)
 from deskmimic.tasks.base import OTHER_TASKS, TASKS, TaskWindow, all_tasks
 from deskmimic.tasks.runner import make_task, run_task, show_task
 

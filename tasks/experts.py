@@ -17,7 +17,9 @@ from deskmimic.tasks.expert_base import (
     expert,
     start_expert,
 )
+from deskmimic.tasks.gtk_tasks import EXPERT_OF as GTK_EXPERT_OF
 from deskmimic.tasks.tk_tasks import EXPERT_OF
+from deskmimic.tasks.web_tasks import EXPERT_OF as WEB_EXPERT_OF
 
 __all__ = ["EXPERTS", "Act", "ExpertRunner", "start_expert"]
 
@@ -150,5 +152,7 @@ def workflow(act: Act) -> None:
 
 
 # The Tk tasks report the same state fields as their Qt counterparts (tasks/tk_tasks.py).
-for _tk_name, _qt_name in EXPERT_OF.items():
+# So do the web pages (tasks/web_tasks.py).
+# And the GTK windows (tasks/gtk_tasks.py).
+for _tk_name, _qt_name in {**EXPERT_OF, **WEB_EXPERT_OF, **GTK_EXPERT_OF}.items():
     EXPERTS[_tk_name] = EXPERTS[_qt_name]

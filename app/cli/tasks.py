@@ -76,7 +76,7 @@ def cmd_list(args) -> int:
     else:
         width = max(len(r["name"]) for r in rows)
         for r in rows:
-            print(f"{r['name']:<{width}}  {r['toolkit']}  {r['description']}")
+            print(f"{r['name']:<{width}}  {r['toolkit']:<3}  {r['description']}")
         print(f"looks: --looks {' | '.join(LOOK_MODES)} (default: default; see docs/tasks.md)")
     return 0
 

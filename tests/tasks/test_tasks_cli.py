@@ -13,12 +13,18 @@ def test_tasks_list_names_all_tasks() -> None:
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     names = [row["name"] for row in rows]
-    assert names[0] == "click_button" and len(names) == 13 and "workflow" in names
-    assert [r["name"] for r in rows if r["toolkit"] == "tk"] == [
-        "tk_click_button", "tk_click_sequence", "tk_checkboxes", "tk_type_field", "tk_pick_list"]
+    assert names[0] == "click_button" and "workflow" in names
+    by_toolkit: dict[str, list[str]] = {}
+    for r in rows:
+        by_toolkit.setdefault(r["toolkit"], []).append(r["name"])
+    assert len(by_toolkit["qt"]) == 8
+    kinds = ["click_button", "click_sequence", "checkboxes", "type_field", "pick_list"]
+    for toolkit in ("tk", "gtk", "web"):
+        assert by_toolkit[toolkit] == [f"{toolkit}_{k}" for k in kinds], (toolkit, by_toolkit)
     plain = run_cli("tasks", "list")
     assert plain.returncode == 0 and "scroll_find" in plain.stdout
-    assert re.search(r"^tk_type_field +tk  ", plain.stdout, re.M), plain.stdout
+    assert re.search(r"^tk_type_field +tk   Tk: ", plain.stdout, re.M), plain.stdout
+    assert re.search(r"^gtk_type_field +gtk  GTK: ", plain.stdout, re.M), plain.stdout
 
 
 def test_tasks_run_with_expert_prints_json_result() -> None:
