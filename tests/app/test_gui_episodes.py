@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from deskmimic.app.gui.common import Task
 from deskmimic.app.gui.pages.episodes import EpisodesPanel
+from deskmimic.app.gui.widgets.episodelist import INSTRUCTION, RESULT, SEED
 from deskmimic.recorder.check import check_episode
 from deskmimic.recorder.episode import Episode
 from deskmimic.recorder.episode_format import read_meta
@@ -51,7 +52,9 @@ def test_list_shows_the_episode_and_search_filters(qtbot, panel):
     assert row.task == "press_go" and row.status == "complete"
     assert panel.proxy.rowCount() == 1
     assert panel.proxy.index(0, 0).data() == "press_go"
-    assert panel.proxy.index(0, 3).data() == "", "complete, no outcome marked yet"
+    assert panel.proxy.index(0, RESULT).data() == "", "complete, no outcome marked yet"
+    assert panel.proxy.index(0, INSTRUCTION).data() == "Press Go"
+    assert panel.proxy.index(0, SEED).data() == "", "not a practice task: no seed"
     qtbot.keyClicks(panel.search, "press go")  # instruction text matches too
     assert panel.proxy.rowCount() == 1
     assert panel.count_label.text() == "1 episode"
@@ -127,7 +130,7 @@ def test_label_and_outcome_edits_are_saved(qtbot, panel):
     panel.outcome_combo.setCurrentIndex(1)
     panel.outcome_combo.activated.emit(1)
     qtbot.waitUntil(lambda: read_meta(path)["extra"].get("success") is True, timeout=5000)
-    qtbot.waitUntil(lambda: panel.proxy.index(0, 3).data() == "✔ success", timeout=5000)
+    qtbot.waitUntil(lambda: panel.proxy.index(0, RESULT).data() == "✔ success", timeout=5000)
     assert panel.proxy.index(0, 0).data() == "press the button"
     assert panel.viewer.data is not None, "the open episode stays open after an edit"
 

@@ -61,6 +61,10 @@ def test_training_from_the_window_writes_a_checkpoint_and_plots_it(qtbot, panel,
     assert len(train_pts) == records[-1]["step"] >= 3
     assert [x for x, _ in panel.loss_chart.series["validation"].points] == [r["step"] for r in records]
     assert len(panel.val_chart.series["score"].points) == 3
+    panel.plots.set_x_mode("wall")  # seconds since the training started, in step order
+    walls = panel.loss_chart.curve(name, "train")[0]
+    assert len(walls) == len(train_pts) and walls == sorted(walls) and walls[0] >= 0
+    panel.plots.set_x_mode("step")
     assert panel.bar.value() == panel.bar.maximum()
     # the runs table lists it with its metrics, selected
     qtbot.waitUntil(lambda: panel.runs.current() is not None and panel.runs.current().name == name,
@@ -83,6 +87,12 @@ def test_stop_ends_the_run_and_keeps_its_checkpoints(qtbot, panel):
     assert (run / "checkpoints" / "last").exists()
     assert len(read_metrics(run)) < 500
     assert panel.start_button.isEnabled()
+    # the plots mark the run as stopped at its last point, and keep its per-step curve
+    qtbot.waitUntil(lambda: panel.loss_chart.stopped_marks() != [], timeout=5000)
+    (text, x, _y), = [m for m in panel.loss_chart.stopped_marks() if m[1] == max(
+        panel.loss_chart.curve("run-1", "train")[0])]
+    assert text.startswith("stopped at step")
+    assert "train (stopped)" in panel.loss_chart.legend_labels()
 
 
 def test_bad_choices_show_a_message_and_the_page_stays_usable(qtbot, panel, watchdog):
@@ -129,11 +139,41 @@ def test_selecting_a_finished_run_shows_its_curves(qtbot, panel, tiny_run):
     panel.runs.refresh(select=tiny_run.name)
     qtbot.waitUntil(lambda: panel.runs.current() is not None, timeout=5000)
     n = len(read_metrics(tiny_run))
-    assert n >= 1 and len(panel.val_chart.series["score"].points) == n
-    assert len(panel.loss_chart.series["train"].points) == n
+    qtbot.waitUntil(lambda: len(getattr(panel.val_chart.series.get("score"), "points", ())) == n,
+                    timeout=5000)
+    assert n >= 1 and len(panel.loss_chart.series["train"].points) == n
     cfg = json.loads((tiny_run / "config.json").read_text())
     item = panel.runs.tree.topLevelItem(0)
     assert item.text(0) == tiny_run.name and item.text(2) == f"{n}/{cfg['epochs']}"
+    assert panel.loss_chart.stopped_marks() == [], "a run that ran all its epochs is not stopped"
+
+
+def test_selecting_two_runs_overlays_them_and_marks_the_stopped_one(qtbot, panel, tiny_run):
+    shutil.copytree(tiny_run, panel.runs_dir / "tiny")
+    cut = panel.runs_dir / "cut"
+    shutil.copytree(tiny_run, cut)
+    records = read_metrics(tiny_run)
+    (cut / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[:3]))
+    cfg = json.loads((cut / "config.json").read_text())
+    panel.runs.refresh(select="tiny")
+    qtbot.waitUntil(lambda: panel.loss_chart.runs == ["tiny"], timeout=5000)
+    panel.runs.choose(["tiny", "cut"])
+    qtbot.waitUntil(lambda: len(panel.loss_chart.runs) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: not (panel.loss_chart.pending() or panel.val_chart.pending()),
+                    timeout=5000)
+    assert sorted(panel.loss_chart.runs) == ["cut", "tiny"]
+    assert len(panel.loss_chart.curve("cut", "train")[0]) == 3
+    assert len(panel.val_chart.curve("tiny", "score")[0]) == len(records)
+    assert panel.loss_chart.pen_of("tiny", "train")[0] != panel.loss_chart.pen_of("cut", "train")[0]
+    want = f"stopped at epoch 3 of {cfg['epochs']}"
+    assert {m[0] for m in panel.loss_chart.stopped_marks()} == {want}
+    assert "cut (stopped)" in panel.loss_chart.legend_labels()
+    # a refresh keeps the comparison; choosing one run again shows it alone
+    panel.runs.refresh()
+    qtbot.waitUntil(panel.runs.refresh_button.isEnabled, timeout=5000)
+    assert sorted(r.name for r in panel.runs.chosen_runs()) == ["cut", "tiny"]
+    panel.runs.choose(["tiny"])
+    qtbot.waitUntil(lambda: panel.loss_chart.runs == ["tiny"], timeout=5000)
 
 
 def test_progress_and_time_left():

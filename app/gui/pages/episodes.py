@@ -25,13 +25,13 @@ from deskmimic.app.gui.common import (
     Task,
     emit,
     format_created,
-    format_duration,
     heading,
     muted,
     run_task,
 )
-from deskmimic.app.gui.state import EpisodeRow, scan_episodes
-from deskmimic.app.gui.widgets.episodelist import EpisodeList
+from deskmimic.app.gui.state import EpisodeRow
+from deskmimic.app.gui.widgets.demofacts import Listing, scan_listing
+from deskmimic.app.gui.widgets.episodelist import EpisodeList, seconds_text
 from deskmimic.app.gui.widgets.viewer import EpisodeViewer
 from deskmimic.core.errors import describe_error
 from deskmimic.recorder import episode_edit
@@ -162,16 +162,17 @@ class EpisodesPanel(QWidget):
         self._select_after_refresh = Path(select) if select else (self.current.path if self.current else None)
         self.refresh_button.setEnabled(False)
         self.episode_list.set_folder(self.episodes_dir)
-        run_task(scan_episodes, self.episodes_dir, on_done=self._fill, on_error=self._scan_failed, name="scan")
+        run_task(scan_listing, self.episodes_dir, on_done=self._fill, on_error=self._scan_failed,
+                 name="scan")
 
     def _scan_failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)
         self.banner.show_message(f"Could not list {self.episodes_dir}: {describe_error(exc)}")
 
-    def _fill(self, rows: list[EpisodeRow]) -> None:
+    def _fill(self, listing: Listing) -> None:
         self.refresh_button.setEnabled(True)
         before = set(self.rows)
-        self.episode_list.set_rows(rows)
+        self.episode_list.set_rows(listing.rows, listing.facts, listing.duplicates)
         if set(self.rows) != before:  # added or removed outside the app: Train lists them too
             emit(self.changed)
         target = self._select_after_refresh
@@ -213,12 +214,16 @@ class EpisodesPanel(QWidget):
             self._set_editable(False)
             return
         ok = row.status != "unreadable"
+        facts = self.episode_list.facts.get(str(row.path))
+        seconds = facts.recorded_s if facts is not None else row.duration_s
+        dup = self.episode_list.duplicates.get(str(row.path), "")
         self.title.setText(row.task or "(no label)" if ok else f"{row.id} (unreadable)")
         self.subtitle.setText(" · ".join(x for x in (
             row.instruction and f"“{row.instruction}”", row.id,
+            facts and facts.seed is not None and f"seed {facts.seed}",
             format_created(row.created) if row.created else "",
-            f"{format_duration(row.duration_s)}, {row.frames} frames, {row.events} events" if ok else "",
-            row.status) if x))
+            f"{seconds_text(seconds)} recorded, {row.frames} frames, {row.events} events" if ok else "",
+            row.status, dup and f"possible duplicate: {dup}") if x))
         self.label_edit.setText(row.task)
         self.instruction_edit.setText(row.instruction)
         i = [v for _, v in OUTCOMES].index(row.success)

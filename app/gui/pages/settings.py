@@ -29,6 +29,7 @@ from deskmimic.app.gui.common import (
     short_path,
 )
 from deskmimic.app.gui.state import GuiSettings
+from deskmimic.app.gui.widgets.hotkeyedit import HotkeyEdit
 from deskmimic.core.config import DEFAULT_STOP_HOTKEY
 from deskmimic.core.errors import DeskmimicError, describe_error
 
@@ -80,8 +81,7 @@ class SettingsPanel(QWidget):
         browse.clicked.connect(self._browse)
         folder_row.addWidget(self.folder_edit, 1)
         folder_row.addWidget(browse)
-        self.hotkey_edit = QLineEdit()
-        self.hotkey_edit.setPlaceholderText(DEFAULT_STOP_HOTKEY)
+        self.hotkey_edit = HotkeyEdit(DEFAULT_STOP_HOTKEY)
         self.fps_spin = QDoubleSpinBox()
         self.fps_spin.setRange(1, 120)
         self.fps_spin.setDecimals(0)
@@ -97,13 +97,12 @@ class SettingsPanel(QWidget):
         lay.addWidget(box)
         rbox = QGroupBox("Replay")
         rform = _form(rbox)
-        self.abort_edit = QLineEdit()
-        self.abort_edit.setPlaceholderText(GuiSettings.abort_hotkey)
+        self.abort_edit = HotkeyEdit(GuiSettings.abort_hotkey)
         rform.addRow(_label("Abort hotkey"), self.abort_edit)
         rform.addRow(_label(""), _hint("Stops the agent at once, wherever the focus is; so does "
                                        "pushing the pointer into the top-left screen corner."))
-        rform.addRow(_label("Hotkey syntax"), _hint("<ctrl>+<alt>+<shift>+s  (pynput); a modifier "
-                                                   "and a key, so ordinary typing never triggers it"))
+        rform.addRow(_label("Hotkeys"), _hint("Click a hotkey field and press the keys: a modifier "
+                                             "and a key, so ordinary typing never triggers it"))
         lay.addWidget(rbox)
         row = QHBoxLayout()
         self.save_button = QPushButton("Save settings")

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskmimic.app.gui.common import Banner, emit, heading, muted
-from deskmimic.app.gui.widgets.chart import LineChart
+from deskmimic.app.gui.common import Banner, emit, heading, muted, run_task
 from deskmimic.app.gui.widgets.pick import EpisodePicker
-from deskmimic.app.gui.widgets.runs import RunsTable
+from deskmimic.app.gui.widgets.plots import RunCurves, TrainingPlots
+from deskmimic.app.gui.widgets.runs import RunsTable, stopped_text
 from deskmimic.app.gui.workers.trainwork import TrainProgress, TrainWorker
 from deskmimic.core.errors import ConfigError, DeskmimicError, describe_error
 from deskmimic.models.runs import CHECKPOINTS_DIR, RunInfo, next_run_name, read_metrics
@@ -37,7 +37,11 @@ logger = logging.getLogger(__name__)
 # (height, width): multiples of 32, as the network needs; 160x256 is the tested default.
 INPUT_SIZES = ((64, 96), (96, 160), (128, 192), (160, 256), (192, 320), (224, 352))
 DEFAULT_INPUT = (160, 256)
-VAL_SERIES = (("score", "score"), ("kind_acc", "action kind"), ("click_in_target", "click on target"))
+
+
+def read_curves(runs: list[RunInfo]) -> list[RunCurves]:
+    """The records of each run to plot (worker thread: reads their metrics files)."""
+    return [RunCurves(r.name, read_metrics(r.path), stopped_text(r)) for r in runs]
 
 
 def eta_text(seconds: float) -> str:
@@ -62,6 +66,7 @@ class TrainPanel(QWidget):
         self.worker: TrainWorker | None = None
         self.progress: TrainProgress | None = None
         self.cfg = None
+        self._curves_wanted = 0
         self._build(Path(episodes_dir))
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -88,7 +93,10 @@ class TrainPanel(QWidget):
         root.addLayout(self._build_controls())
         self.banner = Banner()
         root.addWidget(self.banner)
-        root.addLayout(self._build_charts(), 6)
+        self.plots = TrainingPlots()
+        self.loss_chart, self.val_chart = self.plots.loss_chart, self.plots.val_chart
+        self.plots.set_placeholder("Start a run (or select runs below) to see their curves")
+        root.addWidget(self.plots, 6)
         root.addWidget(self._build_runs(), 0)
 
     def _build_settings(self) -> QGroupBox:
@@ -163,30 +171,12 @@ class TrainPanel(QWidget):
         ctl.addWidget(self.status_label)
         return ctl
 
-    def _build_charts(self) -> QHBoxLayout:
-        """Loss (train per step, validation per epoch) beside the validation metrics."""
-        charts = QHBoxLayout()
-        charts.setSpacing(12)
-        self.loss_chart = LineChart("Loss", "step")
-        self.loss_chart.add_series("train")
-        self.loss_chart.add_series("validation", markers=True)
-        self.val_chart = LineChart("Validation", "epoch", y_range=(0.0, 1.0))
-        for _key, label in VAL_SERIES:
-            self.val_chart.add_series(label, markers=True)
-        self.loss_chart.placeholder = self.val_chart.placeholder = \
-            "Start a run (or select one below) to see its curves"
-        for chart in (self.loss_chart, self.val_chart):
-            chart.setMinimumHeight(150)
-        charts.addWidget(self.loss_chart, 1)
-        charts.addWidget(self.val_chart, 1)
-        return charts
-
     def _build_runs(self) -> QGroupBox:
         runs = QGroupBox("Runs")
         rl = QVBoxLayout(runs)
         self.runs = RunsTable(self.runs_dir)
         self.runs.tree.setMaximumHeight(104)  # ~4 rows: the page's room goes to episodes and plots
-        self.runs.selected.connect(self._run_selected)
+        self.runs.chosen.connect(self._runs_chosen)
         self.runs.replay_requested.connect(lambda r: emit(self.replay_requested, r))
         rl.addWidget(self.runs)
         return runs
@@ -199,26 +189,16 @@ class TrainPanel(QWidget):
         self.picker.refresh()
         self.runs.refresh()
 
-    def _run_selected(self, run: RunInfo | None) -> None:
-        """Show a finished run's curves (not while one is training: those stay)."""
-        if self.running or run is None:
-            return
-        self._plot_history(read_metrics(run.path))
-
-    def _plot_history(self, records: list[dict]) -> None:
-        self.loss_chart.clear()
-        self.val_chart.clear()
-        for rec in records:
-            step = rec.get("step", 0)
-            self.loss_chart.append("train", step, (rec.get("train") or {}).get("loss", float("nan")))
-            self._add_val(rec.get("epoch", 0), step, rec.get("val") or {})
-
-    def _add_val(self, epoch: float, step: float, metrics: dict) -> None:
-        if "loss" in metrics:
-            self.loss_chart.append("validation", step, metrics["loss"])
-        for key, label in VAL_SERIES:
-            if key in metrics:
-                self.val_chart.append(label, epoch, metrics[key])
+    def _runs_chosen(self, runs: list[RunInfo]) -> None:
+        """Plot the selected runs' curves (beside a live run's, which stay)."""
+        self._curves_wanted += 1
+        token = self._curves_wanted
+        live = self.cfg.name if self.running and self.cfg is not None else None
+        runs = [r for r in runs if r.name != live]
+        run_task(read_curves, runs, name="curves",
+                 on_done=lambda c: token == self._curves_wanted and self.plots.show_runs(c),
+                 on_error=lambda e: self.banner.show_message(
+                     f"Could not read the runs' metrics: {describe_error(e)}"))
 
     # ---- a run ----------------------------------------------------------------------
     @property
@@ -260,9 +240,9 @@ class TrainPanel(QWidget):
         self.banner.hide()
         self.cfg = cfg
         self.progress = TrainProgress(cfg.epochs)
-        self.loss_chart.clear()
-        self.val_chart.clear()
-        self.loss_chart.placeholder = self.val_chart.placeholder = "Loading the episodes…"
+        self._curves_wanted += 1  # a pending read of other runs' curves no longer applies
+        self.plots.begin_live(cfg.name)
+        self.plots.set_placeholder("Loading the episodes…")
         self.worker = TrainWorker(cfg)
         self.worker.event.connect(self._on_event)
         self.worker.ended.connect(self._on_ended)
@@ -283,13 +263,14 @@ class TrainPanel(QWidget):
         self.progress.update(ev)
         kind = ev.get("event")
         if kind == "start":
-            self.loss_chart.placeholder = self.val_chart.placeholder = "Waiting for the first step…"
+            self.plots.set_placeholder("Waiting for the first step…")
+            self.plots.start_clock()
             self.runs.refresh(select=self.cfg.name)
         elif kind == "step":
-            self.loss_chart.append("train", ev["step"], ev["loss"])
+            self.plots.add_step(ev)
         elif kind == "epoch":
-            self._add_val(ev["epoch"], ev["step"], ev.get("metrics") or {})
-            self.runs.refresh(select=self.cfg.name)
+            self.plots.add_epoch(ev)
+            self.runs.refresh()  # keeps the selection: runs being compared stay
         self._show_progress()
 
     def _on_ended(self, end: dict) -> None:
@@ -304,18 +285,21 @@ class TrainPanel(QWidget):
                 "pass --allow-mixed-sizes", "tick “allow different sizes” in the settings")
             self.banner.show_message(f"Training {cfg.name} failed: {text}")
             self.status_label.setText("Failed")
+            self.plots.end_live("failed")
         elif kind == "stopped":
             self.banner.show_message(f"Stopped {cfg.name} at step {end['step']}; the checkpoints "
                                      "written so far are kept.", "info")
             self.status_label.setText(f"Stopped at step {end['step']}")
+            self.plots.end_live(f"stopped at step {end['step']}")
         else:
             self.bar.setValue(1000)
             self.banner.show_message(f"Trained {cfg.name}: {end['step']} steps. Its checkpoints "
                                      f"are in {run_dir / 'checkpoints'}.", "ok")
             self.status_label.setText("Done")
-        self.loss_chart.placeholder = self.val_chart.placeholder = "No data"
+            self.plots.end_live()
+        self.plots.set_placeholder("No data")
         self.name_edit.setText(next_run_name(self.runs_dir))
-        self.runs.refresh(select=cfg.name)
+        self.runs.refresh()
         if (run_dir / CHECKPOINTS_DIR).is_dir():
             emit(self.run_finished, run_dir)
 

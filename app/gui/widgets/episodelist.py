@@ -1,6 +1,7 @@
 """The Episodes page's list: a searchable, sortable table of the episodes folder (task,
-date, length, result, size), its count and its folder. Scanning the folder is the page's
-job; this widget shows the rows it is given."""
+seed, instruction, date, recorded seconds, result, size) with possible duplicates flagged
+(`demofacts`), its count and its folder. Scanning the folder is the page's job; this
+widget shows the rows it is given."""
 
 from __future__ import annotations
 
@@ -30,10 +31,15 @@ from deskmimic.app.gui.common import (
     short_path,
 )
 from deskmimic.app.gui.state import EpisodeRow
+from deskmimic.app.gui.widgets.demofacts import DemoFacts
 
 # "Result" holds the outcome of a complete episode, else its status (recording, recovered,
 # unreadable): one column instead of two leaves the viewer room at the default size.
-COLUMNS = ("Task", "Recorded", "Length", "Result", "Size")
+COLUMNS = ("Task", "Seed", "Instruction", "Recorded", "Length", "Result", "Size")
+TASK, SEED, INSTRUCTION, RECORDED, LENGTH, RESULT, SIZE = range(len(COLUMNS))
+DUPLICATE_MARK = "⧉ "
+TASK_WIDTH = 130
+DUPLICATE_COLOR = "#b45309"
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
 
@@ -48,14 +54,27 @@ def result_text(r: EpisodeRow) -> str:
     return r.status + (f", {outcome_text(r.success)}" if r.success is not None else "")
 
 
-def row_items(r: EpisodeRow) -> list[QStandardItem]:
-    """One table row: display text, sort key and path per cell; search text and colours."""
+def seconds_text(seconds: float) -> str:
+    """Recorded time in seconds ('1.6 s', '42 s'); minutes only past ten of them."""
+    if seconds >= 600:
+        return format_duration(seconds)
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+def row_items(r: EpisodeRow, facts: DemoFacts | None = None,
+              duplicate: str = "") -> list[QStandardItem]:
+    """One table row: display text, sort key and path per cell; search text and colours.
+    ``duplicate`` says why the episode looks like a duplicate ('' when it does not)."""
     created = format_created(r.created) if r.created else ""
     short = format_created(r.created, short=True) if r.created else ""
+    seed = facts.seed if facts is not None else None
+    seconds = facts.recorded_s if facts is not None else r.duration_s
     values = [
-        (r.task or "(no label)", r.task.lower()),
+        ((DUPLICATE_MARK if duplicate else "") + (r.task or "(no label)"), r.task.lower()),
+        ("" if seed is None else str(seed), -1 if seed is None else seed),
+        (r.instruction, r.instruction.lower()),
         (short, r.created or r.id),
-        (format_duration(r.duration_s) if r.status != "unreadable" else "", r.duration_s),
+        (seconds_text(seconds) if r.status != "unreadable" else "", seconds),
         (result_text(r), f"{ {True: 2, False: 0, None: 1}[r.success]}{r.status}"),
         (format_size(r.bytes) if r.bytes else "", r.bytes),
     ]
@@ -65,21 +84,28 @@ def row_items(r: EpisodeRow) -> list[QStandardItem]:
         it.setData(key, SORT_ROLE)
         it.setData(str(r.path), PATH_ROLE)
         items.append(it)
-    items[0].setData(" ".join((r.task, r.instruction, r.id, created, r.status,
-                               outcome_text(r.success))), SEARCH_ROLE)
-    tip = r.error or "\n".join(x for x in (r.instruction and f"Instruction: {r.instruction}",
-                                           f"Id: {r.id}", f"{r.frames} frames, {r.events} events") if x)
+    items[TASK].setData(" ".join((r.task, r.instruction, r.id, created, r.status,
+                               outcome_text(r.success), "" if seed is None else f"seed {seed}",
+                               "duplicate" if duplicate else "")), SEARCH_ROLE)
+    tip = r.error or "\n".join(x for x in (
+        duplicate and f"Possible duplicate: {duplicate}",
+        r.instruction and f"Instruction: {r.instruction}", f"Id: {r.id}",
+        f"{r.frames} frames, {r.events} events") if x)
     for it in items:
         it.setToolTip(tip)
+    for c in (SEED, LENGTH, SIZE):
+        items[c].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     if not r.task:
-        items[0].setForeground(QColor("#9ca3af"))
+        items[TASK].setForeground(QColor("#9ca3af"))
+    if duplicate:
+        items[TASK].setForeground(QColor(DUPLICATE_COLOR))
     if r.status == "unreadable":
         for it in items:
             it.setForeground(QColor("#b91c1c"))
     elif r.success is not None:
-        items[3].setForeground(QColor("#15803d" if r.success else "#b91c1c"))
+        items[RESULT].setForeground(QColor("#15803d" if r.success else "#b91c1c"))
     elif r.status != "complete":
-        items[3].setForeground(QColor("#b45309"))
+        items[RESULT].setForeground(QColor("#b45309"))
     return items
 
 
@@ -92,6 +118,8 @@ class EpisodeList(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.rows: dict[str, EpisodeRow] = {}
+        self.facts: dict[str, DemoFacts] = {}
+        self.duplicates: dict[str, str] = {}
         self._filling = False
         self.setMinimumWidth(280)  # narrower, the task column is elided
         lay = QVBoxLayout(self)
@@ -99,7 +127,7 @@ class EpisodeList(QWidget):
         lay.setSpacing(8)
         lay.addWidget(heading("Episodes", 18))
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search task, instruction, date, status…")
+        self.search.setPlaceholderText("Search task, instruction, seed, date, status, duplicate…")
         self.search.setClearButtonEnabled(True)
         lay.addWidget(self.search)
         lay.addWidget(self._build_table(), 1)
@@ -130,26 +158,36 @@ class EpisodeList(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        self.table.sortByColumn(RECORDED, Qt.SortOrder.DescendingOrder)
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Seven columns do not fit a narrow list: it scrolls sideways rather than eliding
+        # every label to one letter.
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, len(COLUMNS)):
+        for c in range(len(COLUMNS)):
             hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        # The label keeps a readable width (the user can drag it); the instruction takes
+        # what is left, down to the header's minimum, and elides.
+        hh.setSectionResizeMode(TASK, QHeaderView.ResizeMode.Interactive)
+        hh.resizeSection(TASK, TASK_WIDTH)
+        hh.setSectionResizeMode(INSTRUCTION, QHeaderView.ResizeMode.Stretch)
+        hh.setMinimumSectionSize(60)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
         return self.table
 
     def set_folder(self, folder: Path) -> None:
         self.folder_label.setText(f"Folder: {short_path(folder)}")
 
-    def set_rows(self, rows: list[EpisodeRow]) -> None:
-        """Show ``rows`` (the current row is not kept: the caller selects again)."""
+    def set_rows(self, rows: list[EpisodeRow], facts: dict[str, DemoFacts] | None = None,
+                 duplicates: dict[str, str] | None = None) -> None:
+        """Show ``rows`` with their facts and duplicate flags, by path as text (the current
+        row is not kept: the caller selects again)."""
         self.rows = {str(r.path): r for r in rows}
+        self.facts, self.duplicates = dict(facts or {}), dict(duplicates or {})
         # Repopulating moves the current row through "none": not a user choice, so no
         # current_changed (the page keeps the open episode unless it is gone).
         self._filling = True
@@ -157,7 +195,8 @@ class EpisodeList(QWidget):
             self.table.setSortingEnabled(False)
             self.model.removeRows(0, self.model.rowCount())
             for r in rows:
-                self.model.appendRow(row_items(r))
+                key = str(r.path)
+                self.model.appendRow(row_items(r, self.facts.get(key), self.duplicates.get(key, "")))
             self.table.setSortingEnabled(True)
         finally:
             self._filling = False
@@ -168,7 +207,9 @@ class EpisodeList(QWidget):
         rows = list(self.rows.values())
         n, shown = len(rows), self.proxy.rowCount()
         bad = sum(r.status == "unreadable" for r in rows)
+        dup = len(self.duplicates)
         text = (f"{n} episode{'s' if n != 1 else ''}" + (f", {bad} unreadable" if bad else "")
+                + (f", {dup} possible duplicate{'s' if dup != 1 else ''}" if dup else "")
                 if n else "No episodes yet: record one on the Record page")
         if n and shown != n:
             text = f"{shown} of {text} shown"

@@ -30,18 +30,27 @@ def _pct(v: object) -> str:
     return f"{100 * float(v):.0f}%" if isinstance(v, int | float) else "–"
 
 
+def stopped_text(r: RunInfo) -> str:
+    """'stopped at epoch 3 of 30' for a run that ended before its planned epochs, else ''."""
+    if r.epochs and r.epochs_done < r.epochs and not r.error:
+        return f"stopped at epoch {r.epochs_done} of {r.epochs}"
+    return ""
+
+
 class RunsTable(QWidget):
-    """The runs folder, newest first. ``selected(RunInfo | None)`` follows the selection;
-    ``replay_requested(RunInfo)`` asks for the Replay page with that run."""
+    """The runs folder, newest first. ``selected(RunInfo | None)`` follows the current row;
+    ``chosen(list[RunInfo])`` the selected rows (Ctrl/Shift-click picks several, to
+    compare); ``replay_requested(RunInfo)`` asks for the Replay page with that run."""
 
     selected = Signal(object)
+    chosen = Signal(object)
     replay_requested = Signal(object)
 
     def __init__(self, runs_dir: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.runs_dir = Path(runs_dir)
         self.rows: list[RunInfo] = []
-        self._want: str | None = None
+        self._want: list[str] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(6)
@@ -49,13 +58,14 @@ class RunsTable(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
         self.tree.setHeaderLabels(list(COLUMNS))
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         hh = self.tree.header()
         hh.setStretchLastSection(False)
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, len(COLUMNS)):
             hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.currentItemChanged.connect(self._on_current)
+        self.tree.itemSelectionChanged.connect(lambda: emit(self.chosen, self.chosen_runs()))
         self.tree.itemDoubleClicked.connect(lambda *_: self._replay())
         lay.addWidget(self.tree, 1)
         row = QHBoxLayout()
@@ -73,8 +83,11 @@ class RunsTable(QWidget):
         lay.addWidget(self.banner)
 
     def refresh(self, select: str | None = None) -> None:
-        """Rescan on a worker; ``select`` (a run name) is selected afterwards."""
-        self._want = select or (self.current().name if self.current() else None)
+        """Rescan on a worker; ``select`` (a run name) is selected afterwards, else the
+        selection is kept."""
+        cur = self.current()
+        self._want = [select] if select else (
+            ([cur.name] if cur is not None else []) + [r.name for r in self.chosen_runs()])
         self.refresh_button.setEnabled(False)
         run_task(scan_run_infos, self.runs_dir, on_done=self._fill, on_error=self._failed,
                  name="runs")
@@ -86,13 +99,36 @@ class RunsTable(QWidget):
         i = item.data(0, Qt.ItemDataRole.UserRole)
         return self.rows[i] if isinstance(i, int) and i < len(self.rows) else None
 
+    def chosen_runs(self) -> list[RunInfo]:
+        """The selected runs, in table order."""
+        rows = sorted(i for it in self.tree.selectedItems()
+                      if isinstance(i := it.data(0, Qt.ItemDataRole.UserRole), int) and i < len(self.rows))
+        return [self.rows[i] for i in rows]
+
+    def choose(self, names: list[str]) -> None:
+        """Select the runs named (the first one there becomes the current row); one
+        ``chosen`` signal follows."""
+        index = {r.name: i for i, r in enumerate(self.rows)}
+        items = [self.tree.topLevelItem(index[n]) for n in dict.fromkeys(names) if n in index]
+        self.tree.blockSignals(True)
+        try:
+            self.tree.clearSelection()
+            if items:
+                self.tree.setCurrentItem(items[0])
+            for it in items:
+                it.setSelected(True)
+        finally:
+            self.tree.blockSignals(False)
+        self._on_current(None, None)
+        emit(self.chosen, self.chosen_runs())
+
     def _failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)
         self.banner.show_message(f"Could not list {self.runs_dir}: {describe_error(exc)}")
 
     def _fill(self, rows: list[RunInfo]) -> None:
         self.refresh_button.setEnabled(True)
-        want, self._want = self._want, None
+        want, self._want = self._want, []
         self.tree.blockSignals(True)
         try:
             self.rows = rows
@@ -105,11 +141,7 @@ class RunsTable(QWidget):
         where = short_path(self.runs_dir)
         self.caption.setText(f"{n} run{'s' if n != 1 else ''} in {where}" if n
                              else f"No runs yet in {where}")
-        target = next((i for i, r in enumerate(rows) if r.name == want), None)
-        if target is not None:
-            self.tree.setCurrentItem(self.tree.topLevelItem(target))
-        else:
-            self._on_current(None, None)
+        self.choose(want)
 
     def _item(self, i: int, r: RunInfo) -> QTreeWidgetItem:
         when = datetime.fromtimestamp(r.modified).strftime("%b %d %H:%M")
@@ -122,7 +154,7 @@ class RunsTable(QWidget):
         for c in range(2, len(COLUMNS)):
             item.setTextAlignment(c, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         tip = r.error or "\n".join(x for x in (
-            r.warning, str(r.path), f"input {r.input_size}" if r.input_size else "",
+            r.warning, stopped_text(r), str(r.path), f"input {r.input_size}" if r.input_size else "",
             f"best epoch {b.get('epoch')}, step {b.get('step')}" if b else "",
             f"best → {r.links.get('best')}, last → {r.links.get('last')}" if r.links else "") if x)
         for c in range(len(COLUMNS)):
