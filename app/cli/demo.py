@@ -19,6 +19,23 @@ from deskmimic.core.errors import ConfigError
 from deskmimic.core.paths import data_home
 
 HELDOUT = 1_000_000
+TOOLKITS = ("qt", "tk", "gtk", "web")
+
+
+def task_in_toolkit(task: str, toolkit: str | None) -> str:
+    """The task name of kind ``task`` drawn by ``toolkit`` (None: ``task`` as named)."""
+    if toolkit is None:
+        return task
+    from deskmimic.tasks import all_tasks
+
+    known = all_tasks()
+    kind = task.split("_", 1)[1] if task.split("_", 1)[0] in TOOLKITS[1:] else task
+    name = kind if toolkit == "qt" else f"{toolkit}_{kind}"
+    if name not in known or getattr(known[name], "toolkit", "qt") != toolkit:
+        has = sorted(n for n, c in known.items() if getattr(c, "toolkit", "qt") == toolkit)
+        raise ConfigError(f"--task {task} --toolkit {toolkit}: no such task in {toolkit}; "
+                          f"{toolkit} has {', '.join(has)}")
+    return name
 
 
 def add_parser(sub) -> None:
@@ -33,6 +50,10 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--task", default="click_button",
                    help="practice task (default click_button; see `deskmimic tasks list`)")
+    p.add_argument("--toolkit", choices=TOOLKITS, default=None,
+                   help="draw the task in this toolkit: Qt windows, Tk or GTK 3 windows, or web "
+                        "pages in Chromium (--task names the kind, e.g. --task checkboxes "
+                        "--toolkit web runs web_checkboxes; default: the task as named)")
     p.add_argument("--demos", type=int, default=20, help="number of expert demonstrations (default 20)")
     p.add_argument("--eval-seeds", type=int, default=20,
                    help="held-out seeds each agent is evaluated on (default 20)")
@@ -76,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max_steps < 0:
         raise ConfigError(f"--max-steps {args.max_steps}: must be >= 0 (0: per task)")
     _input_size(args.input)
+    args.task = task_in_toolkit(args.task, args.toolkit)
     out = args.out or data_home() / "demo" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"--out {out}: exists and is not empty; choose a new folder")

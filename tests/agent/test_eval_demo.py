@@ -37,8 +37,23 @@ def test_demo_runs_the_whole_loop_and_prints_the_table(tmp_home: Path, tmp_path:
     (["--input", "100x100"], "--input 100x100"),
     (["--eval-seeds", "0"], "--eval-seeds"),
     (["--task", "nope", "--demos", "1"], "unknown task 'nope'"),
+    (["--task", "drag_item", "--toolkit", "tk"], "no such task in tk; tk has tk_checkboxes"),
 ])
 def test_demo_bad_input_is_one_clear_line(tmp_home: Path, args: list[str], message: str):
     res = run_cli("demo", *args, "--display", "current", timeout=60)
     assert res.returncode == 2 and message in res.stderr, res.stderr
     assert "Traceback" not in res.stderr
+
+
+@pytest.mark.timeout(200)
+@pytest.mark.parametrize("toolkit", ["gtk", "web"])
+def test_demo_runs_a_kind_in_another_toolkit(tmp_home: Path, tmp_path: Path, toolkit: str):
+    out = tmp_path / "demo"
+    res = run_cli("demo", "--task", "click_button", "--toolkit", toolkit, "--demos", "1",
+                  "--record-only", "--display", "current", "--out", str(out), "--json",
+                  timeout=190)
+    assert res.returncode == 0, res.stderr[-3000:]
+    s = json.loads(res.stdout)
+    assert s["task"] == f"{toolkit}_click_button" and s["demos"]["success_rate"] == 1.0
+    (episode,) = (out / "episodes").iterdir()
+    assert json.loads((episode / "meta.json").read_text())["task"] == f"{toolkit}_click_button"
