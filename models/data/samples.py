@@ -99,7 +99,8 @@ class SampleSet(Dataset):
             space.encode(s.action, s.instruction, tokenizer, s.width, s.height, s.box)
             for s in samples
         ]
-        keys = ("kind", "point", "end", "span", "copy", "string", "chord", "scroll", "box")
+        keys = ("kind", "point", "end", "span", "copy", "string", "chord", "scroll", "box",
+                "prog")
         self.targets = (
             {k: torch.from_numpy(np.stack([e[k] for e in encoded])) for k in keys} if n else {}
         )

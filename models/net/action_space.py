@@ -15,8 +15,13 @@ import numpy as np
 
 from deskmimic.models.actions import ACTION_KINDS, Action, kind_index
 from deskmimic.models.net.text import CharTokenizer, find_text, is_whole_words
+from deskmimic.models.net.type_program import (
+    IGNORE,
+    decompose,
+    literal_vocabulary,
+    program_targets,
+)
 
-IGNORE = -100  # torch cross_entropy's ignore_index
 UNKNOWN = "<unk>"
 
 
@@ -32,6 +37,10 @@ class ActionSpace:
         history_len: how many previous action kinds the policy sees.
         whole_word_spans: every value copied from an instruction in training was whole
             words, so a copied span never starts or ends inside a word (`word_edges`).
+        program_slots: typed text is a program of up to this many pieces, copies and
+            literals (`deskmimic.models.net.type_program`); 0: one copied span or one
+            string seen in training (checkpoints from before the program).
+        literals: the program's literal vocabulary (op class ``OP_LITERAL + i``).
     """
 
     kinds: tuple[str, ...] = ACTION_KINDS
@@ -40,6 +49,8 @@ class ActionSpace:
     scroll_max: int = 10
     history_len: int = 4
     whole_word_spans: bool = False
+    program_slots: int = 0
+    literals: tuple[str, ...] = ()
     _string_index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _chord_index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -77,6 +88,7 @@ class ActionSpace:
         scroll_max: int = 10,
         history_len: int = 4,
         keep_strings: bool = True,
+        program_slots: int = 0,
     ) -> ActionSpace:
         """Vocabularies from training targets, most frequent first (ties alphabetical).
 
@@ -87,10 +99,15 @@ class ActionSpace:
         ``instructions`` (one per action) lets it learn `whole_word_spans`: true when at
         least one typed value was copied from its instruction and every copied one was
         whole words. Without them it stays false (spans may cut words, as before).
+
+        ``program_slots`` > 0 (with ``instructions``): typed text as a program over the
+        instruction, its literals learnt here (`literal_vocabulary`; with ``keep_strings``
+        False only the joints of texts that also copy).
         """
         strings: Counter[str] = Counter()
         chords: Counter[tuple[str, ...]] = Counter()
         copies = cuts = 0
+        typed: list[tuple[str, str]] = []
         if instructions is None:
             pairs: Iterable[tuple[Action, str | None]] = ((a, None) for a in actions)
         else:
@@ -98,10 +115,17 @@ class ActionSpace:
         for a, instruction in pairs:
             if a.kind == "type" and a.text:
                 strings[a.text] += 1
-                span = find_text(instruction, a.text) if instruction else None
-                if span is not None:
-                    copies += 1
-                    cuts += not is_whole_words(instruction, *span)
+                if instruction is not None:
+                    typed.append((instruction, a.text))
+                if not instruction:
+                    continue
+                if program_slots:  # each copied piece of the program counts
+                    spans = [p.span for p in decompose(instruction, a.text) or () if p.span]
+                else:
+                    span = find_text(instruction, a.text)
+                    spans = [span] if span is not None else []
+                copies += len(spans)
+                cuts += sum(not is_whole_words(instruction, *sp) for sp in spans)
             elif a.kind == "hotkey" and a.keys:
                 chords[tuple(a.keys)] += 1
         order = lambda c: sorted(c, key=lambda k: (-c[k], k))  # noqa: E731
@@ -111,7 +135,18 @@ class ActionSpace:
             scroll_max=scroll_max,
             history_len=history_len,
             whole_word_spans=copies > 0 and cuts == 0,
+            program_slots=program_slots,
+            literals=literal_vocabulary(typed, keep_strings) if program_slots else (),
         )
+
+    def can_type(self, instruction: str, text: str, max_len: int) -> bool:
+        """Whether this space can express typing ``text`` under ``instruction``: a program
+        of copies and known literals, a copied span within ``max_len``, or a known string."""
+        if self.program_slots:
+            targets = program_targets(instruction, text, self.literals, self.program_slots, max_len)
+            return bool((targets[:, 0] != IGNORE).any())
+        span = find_text(instruction, text)
+        return (span is not None and span[1] < max_len) or self.string_class(text) > 0
 
     def string_class(self, text: str | None) -> int:
         return self._string_index.get(text, 0)
@@ -167,6 +202,7 @@ class ActionSpace:
             "chord": np.int64(IGNORE),
             "scroll": np.full(2, IGNORE, np.int64),
             "box": np.full(4, -1.0, np.float32),
+            "prog": np.full((self.program_slots, 3), IGNORE, np.int64),
         }
         if action.x is not None and action.y is not None:
             t["point"] = np.array([(action.x + 0.5) / width, (action.y + 0.5) / height], np.float32)
@@ -178,6 +214,11 @@ class ActionSpace:
             if span:
                 t["span"] = np.array(span, np.int64)
             t["string"] = np.int64(self.string_class(action.text))
+            if self.program_slots:
+                t["prog"] = program_targets(
+                    instruction, action.text, self.literals, self.program_slots,
+                    tokenizer.max_len,
+                )
         if action.kind == "hotkey":
             t["chord"] = np.int64(self.chord_class(action.keys))
         if action.kind == "scroll":
@@ -201,6 +242,9 @@ class ActionSpace:
         # before the field existed must still load.
         if self.whole_word_spans:
             cfg["whole_word_spans"] = True
+        if self.program_slots:
+            cfg["program_slots"] = self.program_slots
+            cfg["literals"] = list(self.literals)
         return cfg
 
     @classmethod
@@ -213,4 +257,7 @@ class ActionSpace:
             history_len=int(cfg["history_len"]),
             # Runs saved before the field existed copied any span.
             whole_word_spans=bool(cfg.get("whole_word_spans", False)),
+            # Runs saved before the program typed one span or one string.
+            program_slots=int(cfg.get("program_slots", 0)),
+            literals=tuple(cfg.get("literals", ())),
         )

@@ -16,8 +16,11 @@ import torch.nn.functional as F
 from deskmimic.models.actions import POINTER_KINDS, Action
 from deskmimic.models.net.action_space import ActionSpace
 from deskmimic.models.net.text import word_edges
+from deskmimic.models.net.type_program import OP_COPY, OP_LITERAL, OP_STOP
 
-MAX_SPAN = 64  # longest string copied from the instruction, in characters
+# Longest string the one-span head (checkpoints from before the program) copies, in
+# characters; a program's copies may be as long as the instruction.
+MAX_SPAN = 64
 EPS = 1e-6
 
 
@@ -138,14 +141,18 @@ def quote_barriers(text: str, length: int) -> torch.Tensor:
 
 
 def decode_span(
-    start: torch.Tensor, end: torch.Tensor, barriers: torch.Tensor | None = None
+    start: torch.Tensor,
+    end: torch.Tensor,
+    barriers: torch.Tensor | None = None,
+    max_span: int = MAX_SPAN,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Best (start, end) with start <= end < start + MAX_SPAN, per row, holding none of
+    """Best (start, end) with start <= end < start + max_span, per row, holding none of
     the ``barriers``.
 
     Args:
         start, end: (B, L) logits (padding already at -inf).
         barriers: (B, L) bool, positions a span may not hold (`quote_barriers`).
+        max_span: longest span, in characters.
 
     Returns:
         span: (B, 2) int64 token positions (end inclusive); prob: (B,) joint probability.
@@ -153,7 +160,7 @@ def decode_span(
     ls, le = F.log_softmax(start.float(), 1), F.log_softmax(end.float(), 1)
     n = ls.shape[1]
     i = torch.arange(n, device=start.device)
-    valid = ((i[None, :] >= i[:, None]) & (i[None, :] < i[:, None] + MAX_SPAN))[None]
+    valid = ((i[None, :] >= i[:, None]) & (i[None, :] < i[:, None] + max_span))[None]
     if barriers is not None:
         # Barriers in [s, e]: the count up to e minus the count before s.
         upto = barriers.long().cumsum(1)
@@ -168,7 +175,11 @@ def decode_span(
 def decode_text(
     out: dict[str, torch.Tensor], space: ActionSpace, instructions: list[str]
 ) -> list[tuple[str | None, float]]:
-    """The text to type for each row: a copied instruction span or a string seen in training."""
+    """The text to type for each row and its probability: a copied instruction span or a
+    string seen in training, or with the program head a sequence of copies and literals
+    (`decode_program`)."""
+    if "prog_op" in out:
+        return decode_program(out, space, instructions)
     p_copy = torch.sigmoid(out["copy"].float())
     n = out["span_start"].shape[1]
     barriers = torch.stack([quote_barriers(t, n) for t in instructions]).to(
@@ -191,6 +202,40 @@ def decode_text(
             result.append((space.string_of(int(s_cls[r])), float((1 - p_copy[r]) * s_prob[r])))
         else:
             result.append((None, 0.0))
+    return result
+
+
+def decode_program(
+    out: dict[str, torch.Tensor], space: ActionSpace, instructions: list[str]
+) -> list[tuple[str | None, float]]:
+    """The typed text of each row as its slots spell it, up to the first stop: each slot's
+    most likely op, a copy's best span (no length limit). The probability is the product
+    of the ops' and spans' probabilities, the stop's included, so a doubtful piece
+    anywhere makes the whole text doubtful. A program typing nothing gives (None, 0)."""
+    op_p = F.softmax(out["prog_op"].float(), 2)
+    b, k, n = out["prog_start"].shape
+    barriers = torch.stack([quote_barriers(t, n) for t in instructions])
+    barriers = barriers.to(out["prog_start"].device).repeat_interleave(k, 0)
+    start, end = out["prog_start"].reshape(b * k, n), out["prog_end"].reshape(b * k, n)
+    if space.whole_word_spans:
+        start, end = _whole_words_only(start, end, [t for t in instructions for _ in range(k)])
+    span, span_p = decode_span(start, end, barriers, max_span=n)
+    span, span_p = span.view(b, k, 2).tolist(), span_p.view(b, k).tolist()
+    o_prob, o_cls = (x.tolist() for x in op_p.max(2))
+    result: list[tuple[str | None, float]] = []
+    for r, instr in enumerate(instructions):
+        pieces, p = [], 1.0
+        for s in range(k):
+            op, p = o_cls[r][s], p * o_prob[r][s]
+            if op == OP_STOP:
+                break
+            if op == OP_COPY:
+                pieces.append(instr[span[r][s][0] : span[r][s][1] + 1])
+                p *= span_p[r][s]
+            else:
+                pieces.append(space.literals[op - OP_LITERAL])
+        text = "".join(pieces)
+        result.append((text, p) if text else (None, 0.0))
     return result
 
 

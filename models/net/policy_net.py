@@ -13,6 +13,8 @@ Outputs (a dict of tensors):
     span_start, span_end (B, L)  pointer logits over instruction characters (-inf on padding)
     copy (B,)               logit: type a copied span (vs. a string seen in training)
     string (B, S), chord (B, C)  classes over typed strings / hotkey chords seen in training
+    With ``type_program`` the text heads are instead (`ProgramHead`): prog_op (B, K, ops),
+    prog_start, prog_end (B, K, L): typed text as up to K copied spans and literals.
     scroll (B, 2, N)        wheel clicks (dy, dx) as classes -scroll_max..scroll_max
 """
 
@@ -26,6 +28,7 @@ from torch import nn
 
 from deskmimic.models.net.blocks import DecoderBlock, Stage
 from deskmimic.models.net.text import TextEncoder
+from deskmimic.models.net.type_program import ProgramHead
 from deskmimic.models.net.word_select import (
     PHRASE_SMEAR,
     SHOWN_MIN,
@@ -74,6 +77,10 @@ class NetConfig:
     # (`row_band`), so a field or combo box far right of its label gets the label's row at
     # full heatmap resolution.
     row_band: bool = False
+    # Typed text as a program of up to this many pieces, copied spans and literals
+    # (`ProgramHead`); 0: one copied span or one string seen in training.
+    type_program: int = 0
+    num_literals: int = 0  # the program's literal vocabulary
 
     def __post_init__(self) -> None:
         if self.input_height % 32 or self.input_width % 32:
@@ -90,6 +97,11 @@ class NetConfig:
             raise ValueError("shown_only needs term_glance (it reads how strongly words show)")
         if self.row_band and not self.word_select:
             raise ValueError("row_band needs word_select (it carries the picked words' maps)")
+        if self.type_program < 0 or self.num_literals < 0:
+            raise ValueError(
+                f"type_program {self.type_program}, num_literals {self.num_literals}: "
+                "must not be negative"
+            )
         if len(self.channels) != 4 or len(self.decoder_channels) != 3:
             raise ValueError("channels needs 4 entries (strides 4..32), decoder_channels 3 (4..16)")
 
@@ -123,7 +135,8 @@ class NetConfig:
         # Part of checkpoint format 1 (what 0.1.0 writes), not a shim: a flag that is off is
         # left out, and the identity hash covers this dict, so writing it would refuse every
         # 0.1.0 checkpoint (tests/models/test_checkpoint_format.py pins the hash).
-        for name in ("text_match", "word_select", "term_glance", "shown_only", "row_band"):
+        for name in ("text_match", "word_select", "term_glance", "shown_only", "row_band",
+                     "type_program", "num_literals"):
             if not d[name]:
                 del d[name]
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
@@ -179,12 +192,21 @@ class PolicyNet(nn.Module):
             nn.Linear(g, cfg.head_dim), nn.ReLU(), nn.Linear(cfg.head_dim, cfg.head_dim), nn.ReLU()
         )
         self.kind_head = nn.Linear(cfg.head_dim, cfg.num_kinds)
-        self.string_head = nn.Linear(cfg.head_dim, cfg.num_strings)
+        # Created in this order so that a seed initialises the one-span net as before.
+        one_span = not cfg.type_program
+        if one_span:
+            self.string_head = nn.Linear(cfg.head_dim, cfg.num_strings)
         self.chord_head = nn.Linear(cfg.head_dim, cfg.num_chords)
         self.scroll_head = nn.Linear(cfg.head_dim, 2 * cfg.num_scroll)
-        self.copy_head = nn.Linear(cfg.head_dim, 1)
-        self.span_query = nn.Linear(cfg.head_dim, 2 * cfg.text_dim)
-        self.span_keys = nn.Linear(cfg.text_dim, 2 * cfg.text_dim)
+        self.program = None
+        if one_span:
+            self.copy_head = nn.Linear(cfg.head_dim, 1)
+            self.span_query = nn.Linear(cfg.head_dim, 2 * cfg.text_dim)
+            self.span_keys = nn.Linear(cfg.text_dim, 2 * cfg.text_dim)
+        else:
+            self.program = ProgramHead(
+                cfg.head_dim, cfg.text_dim, cfg.type_program, cfg.num_literals
+            )
 
     def encode_text(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """tokens (B, L) -> (token features, pooled vector, mask); cacheable per instruction."""
@@ -225,15 +247,11 @@ class PolicyNet(nn.Module):
 
         top = feats[3]
         g = self.trunk(torch.cat([top.mean((2, 3)), top.amax((2, 3)), *summary], dim=1))
-        span_start, span_end = self._span_logits(g, tok_feats, tok_mask, inside)
         return {
             "kind": self.kind_head(g),
             "heat": point[:, :2],
             "offset": torch.sigmoid(point[:, 2:]),
-            "span_start": span_start,
-            "span_end": span_end,
-            "copy": self.copy_head(g).squeeze(1),
-            "string": self.string_head(g),
+            **self._text_heads(g, tok_feats, tok_mask, inside),
             "chord": self.chord_head(g),
             "scroll": self.scroll_head(g).view(-1, 2, cfg.num_scroll),
             **extra,
@@ -315,6 +333,32 @@ class PolicyNet(nn.Module):
             d = self.decoder[i](d, feats[i], cond)
         return self.point_head(d)
 
+    def _text_heads(
+        self,
+        g: torch.Tensor,
+        tok_feats: torch.Tensor,
+        tok_mask: torch.Tensor,
+        inside: torch.Tensor | None,
+    ) -> dict[str, torch.Tensor]:
+        """What to type: the program's slots, or one span / string (`_span_logits`)."""
+        if self.program is not None:
+            return self.program(g, tok_feats, tok_mask, self._word_keys(inside))
+        span_start, span_end = self._span_logits(g, tok_feats, tok_mask, inside)
+        return {
+            "span_start": span_start,
+            "span_end": span_end,
+            "copy": self.copy_head(g).squeeze(1),
+            "string": self.string_head(g),
+        }
+
+    def _word_keys(self, inside: torch.Tensor | None) -> torch.Tensor | None:
+        """(B, L, 2 * text_dim): each token's word number as a key term, with word spans at
+        hand; MAX_WORDS for a stop-word or space."""
+        if self.span_word is None or inside is None:
+            return None
+        with_none = torch.cat([inside, torch.ones_like(inside[:, :1])], 1)
+        return self.span_word(with_none.to(torch.uint8).argmax(1))
+
     def _span_logits(
         self,
         g: torch.Tensor,
@@ -326,10 +370,9 @@ class PolicyNet(nn.Module):
         -inf (the dtype's min) on padding."""
         q_start, q_end = self.span_query(g).chunk(2, dim=1)
         keys = self.span_keys(tok_feats)
-        if self.span_word is not None and inside is not None:
-            # Each token's word number; MAX_WORDS for a stop-word or space.
-            with_none = torch.cat([inside, torch.ones_like(inside[:, :1])], 1)
-            keys = keys + self.span_word(with_none.to(torch.uint8).argmax(1))
+        word_keys = self._word_keys(inside)
+        if word_keys is not None:
+            keys = keys + word_keys
         k_start, k_end = keys.chunk(2, dim=2)
         scale = self.cfg.text_dim**-0.5
         neg = torch.finfo(tok_feats.dtype).min

@@ -26,6 +26,7 @@ from deskmimic.models.net.action_space import ActionSpace
 from deskmimic.models.net.decode import Calibration
 from deskmimic.models.net.policy_net import NetConfig, PolicyNet
 from deskmimic.models.net.text import CharTokenizer
+from deskmimic.models.net.type_program import PROGRAM_SLOTS
 from deskmimic.models.runs import CHECKPOINTS_DIR, LAST, RUN_CONFIG
 from deskmimic.models.training.checkpoint import PolicySpec, load_checkpoint
 from deskmimic.models.training.config import TrainConfig
@@ -195,16 +196,19 @@ def _space_and_tokenizer(
         scroll_max=cfg.scroll_max,
         history_len=cfg.history_len,
         keep_strings=cfg.keep_typed_text,
+        program_slots=PROGRAM_SLOTS,
     )
     if not cfg.keep_typed_text:
         lost = sum(
             1
             for s in data.train
-            if s.action.kind == "type" and s.action.text and s.action.text not in s.instruction
+            if s.action.kind == "type"
+            and s.action.text
+            and not space.can_type(s.instruction, s.action.text, text_len)
         )
         if lost:
             logger.warning(
-                "%d typed values are not in their instruction: the policy cannot type them, "
+                "%d typed values are not made of their instruction: the policy cannot type them, "
                 "since typed text is kept out of the checkpoint unless --keep-typed-text",
                 lost,
             )
@@ -235,6 +239,8 @@ def _net_config(
         term_glance=cfg.uses_word_maps,
         shown_only=cfg.uses_word_maps,
         row_band=cfg.uses_word_maps,
+        type_program=space.program_slots,
+        num_literals=len(space.literals),
     )
     channels = data.train[0].image.shape[-1]
     if channels != net_cfg.in_channels:

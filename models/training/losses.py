@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from deskmimic.models.actions import ACTION_KINDS
 from deskmimic.models.net.action_space import IGNORE
+from deskmimic.models.net.type_program import program_loss
 from deskmimic.models.net.word_select import term_parts
 
 HEAT_SIGMA = 1.0  # heatmap target spread, in cells: tolerant of one-cell label noise
@@ -169,6 +170,24 @@ def kind_logit(kinds: tuple[str, ...], kind: str) -> int:
     return kinds.index(kind) if kind in kinds else -1
 
 
+def text_loss(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]) -> dict:
+    """What to type: the program's pieces (`program_loss`), or the one-span head's span,
+    copy-or-string choice and string class."""
+    if "prog_op" in out:
+        return {"program": program_loss(out, batch["prog"])}
+    return {
+        "span": _masked_ce(out["span_start"], batch["span"][:, 0])
+        + _masked_ce(out["span_end"], batch["span"][:, 1]),
+        "copy": _masked_mean(
+            F.binary_cross_entropy_with_logits(
+                out["copy"].float(), batch["copy"].clamp(min=0.0), reduction="none"
+            ),
+            batch["copy"] >= 0,
+        ),
+        "string": _masked_ce(out["string"], batch["string"]),
+    }
+
+
 def policy_loss(
     out: dict[str, torch.Tensor],
     batch: dict[str, torch.Tensor],
@@ -181,15 +200,7 @@ def policy_loss(
         "kind": F.cross_entropy(out["kind"].float(), batch["kind"], weight=kind_weights),
         "point": heatmap_loss(out["heat"][:, 0], out["offset"][:, 0:2], batch["point"]),
         "end": heatmap_loss(out["heat"][:, 1], out["offset"][:, 2:4], batch["end"]),
-        "span": _masked_ce(out["span_start"], batch["span"][:, 0])
-        + _masked_ce(out["span_end"], batch["span"][:, 1]),
-        "copy": _masked_mean(
-            F.binary_cross_entropy_with_logits(
-                out["copy"].float(), batch["copy"].clamp(min=0.0), reduction="none"
-            ),
-            batch["copy"] >= 0,
-        ),
-        "string": _masked_ce(out["string"], batch["string"]),
+        **text_loss(out, batch),
         "chord": _masked_ce(out["chord"], batch["chord"]),
         "scroll": _masked_ce(
             out["scroll"].reshape(-1, out["scroll"].shape[-1]), batch["scroll"].reshape(-1)
