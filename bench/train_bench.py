@@ -280,8 +280,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     import torch
 
     from deskmimic.models.data.samples import SampleSet
-    from deskmimic.models.net.action_space import ActionSpace
-    from deskmimic.models.net.text import CharTokenizer
+    from deskmimic.models.training.build import space_and_tokenizer
     from deskmimic.models.training.config import TrainConfig
     from deskmimic.recorder.episode import Episode
     from deskmimic.tasks.runner import ensure_app
@@ -296,17 +295,16 @@ def run(args: argparse.Namespace, work: Path) -> dict:
 
     tm, ws = args.text_match, args.word_select
     data, val_by_task, load_s = _load_split(train_eps, val_eps, h, w, tm, ws)
-    space = ActionSpace.build(s.action for s in data.train)
-    tok = CharTokenizer()
-    val_sets = {t: SampleSet(v, space, tok) for t, v in val_by_task.items()}
-    unseen = {t: sorted({s.action.text for s in v if s.action.kind == "type"}
-                        - set(space.strings)) for t, v in val_by_task.items()}
-
     cfg = TrainConfig(name=time.strftime("bench-%Y%m%dT%H%M%S"), runs_dir=work / "runs", epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, device="cpu",
                       input_height=h, input_width=w, num_threads=args.threads,
                       log_every=10**9, allow_mixed_sizes=True, text_match=tm,
                       word_select=ws)
+    # The run's own action space and tokenizer: the validation targets must be the net's.
+    space, tok = space_and_tokenizer(cfg, data, None)
+    val_sets = {t: SampleSet(v, space, tok) for t, v in val_by_task.items()}
+    unseen = {t: sorted({s.action.text for s in v if s.action.kind == "type"}
+                        - set(space.strings)) for t, v in val_by_task.items()}
     timing = _train_tracked(args, cfg, data, val_sets)
     n_train = timing["start"].get("train_samples", len(data.train))
     result: dict = {

@@ -182,7 +182,7 @@ def _load_data(cfg: TrainConfig, ctx: DistContext, data: DatasetSplit | None) ->
     return data
 
 
-def _space_and_tokenizer(
+def space_and_tokenizer(
     cfg: TrainConfig, data: DatasetSplit, saved: PolicySpec | None
 ) -> tuple[ActionSpace, CharTokenizer]:
     """The action space and instruction tokenizer: a resumed run's own, whatever the data
@@ -321,7 +321,7 @@ def build_training(
     saved = loaded = None
     if resume_from is not None:
         saved, loaded, _ = load_checkpoint(resume_from)
-    space, tokenizer = _space_and_tokenizer(cfg, data, saved)
+    space, tokenizer = space_and_tokenizer(cfg, data, saved)
     train_set = SampleSet(data.train, space, tokenizer)
     val_set = SampleSet(data.val, space, tokenizer) if data.val else train_set
     if not data.val:
