@@ -43,8 +43,14 @@ def _record_typing(qtbot, tmp_path: Path, inj: Injector, text: str, caps: bool =
         wait_listening(qtbot, rec, *center(line))
         locks = ["caps_lock"] if caps else []
 
+        # The click first, and recorded: the pointer and the keyboard are heard by two
+        # listener threads, and on a loaded machine a button_up stamped after the first
+        # typed key made the reduction read that key as part of the click (docs/steps.md).
+        run_injection(qtbot, lambda: inj.click(*center(line)))
+        wait_recorded(qtbot, rec, lambda evs: any(e["type"] == "button_up" for e in evs),
+                      "the click's release")
+
         def type_it() -> None:
-            inj.click(*center(line))
             for key in locks:
                 inj.press(key)
             assert inj.backend.caps_lock_on() == caps
