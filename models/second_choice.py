@@ -25,13 +25,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from deskmimic.models.net.decode import to_pixels
+from deskmimic.models.net.decode import element_region, to_pixels
 from deskmimic.models.perception.agreement import Agreement, click_agreement
 from deskmimic.models.perception.reader import TextLine
 
-# The share of a heatmap cell's peak below which a cell is not part of its element:
-# as `net.decode.ELEMENT_FRACTION` (the region whose mass is a click's confidence).
-ELEMENT_FRACTION = 0.1
 # A region with less of the heatmap's mass than this is no candidate.
 MIN_MASS = 0.05
 # Regions tried after the first.
@@ -48,25 +45,15 @@ class Region:
 
 
 def element_regions(probs: torch.Tensor, k: int) -> list[Region]:
-    """Up to ``k`` regions of a (h, w) softmax heatmap, by mass: each peak's connected
-    cells holding at least `ELEMENT_FRACTION` of it, taken out before the next peak."""
-    h, w = probs.shape
+    """Up to ``k`` regions of a (h, w) softmax heatmap, by mass: each peak's element as the
+    click's confidence counts it (`decode.element_region`), taken out before the next peak."""
     left = probs.clone()
     out: list[Region] = []
     for _ in range(k):
         idx = int(left.reshape(-1).argmax())
-        peak = float(left.reshape(-1)[idx])
-        if peak <= 0.0:
+        if float(left.reshape(-1)[idx]) <= 0.0:
             break
-        keep = (left >= ELEMENT_FRACTION * peak).to(probs.dtype)[None, None]
-        region = torch.zeros(1, 1, h, w, dtype=probs.dtype)
-        region.view(-1)[idx] = 1.0
-        for _ in range(h + w):  # a path is never longer than h + w cells
-            grown = F.max_pool2d(region, 3, stride=1, padding=1) * keep
-            if torch.equal(grown, region):
-                break
-            region = grown
-        cells = region[0, 0] > 0
+        cells = element_region(left[None, None], torch.tensor([idx]))[0, 0] > 0
         out.append(Region(idx, float(probs[cells].sum()), cells))
         left = left.masked_fill(cells, 0.0)
     return out

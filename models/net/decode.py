@@ -81,6 +81,12 @@ def element_mass(probs: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         points at (a 3x3 window around the peak gave a correct click on a text field
         0.21-0.29: the field's mass spreads along it).
     """
+    return (probs * element_region(probs, idx)).sum((1, 2, 3)).clamp(0.0, 1.0)
+
+
+def element_region(probs: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """(B, 1, h, w) 0/1: the cells connected to each peak ``idx`` (flat) through cells
+    holding at least `ELEMENT_FRACTION` of the peak's probability."""
     b, _, h, w = probs.shape
     peak = probs.view(b, -1).gather(1, idx[:, None]).view(b, 1, 1, 1)
     keep = (probs >= ELEMENT_FRACTION * peak).to(probs.dtype)
@@ -92,7 +98,7 @@ def element_mass(probs: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         if torch.equal(grown, region):
             break
         region = grown
-    return (probs * region).sum((1, 2, 3)).clamp(0.0, 1.0)
+    return region
 
 
 def decode_points(heat: torch.Tensor, offset: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
